@@ -1,0 +1,1 @@
+"""Station files shipped with pcsdaq (read them with importlib.resources)."""

@@ -1,0 +1,1 @@
+"""Analysis of measured data: normalisation, BTK fits, Delta(T), Tc from R(T), batches."""

@@ -1,0 +1,57 @@
+"""Clocks shared by the simulated instruments and the procedures' waits.
+
+Real hardware runs on :class:`ScaledClock` with scale 1. The simulated lab may run faster
+than real time (``time_scale`` > 1) so an overnight temperature series takes minutes; the
+station hands the same clock to the procedures so that their waits and the simulated
+physics agree. :class:`VirtualClock` advances only when somebody sleeps: deterministic and
+instant, for in-process tests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+class ScaledClock:
+    """Wall clock running ``scale`` times faster than real time. Times in (virtual) s."""
+
+    def __init__(self, scale: float = 1.0) -> None:
+        if not scale > 0:
+            raise ValueError(f"time scale must be > 0, got {scale!r}")
+        self.scale = float(scale)
+        self._t0_real = time.monotonic()
+
+    def now(self) -> float:
+        """Virtual seconds since the clock was made."""
+        return (time.monotonic() - self._t0_real) * self.scale
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of virtual time (seconds / scale of real time)."""
+        if seconds > 0:
+            time.sleep(seconds / self.scale)
+
+
+class VirtualClock:
+    """A clock that stands still until :meth:`sleep` advances it (thread-safe)."""
+
+    scale = float("inf")
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._t = float(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Virtual seconds."""
+        with self._lock:
+            return self._t
+
+    def sleep(self, seconds: float) -> None:
+        """Advance virtual time by ``seconds`` at once."""
+        if seconds > 0:
+            with self._lock:
+                self._t += seconds
+
+    def advance(self, seconds: float) -> None:
+        """Alias of :meth:`sleep`, for tests that move time on purpose."""
+        self.sleep(seconds)

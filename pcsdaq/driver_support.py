@@ -1,0 +1,74 @@
+"""What every pcsdaq driver adds to the pymeasure Instrument idiom.
+
+A driver class mixes in :class:`StationDriver` and declares:
+
+* ``LIMITS``: safety limits (key -> :class:`~pcsdaq.limits.Limit`) it enforces;
+* ``SETTINGS``: the station-file settings it accepts (key -> (type, default, doc)).
+
+The station calls :meth:`StationDriver.check_config` for every role *before* any instrument
+is opened (no I/O), then constructs ``Driver(adapter, name=..., limits=..., **settings)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pcsdaq.errors import ConfigError
+from pcsdaq.limits import Limit, SafetyLimits
+
+
+class StationDriver:
+    """Mixin for drivers usable in a station file (limits, settings, snapshot)."""
+
+    LIMITS: ClassVar[dict[str, Limit]] = {}
+    #: setting key -> (accepted type or tuple of types, default, description with unit)
+    SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {}
+
+    safety: SafetyLimits
+
+    @classmethod
+    def check_config(
+        cls, settings: Mapping[str, Any] | None, limits: Mapping[str, float] | None
+    ) -> SafetyLimits:
+        """Validate a station entry without I/O; return the SafetyLimits it would use.
+
+        Raises ConfigError naming the key and the allowed values (unknown setting, wrong
+        type), or LimitError for a limit outside the hardware range. Subclasses extend this
+        for value checks (channel names, tables) and call ``super().check_config``.
+        """
+        settings = dict(settings or {})
+        unknown = sorted(set(settings) - set(cls.SETTINGS))
+        if unknown:
+            raise ConfigError(
+                f"unknown setting {', '.join(unknown)} for {cls.__name__}; allowed: "
+                f"{', '.join(sorted(cls.SETTINGS)) or '(none)'}",
+                key="settings",
+            )
+        for key, value in settings.items():
+            types = cls.SETTINGS[key][0]
+            if types is float:
+                types = (int, float)
+            if isinstance(value, bool) and types is not bool and bool not in (
+                types if isinstance(types, tuple) else (types,)
+            ):
+                raise ConfigError(f"{key} = {value!r} must be {cls._type_name(types)}", key="settings")
+            if not isinstance(value, types):
+                raise ConfigError(f"{key} = {value!r} must be {cls._type_name(types)}", key="settings")
+        return SafetyLimits(cls.LIMITS, limits, owner=cls.__name__)
+
+    @staticmethod
+    def _type_name(types: Any) -> str:
+        types = types if isinstance(types, tuple) else (types,)
+        return " or ".join(t.__name__ for t in types)
+
+    @classmethod
+    def settings_with_defaults(cls, settings: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The given settings completed with the class defaults."""
+        merged = {key: spec[1] for key, spec in cls.SETTINGS.items()}
+        merged.update(settings or {})
+        return merged
+
+    def snapshot(self) -> dict[str, Any]:
+        """The instrument's settings for the run record (subclasses query their settings)."""
+        return {"driver": type(self).__name__, "limits": self.safety.as_dict()}

@@ -1,0 +1,1 @@
+"""The one run engine (plans, queue, pause/resume/abort, safe states, progress) for CLI and GUI."""

@@ -1,0 +1,1 @@
+"""HDF5 run storage: streamed, crash-consistent writer and a reader returning numpy arrays."""

@@ -1,0 +1,1 @@
+"""Measurement procedures (pymeasure Procedures) using instruments by role."""

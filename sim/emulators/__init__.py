@@ -1,0 +1,1 @@
+"""One emulator per instrument model: parse the real command set, answer as the box does."""
