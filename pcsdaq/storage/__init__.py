@@ -1,1 +1,15 @@
-"""HDF5 run storage: streamed, crash-consistent writer and a reader returning numpy arrays."""
+"""HDF5 run storage: streamed, crash-consistent writer and a reader returning numpy arrays.
+
+``RunWriter`` writes one run per file, rows appended and flushed point by point (SWMR, so
+other processes read it while it grows; a ``kill -9`` loses nothing appended); ``read_run``
+returns a :class:`RunData` (columns, units, attributes, segments) from a finished, live or
+crashed run; ``list_runs`` lists the runs in a folder. ``pcsdaq export RUN.h5 --csv`` writes
+one CSV per segment. File layout: :mod:`pcsdaq.storage.layout`.
+"""
+
+from pcsdaq.storage.reader import RunData, RunFileError, RunSummary, Segment, list_runs, read_run
+from pcsdaq.storage.writer import RunWriter
+
+__all__ = [
+    "RunData", "RunFileError", "RunSummary", "RunWriter", "Segment", "list_runs", "read_run",
+]

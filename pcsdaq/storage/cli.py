@@ -1,0 +1,83 @@
+"""``pcsdaq export RUN.h5 --csv [--out DIR]``: one CSV file per segment of a run.
+
+Each CSV is named ``<run stem>_<NNN>_<segment name>.csv`` (NNN = segment number from 000,
+unsafe characters of the name replaced by ``_``) and holds, in order: ``#`` comment lines
+(run procedure, status, start time, segment name and its attributes as JSON), one header line
+``name [unit]`` per column, comma separated, then one line per row (NaN as ``nan``). It loads
+with ``numpy.loadtxt(path, delimiter=",", comments="#", skiprows=1)`` and with any
+spreadsheet. A run that is still being written exports the rows flushed so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from pcsdaq.errors import PcsdaqError
+from pcsdaq.storage.reader import RunData, Segment, read_run
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", name).strip("_") or "segment"
+
+
+def segment_csv_text(run: RunData, segment: Segment) -> str:
+    """The CSV text of one segment (comment lines, header with units, rows)."""
+    lines = [
+        f"# procedure: {run.attrs.get('procedure', '')}",
+        f"# status: {run.status}",
+        f"# start_time: {run.attrs.get('start_time', '')}",
+        f"# segment: {segment.name}",
+        f"# segment_attrs: {json.dumps(segment.attrs)}",
+        ",".join(f"{name} [{unit}]" for name, unit in segment.units.items()),
+    ]
+    text = "\n".join(lines) + "\n"
+    if segment.n_rows:
+        table = np.column_stack([segment.columns[c] for c in segment.units])
+        body = "\n".join(",".join(repr(float(v)) for v in row) for row in table)
+        text += body + "\n"
+    return text
+
+
+def export_csv(path: str | Path, out_dir: str | Path | None = None) -> list[Path]:
+    """Write one CSV per segment of the run at ``path`` into ``out_dir`` (default: beside it).
+
+    Returns the written paths in segment order. Raises a PcsdaqError for a missing or
+    non-pcsdaq file.
+    """
+    path = Path(path)
+    run = read_run(path)
+    out = Path(out_dir) if out_dir is not None else path.parent
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PcsdaqError(f"cannot create output folder {out}: {exc}") from None
+    written = []
+    for k, segment in enumerate(run.segments):
+        target = out / f"{path.stem}_{k:03d}_{_safe(segment.name)}.csv"
+        target.write_text(segment_csv_text(run, segment), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def main(argv: list[str]) -> int:
+    """``pcsdaq export``: export an HDF5 run to CSV (one file per segment)."""
+    parser = argparse.ArgumentParser(
+        prog="pcsdaq export",
+        description="Export a pcsdaq HDF5 run to CSV: one file per segment "
+        "(<run>_<NNN>_<segment>.csv), '#' comment lines, then a 'name [unit]' header.",
+    )
+    parser.add_argument("run", help="the run file (.h5)")
+    parser.add_argument("--csv", action="store_true", required=True, help="export as CSV")
+    parser.add_argument("--out", default=None, help="output folder (default: beside the run)")
+    args = parser.parse_args(argv)
+    written = export_csv(args.run, args.out)
+    for p in written:
+        print(p)
+    if not written:
+        print(f"{args.run}: the run has no rows; nothing exported")
+    return 0

@@ -1,0 +1,76 @@
+"""Names and helpers of the pcsdaq HDF5 run layout (shared by the writer and the reader).
+
+One file per run::
+
+    /                         NX_class=NXroot, default="entry"
+    /entry                    NX_class=NXentry, default="data"; the run attributes
+                              (procedure, parameters/metadata/snapshot as JSON, software_version,
+                              start_time/end_time ISO 8601 UTC, status, abort_reason, writer_pid,
+                              writer_host, format_version, columns/units as JSON)
+    /entry/data               NX_class=NXdata, signal=<signal column>, axes=<axis column>
+    /entry/data/rows          float64 (n_rows, n_columns), chunked, resizable: the record.
+                              attrs columns, units (one per column, in order)
+    /entry/data/<column>      1D virtual dataset = one column of ``rows`` (unlimited mapping,
+                              grows with it; attr units), so viewers plot signal vs axes live
+    /entry/segments/start     int64 first row of each segment (appendable table)
+    /entry/segments/name      str   segment names
+    /entry/segments/attrs     str   JSON attributes of each segment
+    /entry/metadata_updates   str   JSON dicts from ``set_metadata`` during the run (attributes
+                              must not change in SWMR mode); merged into the metadata attribute
+                              at close
+    /entry/segment_000 ...    NX_class=NXdata, written at close: 1D virtual datasets mapping the
+                              segment's row range of ``rows``, same signal/axes, the segment's
+                              attributes (absent after a crash; the reader uses the table)
+
+Every dataset and object is created before SWMR starts; only row appends happen under SWMR.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+FORMAT_VERSION = 1
+ENTRY = "entry"
+DATA = "entry/data"
+ROWS = "entry/data/rows"
+SEG_START = "entry/segments/start"
+SEG_NAME = "entry/segments/name"
+SEG_ATTRS = "entry/segments/attrs"
+METADATA_UPDATES = "entry/metadata_updates"
+SEGMENT_GROUP = "segment_{:03d}"
+JSON_ATTRS = ("parameters", "metadata", "snapshot", "columns", "units")
+STATUSES = ("running", "finished", "aborted", "failed")
+RESERVED_COLUMNS = ("rows",)
+
+
+def utc_now_iso() -> str:
+    """The current time as ISO 8601 UTC with seconds resolution, e.g. 2026-11-24T00:10:00Z."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+def to_json(value: Any) -> str:
+    """JSON text of a parameters/metadata/snapshot value (numpy scalars/arrays become lists)."""
+    return json.dumps(value, default=_json_default, sort_keys=False)
+
+
+def decode_attr(value: Any) -> Any:
+    """An HDF5 attribute value as a plain Python value (bytes -> str, numpy -> Python)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.ndarray):
+        return [decode_attr(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,0 +1,218 @@
+"""read_run / list_runs: a pcsdaq HDF5 run as numpy arrays, also while it is being written.
+
+Files are opened as SWMR readers, so a run another process is writing (or one whose writer
+was killed) reads consistently: every row flushed before the read is there. A run whose file
+says "running" but whose writer process is gone is reported with status "interrupted".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from pcsdaq.errors import PcsdaqError
+from pcsdaq.storage import layout as L
+
+
+class RunFileError(PcsdaqError):
+    """A path is missing, not HDF5, or not a pcsdaq run file."""
+
+
+@dataclass
+class Segment:
+    """One segment of a run (one spectrum, one field of an R-T log): a row range.
+
+    ``columns`` maps column name -> 1D array of this segment's rows (in ``units``);
+    ``attrs`` holds the attributes given to ``begin_segment`` plus its ``start_time``.
+    """
+
+    name: str
+    attrs: dict[str, Any]
+    columns: dict[str, np.ndarray]
+    units: dict[str, str]
+    first_row: int = 0
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows in this segment."""
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+
+@dataclass
+class RunData:
+    """A whole run read from its file.
+
+    ``attrs``: run attributes with JSON fields (parameters, metadata, snapshot) decoded;
+    ``status``: running, finished, aborted, failed, or interrupted (file says running but
+    its writer is gone); ``columns``: name -> 1D array over the whole run; ``units``: name ->
+    unit; ``segments``: list of :class:`Segment` (rows before the first ``begin_segment``, if
+    any, form a segment named "main").
+    """
+
+    path: Path
+    attrs: dict[str, Any]
+    status: str
+    columns: dict[str, np.ndarray]
+    units: dict[str, str]
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows in the run."""
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The run metadata (sample, needle, contact resistance ...), updates merged."""
+        return self.attrs.get("metadata", {})
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The procedure parameters."""
+        return self.attrs.get("parameters", {})
+
+
+def _writer_alive(attrs: dict[str, Any]) -> bool:
+    """True if the writer process recorded in the file still runs (same host only)."""
+    pid, host = attrs.get("writer_pid"), attrs.get("writer_host")
+    if not pid or host != socket.gethostname():
+        return True  # cannot tell from another host: trust the file
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _open(path: Path) -> h5py.File:
+    if not path.exists():
+        raise RunFileError(f"{path}: no such file")
+    if not path.is_file():
+        raise RunFileError(f"{path}: not a file")
+    try:
+        return h5py.File(path, "r", libver="latest", swmr=True)
+    except OSError:
+        pass
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise RunFileError(f"{path}: not a readable HDF5 file ({exc})") from None
+
+
+def _read_attrs(f: h5py.File, path: Path) -> dict[str, Any]:
+    if L.ENTRY not in f or "format_version" not in f[L.ENTRY].attrs or L.ROWS not in f:
+        raise RunFileError(f"{path}: HDF5 file is not a pcsdaq run (no /entry/data/rows)")
+    attrs = {k: L.decode_attr(v) for k, v in f[L.ENTRY].attrs.items()}
+    for key in L.JSON_ATTRS:
+        if isinstance(attrs.get(key), str):
+            try:
+                attrs[key] = json.loads(attrs[key])
+            except json.JSONDecodeError:
+                pass
+    return attrs
+
+
+def _refreshed(ds: h5py.Dataset) -> h5py.Dataset:
+    if ds.file.swmr_mode:
+        ds.refresh()
+    return ds
+
+
+def _str_list(ds: h5py.Dataset) -> list[str]:
+    return [str(s) for s in _refreshed(ds).asstr()[...]]
+
+
+def read_run(path: str | os.PathLike) -> RunData:
+    """Read a pcsdaq run file (finished, live, or left by a crashed writer).
+
+    Raises :class:`RunFileError` for a missing, non-HDF5 or non-pcsdaq file.
+    """
+    path = Path(path)
+    with _open(path) as f:
+        attrs = _read_attrs(f, path)
+        rows_ds = _refreshed(f[L.ROWS])
+        rows = rows_ds[...]
+        names = [L.decode_attr(c) for c in rows_ds.attrs["columns"]]
+        unit_list = [L.decode_attr(u) for u in rows_ds.attrs["units"]]
+        starts = [int(s) for s in _refreshed(f[L.SEG_START])[...]]
+        seg_names = _str_list(f[L.SEG_NAME])
+        seg_attrs = _str_list(f[L.SEG_ATTRS])
+        updates = _str_list(f[L.METADATA_UPDATES]) if L.METADATA_UPDATES in f else []
+    n_rows = rows.shape[0]
+    # A reader can see a table entry a moment before its rows: keep all three consistent.
+    k = min(len(starts), len(seg_names), len(seg_attrs))
+    starts, seg_names, seg_attrs = starts[:k], seg_names[:k], seg_attrs[:k]
+    if attrs.get("status") == "running":
+        metadata = dict(attrs.get("metadata") or {})
+        for text in updates:
+            metadata.update(json.loads(text))
+        attrs["metadata"] = metadata
+    units = dict(zip(names, unit_list, strict=True))
+    columns = {name: rows[:, i].copy() for i, name in enumerate(names)}
+    if n_rows and (not starts or starts[0] > 0):
+        starts, seg_names, seg_attrs = [0, *starts], ["main", *seg_names], ["{}", *seg_attrs]
+    segments = []
+    for j, start in enumerate(starts):
+        start = min(start, n_rows)
+        stop = min(starts[j + 1], n_rows) if j + 1 < len(starts) else n_rows
+        segments.append(
+            Segment(
+                name=seg_names[j],
+                attrs=json.loads(seg_attrs[j]),
+                columns={c: v[start:stop] for c, v in columns.items()},
+                units=units,
+                first_row=start,
+            )
+        )
+    status = str(attrs.get("status", "running"))
+    if status == "running" and not _writer_alive(attrs):
+        status = "interrupted"
+    return RunData(path=path, attrs=attrs, status=status, columns=columns, units=units,
+                   segments=segments)
+
+
+@dataclass
+class RunSummary:
+    """One line of :func:`list_runs`: path, procedure, status, start time (ISO), row count."""
+
+    path: Path
+    procedure: str
+    status: str
+    start_time: str
+    n_rows: int
+
+
+def list_runs(folder: str | os.PathLike) -> list[RunSummary]:
+    """The pcsdaq runs (``*.h5``, recursively) in ``folder``, oldest first.
+
+    Files that are not pcsdaq runs are skipped.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RunFileError(f"{folder}: not a folder")
+    out = []
+    for p in sorted(folder.rglob("*.h5")):
+        try:
+            with _open(p) as f:
+                attrs = _read_attrs(f, p)
+                n = _refreshed(f[L.ROWS]).shape[0]
+        except (RunFileError, OSError, KeyError):
+            continue
+        status = str(attrs.get("status", "running"))
+        if status == "running" and not _writer_alive(attrs):
+            status = "interrupted"
+        out.append(RunSummary(p, str(attrs.get("procedure", "")), status,
+                              str(attrs.get("start_time", "")), int(n)))
+    out.sort(key=lambda r: (r.start_time, str(r.path)))
+    return out
