@@ -1,11 +1,10 @@
 """``pcsdaq export RUN.h5 --csv [--out DIR]``: one CSV file per segment of a run.
 
 Each CSV is named ``<run stem>_<NNN>_<segment name>.csv`` (NNN = segment number from 000,
-unsafe characters of the name replaced by ``_``) and holds, in order: ``#`` comment lines
-(run procedure, status, start time, segment name and its attributes as JSON), one header line
-``name [unit]`` per column, comma separated, then one line per row (NaN as ``nan``). It loads
-with ``numpy.loadtxt(path, delimiter=",", comments="#", skiprows=1)`` and with any
-spreadsheet. A run that is still being written exports the rows flushed so far.
+unsafe characters of the name replaced by ``_``) and holds, in order: always five ``#``
+comment lines (run procedure, status, start time, segment name, segment attributes as JSON),
+one header line ``name [unit],...``, then one line per row (NaN as ``nan``). It loads with
+``numpy.loadtxt(path, delimiter=",", skiprows=6)`` and with any spreadsheet. A run that is still being written exports the rows flushed so far.
 """
 
 from __future__ import annotations
@@ -27,11 +26,14 @@ def _safe(name: str) -> str:
 
 def segment_csv_text(run: RunData, segment: Segment) -> str:
     """The CSV text of one segment (comment lines, header with units, rows)."""
+    def one_line(value: object) -> str:
+        return " ".join(str(value).splitlines())
+
     lines = [
-        f"# procedure: {run.attrs.get('procedure', '')}",
+        f"# procedure: {one_line(run.attrs.get('procedure', ''))}",
         f"# status: {run.status}",
         f"# start_time: {run.attrs.get('start_time', '')}",
-        f"# segment: {segment.name}",
+        f"# segment: {one_line(segment.name)}",
         f"# segment_attrs: {json.dumps(segment.attrs)}",
         ",".join(f"{name} [{unit}]" for name, unit in segment.units.items()),
     ]
