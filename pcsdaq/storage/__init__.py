@@ -3,13 +3,26 @@
 ``RunWriter`` writes one run per file, rows appended and flushed point by point (SWMR, so
 other processes read it while it grows; a ``kill -9`` loses nothing appended); ``read_run``
 returns a :class:`RunData` (columns, units, attributes, segments) from a finished, live or
-crashed run; ``list_runs`` lists the runs in a folder. ``pcsdaq export RUN.h5 --csv`` writes
+crashed run; ``list_runs`` lists the runs in a folder; ``RunFollower`` returns only the rows
+added since its last poll (live plots in another process); ``recover_run`` copies a crashed
+run into a normally closed file. ``pcsdaq export RUN.h5 --csv`` writes
 one CSV per segment. File layout: :mod:`pcsdaq.storage.layout`.
 """
 
+from pcsdaq.storage.finalize import finalize_run
+from pcsdaq.storage.follow import RunFollower, recover_run
 from pcsdaq.storage.reader import RunData, RunFileError, RunSummary, Segment, list_runs, read_run
 from pcsdaq.storage.writer import RunWriter
 
 __all__ = [
-    "RunData", "RunFileError", "RunSummary", "RunWriter", "Segment", "list_runs", "read_run",
+    "RunData",
+    "RunFileError",
+    "RunFollower",
+    "RunSummary",
+    "RunWriter",
+    "Segment",
+    "finalize_run",
+    "list_runs",
+    "read_run",
+    "recover_run",
 ]

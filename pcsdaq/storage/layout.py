@@ -18,6 +18,8 @@ One file per run::
     /entry/metadata_updates   str   JSON dicts from ``set_metadata`` during the run (attributes
                               must not change in SWMR mode); merged into the metadata attribute
                               at close
+    /entry/status_log         str   JSON {status, reason, end_time} written under SWMR by close;
+                              then copied into the attributes when the file can be reopened
     /entry/segment_000 ...    NX_class=NXdata, written at close: 1D virtual datasets mapping the
                               segment's row range of ``rows``, same signal/axes, the segment's
                               attributes (absent after a crash; the reader uses the table)
@@ -41,6 +43,7 @@ SEG_START = "entry/segments/start"
 SEG_NAME = "entry/segments/name"
 SEG_ATTRS = "entry/segments/attrs"
 METADATA_UPDATES = "entry/metadata_updates"
+STATUS_LOG = "entry/status_log"
 SEGMENT_GROUP = "segment_{:03d}"
 JSON_ATTRS = ("parameters", "metadata", "snapshot", "columns", "units")
 STATUSES = ("running", "finished", "aborted", "failed")

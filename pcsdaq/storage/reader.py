@@ -149,15 +149,20 @@ def read_run(path: str | os.PathLike) -> RunData:
         seg_names = _str_list(f[L.SEG_NAME])
         seg_attrs = _str_list(f[L.SEG_ATTRS])
         updates = _str_list(f[L.METADATA_UPDATES]) if L.METADATA_UPDATES in f else []
+        status_log = _str_list(f[L.STATUS_LOG]) if L.STATUS_LOG in f else []
     n_rows = rows.shape[0]
     # A reader can see a table entry a moment before its rows: keep all three consistent.
     k = min(len(starts), len(seg_names), len(seg_attrs))
     starts, seg_names, seg_attrs = starts[:k], seg_names[:k], seg_attrs[:k]
-    if attrs.get("status") == "running":
+    if attrs.get("status") == "running":  # not finalized: merge what the logs hold
         metadata = dict(attrs.get("metadata") or {})
         for text in updates:
             metadata.update(json.loads(text))
         attrs["metadata"] = metadata
+        if status_log:  # closed, but another reader kept the file busy at finalization
+            record = json.loads(status_log[-1])
+            attrs.update(status=record["status"], abort_reason=record["reason"],
+                         end_time=record["end_time"])
     units = dict(zip(names, unit_list, strict=True))
     columns = {name: rows[:, i].copy() for i, name in enumerate(names)}
     if n_rows and (not starts or starts[0] > 0):
@@ -207,9 +212,12 @@ def list_runs(folder: str | os.PathLike) -> list[RunSummary]:
             with _open(p) as f:
                 attrs = _read_attrs(f, p)
                 n = _refreshed(f[L.ROWS]).shape[0]
+                log = _str_list(f[L.STATUS_LOG]) if L.STATUS_LOG in f else []
         except (RunFileError, OSError, KeyError):
             continue
         status = str(attrs.get("status", "running"))
+        if status == "running" and log:
+            status = json.loads(log[-1])["status"]
         if status == "running" and not _writer_alive(attrs):
             status = "interrupted"
         out.append(RunSummary(p, str(attrs.get("procedure", "")), status,

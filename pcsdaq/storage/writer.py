@@ -22,6 +22,8 @@ import numpy as np
 
 from pcsdaq.errors import AbortRequested
 from pcsdaq.storage import layout as L
+from pcsdaq.storage.finalize import finalize_run
+from pcsdaq.storage.reader import RunFileError
 
 _ROW_CHUNK = 256  # rows per HDF5 chunk: ~24 kB for 12 columns
 
@@ -47,7 +49,8 @@ class RunWriter:
     ``columns`` maps column name -> SI unit ("V", "A", "S", "Ohm", "K", "T", "s", "" for
     flags); the run has this one column set. ``signal``/``axes`` name the columns a NeXus
     viewer plots (default: the second column vs the first). ``parameters``, ``metadata`` and
-    ``snapshot`` (every instrument's settings) are stored as JSON attributes.
+    ``snapshot`` (every instrument's settings) are stored as JSON attributes. The parent
+    folders are created; an existing file is never overwritten (:class:`RunFileError`).
 
     :meth:`append` returns only after the row is flushed to the operating system: a crash or
     ``kill -9`` afterwards loses nothing appended (a power cut can still lose what the OS had
@@ -55,6 +58,9 @@ class RunWriter:
     with the exception text as reason and is re-raised (``AbortRequested`` or Ctrl-C: status
     "aborted" with the abort reason).
     """
+
+    #: how long close() retries reopening the file while another process reads it, s
+    FINALIZE_WAIT_S = 3.0
 
     def __init__(
         self,
@@ -83,8 +89,11 @@ class RunWriter:
         self._n_rows = 0
         self._n_segments = 0
         self._closed = False
+        self.finalized = False  #: True once close() wrote the final attributes and groups
         self._row = np.full((1, len(names)), np.nan)
-        self._file = h5py.File(self.path, "w", libver="latest")
+        if self.path.exists():  # never overwrite a record
+            raise RunFileError(f"{self.path}: a file of that name exists; choose a new run name")
+        self._file = h5py.File(self.path, "x", libver="latest")
         try:
             self._create_layout(procedure, parameters, snapshot)
             self._file.swmr_mode = True
@@ -163,6 +172,10 @@ class RunWriter:
             L.METADATA_UPDATES, shape=(0,), maxshape=(None,), chunks=(16,), dtype=strs
         )
         self._meta_updates.attrs["units"] = ""
+        self._status_log = f.create_dataset(
+            L.STATUS_LOG, shape=(0,), maxshape=(None,), chunks=(4,), dtype=strs
+        )
+        self._status_log.attrs["units"] = ""
         f.flush()
 
     # -- streaming ------------------------------------------------------------------------
@@ -242,52 +255,25 @@ class RunWriter:
     def close(self, status: str = "finished", reason: str | None = None) -> None:
         """End the run: status "finished", "aborted" or "failed" (with ``reason``).
 
-        Closes the SWMR file, then reopens it to write status, end time, merged metadata and
-        one NXdata group per segment. Calling close again does nothing.
+        First appends the status, reason and end time to ``/entry/status_log`` under SWMR
+        (durable at once, and what :func:`read_run` reports), then closes the SWMR file and
+        reopens it to write them as attributes with the merged metadata and one NXdata group
+        per segment (:func:`finalize_run`). If another process holds the file open for
+        reading for longer than ``FINALIZE_WAIT_S``, that second step is left for a later
+        ``finalize_run(path)``; nothing is lost. Calling close again does nothing.
         """
         if self._closed:
             return
         if status not in L.STATUSES[1:]:
             raise ValueError(f"status must be one of {L.STATUSES[1:]}, got {status!r}")
+        record = {"status": status, "reason": reason or "", "end_time": L.utc_now_iso()}
+        i = self._status_log.shape[0]
+        self._status_log.resize((i + 1,))
+        self._status_log[i] = L.to_json(record)
+        self._file.flush()
         self._closed = True
         self._file.close()
-        with h5py.File(self.path, "r+", libver="latest") as f:
-            ea = f[L.ENTRY].attrs
-            ea["metadata"] = L.to_json(self._metadata)
-            ea["status"] = status
-            ea["abort_reason"] = reason or ""
-            ea["end_time"] = L.utc_now_iso()
-            self._write_segment_groups(f)
-
-    def _write_segment_groups(self, f: h5py.File) -> None:
-        starts = [int(s) for s in f[L.SEG_START][...]]
-        names = list(f[L.SEG_NAME].asstr()[...])
-        attrs = list(f[L.SEG_ATTRS].asstr()[...])
-        n, ncol = self._n_rows, len(self.columns)
-        if n and (not starts or starts[0] > 0):  # rows before the first segment: "main"
-            starts, names, attrs = [0, *starts], ["main", *names], ["{}", *attrs]
-        for k, start in enumerate(starts):
-            stop = starts[k + 1] if k + 1 < len(starts) else n
-            g = f[L.ENTRY].create_group(L.SEGMENT_GROUP.format(k))
-            g.attrs["NX_class"] = "NXdata"
-            g.attrs["signal"] = self.signal
-            g.attrs["axes"] = [self.axes]
-            g.attrs[f"{self.axes}_indices"] = 0
-            g.attrs["segment_name"] = names[k]
-            g.attrs["segment_attrs"] = attrs[k]
-            g.attrs["first_row"] = start
-            g.attrs["n_rows"] = stop - start
-            for i, (name, unit) in enumerate(self.columns.items()):
-                if stop > start:
-                    vlayout = h5py.VirtualLayout(shape=(stop - start,), dtype="f8")
-                    source = h5py.VirtualSource(
-                        str(self.path), "/" + L.ROWS, shape=(n, ncol)
-                    )
-                    vlayout[:] = source[start:stop, i]
-                    ds = g.create_virtual_dataset(name, vlayout, fillvalue=np.nan)
-                else:
-                    ds = g.create_dataset(name, shape=(0,), dtype="f8")
-                ds.attrs["units"] = unit
+        self.finalized = finalize_run(self.path, wait_s=self.FINALIZE_WAIT_S)
 
     def __enter__(self) -> Self:
         return self

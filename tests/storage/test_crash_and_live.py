@@ -8,9 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import h5py
 import numpy as np
+import pytest
 
-from pcsdaq.storage import read_run
+from pcsdaq.storage import (
+    RunFileError,
+    RunFollower,
+    finalize_run,
+    list_runs,
+    read_run,
+    recover_run,
+)
 
 CHILD = str(Path(__file__).with_name("writer_child.py"))
 
@@ -55,6 +64,18 @@ def test_sigkill_loses_nothing_appended(tmp_path):
     assert run.segments[1].attrs["temperature_setpoint_K"] == 1.0
     assert run.units == {"x": "V", "y": "S", "z": "K"}
 
+    fixed = recover_run(path)
+    with h5py.File(fixed, "r") as f:  # a plain (non-SWMR) reader opens the copy
+        np.testing.assert_array_equal(f["entry/data/x"][...], run.columns["x"])
+        assert f["entry/segment_001"].attrs["segment_name"] == "second"
+    copy = read_run(fixed)
+    assert copy.status == "failed" and copy.attrs["abort_reason"].startswith("interrupted")
+    assert copy.attrs["start_time"] == run.attrs["start_time"]
+    assert [(s.name, s.n_rows) for s in copy.segments] == [
+        (s.name, s.n_rows) for s in run.segments]
+    with pytest.raises(RunFileError, match="only an interrupted run"):
+        recover_run(fixed)
+
 
 def test_reader_sees_rows_while_another_process_writes(tmp_path):
     path = tmp_path / "live.h5"
@@ -65,8 +86,16 @@ def test_reader_sees_rows_while_another_process_writes(tmp_path):
         proc.stdin.flush()
         return proc.stdout.readline().strip()
 
+    follower = None
     try:
-        for k in range(1, 6):
+        assert ask("append") == "1"
+        follower = RunFollower(path)
+        assert follower.poll()["x"].tolist() == [0.0]
+        assert follower.new_segments()[0][:2] == (0, "first")
+        assert follower.poll()["x"].size == 0  # nothing new, nothing re-read
+        assert ask("append") == "2" and ask("append") == "3"
+        assert follower.poll()["y"].tolist() == [2.0, 4.0]  # only the new rows
+        for k in range(4, 6):
             assert ask("append") == str(k)
             run = read_run(path)
             assert run.status == "running"  # the writer is alive
@@ -75,14 +104,28 @@ def test_reader_sees_rows_while_another_process_writes(tmp_path):
         assert ask("segment second") == "ok"
         assert ask("meta 42.5") == "ok"
         assert ask("append") == "6"
+        assert [(r, n) for r, n, _ in follower.new_segments()] == [(5, "second")]
+        assert follower.poll()["x"].tolist() == [3.0, 4.0, 5.0]
         run = read_run(path)
         assert [(s.name, s.n_rows) for s in run.segments] == [("first", 5), ("second", 1)]
         assert run.metadata == {"sample": "crash test", "contact_resistance_Ohm": 42.5}
-        assert ask("close") == "closed"
+        # The follower keeps the file open: the writer cannot reopen it to finalize, but
+        # the status is recorded and read_run reports it.
+        assert ask("close") == "closed finalized=False"
         proc.wait(timeout=10)
+        run = read_run(path)
+        assert run.status == "aborted" and run.attrs["abort_reason"] == "told to stop"
+        assert [r.status for r in list_runs(tmp_path)] == ["aborted"]
+        assert finalize_run(path) is False  # still busy
     finally:
+        if follower is not None:
+            follower.close()
         if proc.poll() is None:
             proc.kill()
+    assert finalize_run(path) is True
+    with h5py.File(path, "r") as f:
+        assert f["entry"].attrs["status"] == "aborted"
+        assert f["entry/segment_001"].attrs["segment_name"] == "second"
     run = read_run(path)
     assert run.status == "aborted" and run.attrs["abort_reason"] == "told to stop"
     assert run.n_rows == 6 and run.metadata["contact_resistance_Ohm"] == 42.5

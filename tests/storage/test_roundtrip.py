@@ -110,6 +110,9 @@ def test_bad_input(tmp_path):
     with pytest.raises(ValueError, match="closed"):
         w.append({"x": 1.0})
     assert read_run(w.path).n_rows == 1  # the refused row was not written
+    with pytest.raises(RunFileError, match="exists"):
+        RunWriter(w.path, procedure="p", columns={"x": "V"})
+    assert read_run(w.path).n_rows == 1  # the existing record is untouched
 
 
 def test_reader_errors(tmp_path):

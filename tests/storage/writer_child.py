@@ -41,8 +41,9 @@ def main() -> None:
             w.set_metadata(contact_resistance_Ohm=float(cmd[1]))
             out.write("ok\n")
         elif cmd[0] == "close":
+            w.FINALIZE_WAIT_S = 0.3  # the parent may hold a RunFollower open
             w.close("aborted", reason="told to stop")
-            out.write("closed\n")
+            out.write(f"closed finalized={w.finalized}\n")
             out.flush()
             return
         out.flush()
