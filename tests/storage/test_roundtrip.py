@@ -160,3 +160,17 @@ def test_list_runs(tmp_path):
     assert [(r.path.name, r.status, r.n_rows) for r in runs] == [("a.h5", "finished", 8),
                                                                   ("b.h5", "aborted", 8)]
     assert runs[0].procedure == "TemperatureSeries"
+
+
+def test_read_while_writing_in_the_same_process(tmp_path):
+    path = tmp_path / "r.h5"
+    w = RunWriter(path, procedure="p", columns={"x": "V", "y": "S"})
+    w.begin_segment("s", temperature_setpoint_K=2.0)
+    w.append({"x": 1.0})
+    w.set_metadata(contact_resistance_Ohm=7.0)
+    run = read_run(path)
+    assert (run.status, run.n_rows, run.metadata) == ("running", 1, {"contact_resistance_Ohm": 7.0})
+    w.append({"x": 2.0})
+    assert read_run(path).columns["x"].tolist() == [1.0, 2.0]
+    w.close()
+    assert w.finalized and read_run(path).status == "finished"
