@@ -99,6 +99,7 @@ class RunWriter:
             self._file.swmr_mode = True
         except Exception:
             self._file.close()
+            self.path.unlink(missing_ok=True)  # no half-made record left behind
             raise
 
     # -- layout ---------------------------------------------------------------------------
