@@ -97,6 +97,7 @@ def _run_writer(path: Path, n: int) -> float:
 
     columns = {f"c{i}": "V" for i in range(N_COLUMNS)}
     row = {f"c{i}": float(i) for i in range(N_COLUMNS)}
+    path.unlink(missing_ok=True)  # RunWriter never overwrites
     with RunWriter(path, procedure="bench", columns=columns) as w:
         w.begin_segment("s")
         t0 = time.perf_counter()
@@ -132,6 +133,183 @@ def bench_storage(tmp: Path, n: int, repeats: int) -> None:
         print(f"    {label:<44s} {median_of(fn, repeats) * 1e3:7.3f} ms/point")
 
 
+# -- 2. bias sweep: pcsdaq vs plain pymeasure, on the in-process emulators --------------------
+STATION = Path(__file__).resolve().parents[1] / "configs" / "station-sim.yaml"
+SWEEP_COLUMNS = {
+    "bias_current": "A", "aux_voltage": "V", "X": "V", "Y": "V", "dIdV": "S", "V_dc": "V",
+    "temperature": "K", "field": "T", "time": "s", "sensitivity": "V", "time_constant": "s",
+    "overload": "",
+}
+
+
+def make_lab(clock):
+    """The simulated lab of the sim station file, on ``clock`` (zero instrument delay)."""
+    from pcsdaq.sim.lab import SimLab
+
+    return SimLab.from_station_file(STATION, clock=clock)
+
+
+def pcsdaq_instruments(lab):
+    """(lockin, bias, dmm) pcsdaq drivers on the lab's in-process adapters."""
+    import yaml
+    from pcsdaq.drivers import SR830, Keithley2000, SR830AuxBias
+
+    roles = yaml.safe_load(STATION.read_text())["roles"]
+    lockin = SR830(lab.adapter("sr830"), settings=roles["lockin"].get("settings"),
+                   limits=roles["lockin"].get("limits"))
+    bias = SR830AuxBias(lockin, settings=roles["bias"].get("settings"),
+                        limits=roles["bias"].get("limits"))
+    dmm = Keithley2000(lab.adapter("keithley2000"), settings=roles["dmm"].get("settings"),
+                       limits=roles["dmm"].get("limits"))
+    return lockin, bias, dmm
+
+
+def _currents(n: int) -> np.ndarray:
+    return np.linspace(-2e-3, 2e-3, n)
+
+
+def pcsdaq_io_only(lab, n: int) -> float:
+    """Seconds for the sweep's instrument transactions alone (no storage, no bookkeeping)."""
+    lockin, bias, dmm = pcsdaq_instruments(lab)
+    t0 = time.perf_counter()
+    for current in _currents(n):
+        bias.set_current(float(current))
+        lockin.read_xy()
+        dmm.read_voltage()
+    return time.perf_counter() - t0
+
+
+def pcsdaq_loop(lab, n: int, path: Path, settle: bool = False) -> float:
+    """Seconds for a bias sweep with pcsdaq drivers, every point appended durably to HDF5."""
+    from pcsdaq.storage import RunWriter
+
+    lockin, bias, dmm = pcsdaq_instruments(lab)
+    clock = lab.clock
+    excitation = lockin.settings.get("excitation_resistance_ohm", 1e6)
+    t0 = time.perf_counter()
+    with RunWriter(path, procedure="bench bias sweep", columns=SWEEP_COLUMNS, signal="dIdV",
+                   axes="bias_current", snapshot={"lockin": lockin.snapshot()}) as w:
+        w.begin_segment("sweep")
+        i_ac = lockin.sine_voltage / excitation
+        sens, tc = lockin.sensitivity, lockin.time_constant
+        for current in _currents(n):
+            bias.set_current(float(current))
+            if settle:
+                clock.sleep(lockin.settle_time())
+            x, y = lockin.read_xy()
+            v_dc = dmm.read_voltage()
+            w.append({"bias_current": current, "X": x, "Y": y, "dIdV": i_ac / x if x else np.nan,
+                      "V_dc": v_dc, "time": clock.now(), "sensitivity": sens,
+                      "time_constant": tc, "overload": 0.0})
+    return time.perf_counter() - t0
+
+
+def pymeasure_io_only(lab, n: int) -> float:
+    """Seconds for the pymeasure-driver transactions of the sweep alone."""
+    from pymeasure.instruments.keithley import Keithley2000 as PmKeithley2000
+    from pymeasure.instruments.srs import SR830 as PmSR830
+
+    lockin, dmm = PmSR830(lab.adapter("sr830")), PmKeithley2000(lab.adapter("keithley2000"))
+    t0 = time.perf_counter()
+    for current in _currents(n):
+        lockin.aux_out_1 = float(current) * 1e3  # 1 kOhm series resistor
+        _ = lockin.x, lockin.y
+        _ = dmm.voltage
+    return time.perf_counter() - t0
+
+
+def pymeasure_worker(lab, n: int, path: Path, settle_s: float = 0.0) -> float:
+    """Seconds for the same sweep as a pymeasure Procedure run by a Worker writing CSV."""
+    from pymeasure.experiment import FloatParameter, IntegerParameter, Procedure, Results
+    from pymeasure.experiment.workers import Worker
+    from pymeasure.instruments.keithley import Keithley2000 as PmKeithley2000
+    from pymeasure.instruments.srs import SR830 as PmSR830
+
+    class PymeasureBiasSweep(Procedure):
+        """Bias sweep written the way pymeasure's examples write one."""
+
+        max_current = FloatParameter("Maximum current", units="A", default=2e-3)
+        n_points = IntegerParameter("Points", default=n)
+        DATA_COLUMNS = ["Current (A)", "X (V)", "Y (V)", "Voltage (V)"]  # noqa: RUF012
+
+        def startup(self):
+            self.lockin = PmSR830(lab.adapter("sr830"))
+            self.dmm = PmKeithley2000(lab.adapter("keithley2000"))
+
+        def execute(self):
+            for current in np.linspace(-self.max_current, self.max_current, self.n_points):
+                self.lockin.aux_out_1 = float(current) * 1e3
+                if settle_s:
+                    time.sleep(settle_s)
+                self.emit("results", {"Current (A)": current, "X (V)": self.lockin.x,
+                                      "Y (V)": self.lockin.y, "Voltage (V)": self.dmm.voltage})
+                if self.should_stop():
+                    break
+
+    results = Results(PymeasureBiasSweep(), str(path))
+    worker = Worker(results)
+    t0 = time.perf_counter()
+    worker.start()
+    worker.join(timeout=3600)
+    elapsed = time.perf_counter() - t0
+    rows = sum(1 for line in path.read_text().splitlines() if line and not line.startswith("#"))
+    if rows - 1 != n:
+        raise RuntimeError(f"pymeasure wrote {rows - 1} rows, expected {n}")
+    return elapsed
+
+
+def bench_sweep(tmp: Path, n: int, repeats: int) -> None:
+    """Print points/s of pcsdaq and pymeasure sweeps and the per-point software overhead."""
+    from pcsdaq.clock import VirtualClock
+
+    print(f"\n[2] bias sweep of {n} points on the in-process emulators (VirtualClock, zero "
+          f"instrument delay), median of {repeats}")
+    counter = iter(range(10**6))
+
+    def fresh(fn, *args):
+        return lambda: fn(make_lab(VirtualClock()), n, *args)
+
+    def path(ext):
+        return lambda: tmp / f"sweep{next(counter)}.{ext}"
+
+    t_io = median_of(fresh(pcsdaq_io_only), repeats)
+    t_pc = median_of(lambda: pcsdaq_loop(make_lab(VirtualClock()), n, path("h5")()), repeats)
+    t_pm_io = median_of(fresh(pymeasure_io_only), repeats)
+    t_pm = median_of(lambda: pymeasure_worker(make_lab(VirtualClock()), n, path("csv")()),
+                     repeats)
+    print(f"    pcsdaq sweep + durable HDF5     {n / t_pc:9.0f} points/s  "
+          f"({t_pc / n * 1e3:.3f} ms/point; instrument I/O alone {t_io / n * 1e3:.3f} ms)")
+    print(f"    pymeasure Procedure+Worker+CSV  {n / t_pm:9.0f} points/s  "
+          f"({t_pm / n * 1e3:.3f} ms/point; instrument I/O alone {t_pm_io / n * 1e3:.3f} ms)")
+    print(f"    ratio pcsdaq/pymeasure points/s {t_pm / t_pc:9.2f}")
+    print(f"    software overhead beyond I/O:   pcsdaq {(t_pc - t_io) / n * 1e3:.3f} ms/point, "
+          f"pymeasure {(t_pm - t_pm_io) / n * 1e3:.3f} ms/point")
+
+
+# -- 3. realistic settling ---------------------------------------------------------------------
+def bench_settle(tmp: Path, n: int, repeats: int) -> None:
+    """Print the total time of a real-time sweep with 3 ms / 24 dB/oct settling vs N x settle."""
+    from pcsdaq.clock import ScaledClock
+
+    print(f"\n[3] real-time sweep of {n} points, lock-in 3 ms / 24 dB/oct, median of {repeats}")
+    counter = iter(range(10**6))
+    settle = None
+
+    def one() -> float:
+        nonlocal settle
+        lab = make_lab(ScaledClock(1.0))
+        lockin, _, _ = pcsdaq_instruments(lab)
+        lockin.time_constant = 3e-3
+        lockin.filter_slope = 24
+        settle = lockin.settle_time()
+        return pcsdaq_loop(lab, n, tmp / f"settle{next(counter)}.h5", settle=True)
+
+    total = median_of(one, repeats)
+    print(f"    settle time per point {settle * 1e3:.1f} ms; N x settle = {n * settle:.3f} s; "
+          f"total {total:.3f} s; ratio {total / (n * settle):.3f}; "
+          f"beyond settling {(total - n * settle) / n * 1e3:.3f} ms/point")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark sections and print the numbers."""
     parser = argparse.ArgumentParser(prog="bench_sweep", description=__doc__.splitlines()[0])
@@ -146,6 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="pcsdaq-bench-") as tmpdir:
         tmp = Path(tmpdir)
         bench_storage(tmp, args.points, args.repeats)
+        for section in (bench_sweep, bench_settle):
+            n = args.points if section is bench_sweep else max(20, args.points // 10)
+            try:
+                section(tmp, n, args.repeats)
+            except (ImportError, AttributeError, TypeError) as exc:
+                print(f"    skipped: {type(exc).__name__}: {exc}")
     return 0
 
 
