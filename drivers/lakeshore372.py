@@ -1,0 +1,193 @@
+"""Lake Shore 372 AC resistance bridge / temperature controller (Thermometer role).
+
+Lake Shore boxes send no reply to commands and silently ignore bad ones, so the setpoint
+and heater range are read back after setting and InstrumentError is raised if they did
+not take. Commands need >= 50 ms spacing on the real box (setting ``command_delay_s``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from pymeasure.instruments import Instrument
+
+from pcsdaq.driver_support import StationDriver
+from pcsdaq.errors import ConfigError, InstrumentError
+from pcsdaq.limits import Limit
+
+#: RDGST? bit -> flag name (372 manual, RDGST? reply is a bit-weighted integer)
+READING_STATUS_BITS = {
+    1: "cs_overload",
+    2: "vcm_overload",
+    4: "vmix_overload",
+    8: "vdif_overload",
+    16: "r_over",
+    32: "r_under",
+    64: "t_over",
+    128: "t_under",
+}
+
+
+def decode_reading_status(code: int) -> set[str]:
+    """Flags set in a 372 ``RDGST?`` integer (empty set: reading valid)."""
+    return {name for bit, name in READING_STATUS_BITS.items() if code & bit}
+
+
+class LakeShore372(StationDriver, Instrument):
+    """Lake Shore 372 bridge: kelvin/ohm readings, settle status, heater control (SI units)."""
+
+    LIMITS: ClassVar[dict[str, Limit]] = {
+        "max_heater_range": Limit("", 8.0, description="highest heater range index"),
+        "max_temperature_K": Limit("K", 300.0, description="highest setpoint"),
+        "max_ramp_K_per_min": Limit("K/min", 100.0, description="fastest setpoint ramp"),
+    }
+    SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
+        "channel": ((str, int), "A", "measurement channel: 'A' (control input) or 1-16"),
+        "output": (int, 0, "heater output: 0 sample, 1 warm-up, 2 still"),
+        "safe_heater_range": (int, 0, "heater range index of the safe state"),
+        "command_delay_s": (float, 0.05, "minimum spacing between commands, s"),
+    }
+
+    def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
+                 settings: dict | None = None, **visa_kwargs: Any) -> None:
+        self.safety = self.check_config(settings, limits)
+        self.settings = self.settings_with_defaults(settings)
+        self._last_command = 0.0
+        visa_kwargs.setdefault("read_termination", "\r\n")
+        visa_kwargs.setdefault("write_termination", "\r\n")
+        super().__init__(adapter, name or "Lake Shore 372", includeSCPI=False, **visa_kwargs)
+
+    @classmethod
+    def check_config(cls, settings, limits):
+        """Base checks plus channel/output/safe range values."""
+        safety = super().check_config(settings, limits)
+        merged = cls.settings_with_defaults(settings)
+        ch = merged["channel"]
+        if not (ch == "A" or (isinstance(ch, int) and 1 <= ch <= 16)):
+            raise ConfigError(f"channel = {ch!r} must be 'A' or 1-16", key="settings")
+        if merged["output"] not in (0, 1, 2):
+            raise ConfigError(f"output = {merged['output']!r} must be 0, 1 or 2", key="settings")
+        if not 0 <= merged["safe_heater_range"] <= safety["max_heater_range"]:
+            raise ConfigError("safe_heater_range must be 0..max_heater_range", key="settings")
+        if merged["command_delay_s"] < 0:
+            raise ConfigError("command_delay_s must be >= 0", key="settings")
+        return safety
+
+    # --- spacing ---------------------------------------------------------------------
+    def _space(self) -> None:
+        delay = self.settings["command_delay_s"]
+        if delay:
+            wait = self._last_command + delay - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self._last_command = time.monotonic()
+
+    def write(self, command: str, **kwargs: Any) -> None:
+        """Write with the configured command spacing."""
+        self._space()
+        super().write(command, **kwargs)
+
+    @property
+    def _ch(self) -> str:
+        return str(self.settings["channel"])
+
+    @property
+    def _out(self) -> int:
+        return self.settings["output"]
+
+    # --- readings --------------------------------------------------------------------
+    def read_temperature(self) -> float:
+        """Channel temperature in K (``RDGK?``)."""
+        return float(self.ask(f"RDGK? {self._ch}"))
+
+    def read_resistance(self) -> float:
+        """Channel resistance in Ohm (``RDGR?``)."""
+        return float(self.ask(f"RDGR? {self._ch}"))
+
+    def reading_status(self) -> set[str]:
+        """Decoded ``RDGST?`` flags of the channel (empty: valid)."""
+        return decode_reading_status(int(self.ask(f"RDGST? {self._ch}")))
+
+    def reading_valid(self) -> bool:
+        """False when any overload/over/under range flag is set."""
+        return not self.reading_status()
+
+    def settle_status(self) -> tuple[bool, bool]:
+        """(control channel settled, active channel settled) from ``RDGSTL?``."""
+        parts = self.ask("RDGSTL?").strip().split(",")
+        return parts[0].strip() == "1", parts[1].strip() == "1"
+
+    def is_settled(self) -> bool:
+        """True when the bridge reports the measured channel settled (``RDGSTL?``)."""
+        control, active = self.settle_status()
+        return control if self._ch == "A" else active
+
+    # --- control ---------------------------------------------------------------------
+    def set_setpoint(self, kelvin: float) -> None:
+        """Setpoint in K (``SETP out,v``), read back; InstrumentError if ignored."""
+        self.safety.check_range("max_temperature_K", kelvin, 0.0, "setpoint")
+        self.write(f"SETP {self._out},{kelvin:g}")
+        got = self.get_setpoint()
+        if abs(got - kelvin) > max(1e-6, 1e-4 * abs(kelvin)):
+            raise InstrumentError(f"372 ignored SETP {self._out},{kelvin:g} (reads {got:g} K)")
+
+    def get_setpoint(self) -> float:
+        """Setpoint in K (``SETP? out``)."""
+        return float(self.ask(f"SETP? {self._out}"))
+
+    def set_heater_range(self, index: int) -> None:
+        """Heater range index 0-8 (``RANGE out,r``), read back; InstrumentError if ignored."""
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise InstrumentError(f"heater range {index!r} must be an int")
+        self.safety.check_range("max_heater_range", index, 0, "heater range")
+        self.write(f"RANGE {self._out},{index}")
+        got = int(self.ask(f"RANGE? {self._out}"))
+        if got != index:
+            raise InstrumentError(f"372 ignored RANGE {self._out},{index} (reads {got})")
+
+    def set_pid(self, p: float, i: float, d: float) -> None:
+        """PID parameters (``PID out,P,I,D``)."""
+        self.write(f"PID {self._out},{p:g},{i:g},{d:g}")
+
+    def get_pid(self) -> tuple[float, float, float]:
+        """(P, I, D) from ``PID? out``."""
+        p, i, d = (float(x) for x in self.ask(f"PID? {self._out}").split(","))
+        return p, i, d
+
+    def set_ramp(self, rate_K_per_min: float, enabled: bool = True) -> None:
+        """Setpoint ramp (``RAMP out,on,rate``) in K/min."""
+        self.safety.check_range("max_ramp_K_per_min", rate_K_per_min, 0.0, "ramp rate")
+        self.write(f"RAMP {self._out},{int(bool(enabled))},{rate_K_per_min:g}")
+
+    def is_ramping(self) -> bool:
+        """True while the setpoint ramps (``RAMPST? out``)."""
+        return self.ask(f"RAMPST? {self._out}").strip() == "1"
+
+    def heater_output(self) -> float:
+        """Sample heater output in % of range (``HTR?``)."""
+        return float(self.ask("HTR?"))
+
+    def heater_status(self) -> str:
+        """Sample heater status from ``HTRST?``: 'ok', 'open' or 'short'."""
+        return {0: "ok", 1: "open", 2: "short"}.get(int(self.ask("HTRST?")), "unknown")
+
+    def set_heater_setup(self, resistance_ohm: float, max_current_code: int = 0,
+                         max_user_current_A: float = 0.0, display: int = 1) -> None:
+        """Sample heater setup, 372 layout: ``HTRSET 0,<ohms>,<max current>,<user A>,<disp>``.
+
+        Field layout from the 372 manual; unconfirmed against a real box."""
+        self.write(f"HTRSET {self._out},{resistance_ohm:g},{max_current_code},"
+                   f"{max_user_current_A:g},{display}")
+
+    def safe_state(self) -> None:
+        """Ramp off and heater range to ``safe_heater_range``."""
+        self.write(f"RAMP {self._out},0,0")
+        self.set_heater_range(self.settings["safe_heater_range"])
+
+    def snapshot(self) -> dict[str, Any]:
+        """Settings and limits, plus setpoint, range and PID as read from the box."""
+        snap = super().snapshot()
+        snap.update(settings=dict(self.settings), setpoint_K=self.get_setpoint(),
+                    heater_range=int(self.ask(f"RANGE? {self._out}")), pid=self.get_pid())
+        return snap
