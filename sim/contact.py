@@ -1,0 +1,108 @@
+"""The simulated needle and point contact.
+
+``Contact(lab, config)`` keeps the needle position (m, positive towards the sample) driven
+by the ANC300 emulator's steps, decides whether the needle touches, gives the normal-state
+contact resistance vs pressing depth, and draws each new contact's parameters.
+
+Config keys (all optional):
+  sample: "Ce" | "La" | "Sc"            sample material (Sc: no superconductivity)
+  needle: "PtIr" | "Ag" | "Au"          needle material; sets the Tc distribution
+  seed: int                             extra seed mixed into the draws (lab.rng is used)
+  series_resistance_ohm: float          AUX OUT -> contact resistor (I_dc = V_aux / R), Ohm
+  excitation_resistance_ohm: float      sine out -> contact resistor (I_ac = V_sine / R), Ohm
+  aux_output: int                       which SR830 AUX OUT drives the bias (1-4)
+  gap_m: float                          needle-sample distance at start, m (default 20 um)
+  r_touch_ohm, r_min_ohm: float         resistance at first touch (50) and floor (1), Ohm
+  depth_scale_m: float                  e-folding pressing depth of R(depth), m
+  lead_resistance_ohm: float            needle/sample leads in series (mOhm range), Ohm
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+#: mean Tc (K) and spread of contacts for each needle material (sample Ce)
+NEEDLE_TC_K = {"PtIr": (17.0, 2.0), "Ag": (16.0, 2.5), "Au": (12.0, 1.5)}
+#: bulk Tc (K) of the other samples; None: not superconducting
+SAMPLE_TC_K = {"La": 5.0, "Sc": None}
+OPEN_RESISTANCE_OHM = 1e12
+
+
+@dataclass
+class ContactParams:
+    """One contact's parameters: Tc (K), Delta(0) (meV), Z, Gamma (meV)."""
+
+    tc_K: float
+    delta0_meV: float
+    z: float
+    gamma_meV: float
+
+
+class Contact:
+    """Needle position, touch state and the drawn parameters of the present contact."""
+
+    def __init__(self, lab: Any, config: dict | None = None) -> None:
+        cfg = dict(config or {})
+        self.lab = lab
+        self.sample = cfg.get("sample", "Ce")
+        self.needle = cfg.get("needle", "PtIr")
+        self.series_resistance_ohm = float(cfg.get("series_resistance_ohm", 1e3))
+        self.excitation_resistance_ohm = float(cfg.get("excitation_resistance_ohm", 1e6))
+        self.aux_output = int(cfg.get("aux_output", 1))
+        self.r_touch_ohm = float(cfg.get("r_touch_ohm", 50.0))
+        self.r_min_ohm = float(cfg.get("r_min_ohm", 1.0))
+        self.depth_scale_m = float(cfg.get("depth_scale_m", 0.5e-6))
+        self.lead_resistance_ohm = float(cfg.get("lead_resistance_ohm", 5e-3))
+        self.surface_m = float(cfg.get("gap_m", 20e-6))
+        self.position_m = 0.0
+        self.params: ContactParams | None = None
+        self.contacts_made = 0
+
+    @staticmethod
+    def step_size_m(voltage_V: float) -> float:
+        """Needle travel per piezo step (m) at a step voltage (V): ~50 nm at 30 V, linear."""
+        return max(float(voltage_V), 0.0) * 50e-9 / 30.0
+
+    def step(self, n: int, voltage_V: float) -> None:
+        """Move ``n`` steps (positive: towards the sample) at ``voltage_V`` (V)."""
+        was = self.touching
+        self.position_m += n * self.step_size_m(voltage_V)
+        if self.touching and not was:
+            self._new_contact()
+        elif not self.touching:
+            self.params = None
+
+    @property
+    def touching(self) -> bool:
+        """True while the needle presses on the sample."""
+        return self.position_m >= self.surface_m
+
+    @property
+    def depth_m(self) -> float:
+        """Pressing depth (m), 0 when not touching."""
+        return max(self.position_m - self.surface_m, 0.0)
+
+    def normal_resistance_ohm(self) -> float:
+        """Normal-state contact resistance (Ohm) at the present depth; huge when open."""
+        if not self.touching:
+            return OPEN_RESISTANCE_OHM
+        span = self.r_touch_ohm - self.r_min_ohm
+        return self.r_min_ohm + span * math.exp(-self.depth_m / self.depth_scale_m)
+
+    def _new_contact(self) -> None:
+        rng = self.lab.rng
+        self.contacts_made += 1
+        if self.sample in SAMPLE_TC_K:
+            bulk = SAMPLE_TC_K[self.sample]
+            tc = 0.0 if bulk is None else float(bulk * (1 + 0.03 * rng.standard_normal()))
+        else:
+            mean, spread = NEEDLE_TC_K.get(self.needle, NEEDLE_TC_K["PtIr"])
+            tc = float(min(max(rng.normal(mean, spread), 2.0), 21.0))
+        # BCS ratio Delta(0) = 1.764 k_B Tc, with a few % spread; k_B in meV/K
+        ratio = 1.764 * (1 + 0.05 * rng.standard_normal())
+        delta0 = ratio * 8.617333262e-2 * tc
+        z = float(rng.uniform(0.1, 1.0))
+        gamma = float(delta0 * rng.uniform(0.02, 0.2))
+        self.params = ContactParams(tc, float(delta0), z, gamma)
