@@ -1,0 +1,114 @@
+"""American Magnetics Model 430 magnet supply (Magnet role), over TCP port 7180, CR LF.
+
+Reuses pymeasure's AMI430 command set but not the class: its ``ramp_rate_current`` leaves
+out the segment's upper bound, so segments are written here as
+``CONF:RAMP:RATE:FIELD seg,rate,upper``. Units are set at connect: tesla and per minute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymeasure.instruments import Instrument
+
+from drivers._magnet_common import MagnetDriverBase
+from pcsdaq.errors import InstrumentError, QuenchError
+
+STATES = {1: "ramping", 2: "holding", 3: "paused", 4: "manual_up", 5: "manual_down",
+          6: "zeroing", 7: "quench", 8: "at_zero", 9: "heating_switch", 10: "cooling_switch"}
+
+
+class AMI430(MagnetDriverBase, Instrument):
+    """AMI 430 supply: field in T, rates in T/min, segmented ramp table, quench detection."""
+
+    def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
+                 settings: dict | None = None, **visa_kwargs: Any) -> None:
+        self._init_station(settings, limits)
+        visa_kwargs.setdefault("read_termination", "\r\n")
+        visa_kwargs.setdefault("write_termination", "\r\n")
+        super().__init__(adapter, name or "AMI 430", includeSCPI=False, **visa_kwargs)
+        self._discard_greeting()
+        self.write("CONF:FIELD:UNITS 1")
+        self.write("CONF:RAMP:RATE:UNITS 1")
+
+    def _discard_greeting(self) -> None:
+        """Read the 'American Magnetics Model 430 IP Interface' / 'Hello.' greeting."""
+        text = self.read()
+        if "Hello." not in text:
+            self.read()
+
+    def read_field(self) -> float:
+        """Magnet field in T (``FIELD:MAG?``)."""
+        return float(self.ask("FIELD:MAG?"))
+
+    def state(self) -> str:
+        """Supply state word from ``STATE?``."""
+        code = int(float(self.ask("STATE?")))
+        return STATES.get(code, f"unknown_{code}")
+
+    def is_holding(self) -> bool:
+        """True when holding at the target."""
+        return self.state() == "holding"
+
+    def is_quenched(self) -> bool:
+        """True when a quench is reported (``QU?``)."""
+        return self.ask("QU?").strip() == "1"
+
+    def switch_heater_on(self) -> bool:
+        """Persistent switch heater state (``PS?``)."""
+        return self.ask("PS?").strip() == "1"
+
+    def set_switch_heater(self, on: bool) -> None:
+        """Switch heater on/off (``PS 1``/``PS 0``); wait switch_heat/cool_time_s after."""
+        self.write(f"PS {int(bool(on))}")
+
+    def ramp_to(self, field: float, rate: float | None = None) -> None:
+        """Program segments and target, then RAMP. Refusals send no setting.
+
+        Before refusing on quench, persistent switch or rate, this queries ``STATE?``,
+        ``PS?`` (when persistent_switch is configured) and ``FIELD:MAG?`` (for the path)."""
+        self.safety.check_abs("max_field_T", field, "target field")
+        if self.state() == "quench":
+            raise QuenchError("AMI430: quench reported; clear it (QU 0) before ramping")
+        if self.settings["persistent_switch"] and not self.switch_heater_on():
+            raise InstrumentError("AMI430: persistent switch heater is off; nothing was sent")
+        self._check_rate(self.read_field(), field, rate)
+        segments = self.segments_for(rate)
+        self.write(f"CONF:RAMP:RATE:SEG {len(segments)}")
+        for i, (upper, seg_rate) in enumerate(segments, start=1):
+            self.write(f"CONF:RAMP:RATE:FIELD {i},{seg_rate:g},{upper:g}")
+        self.write(f"CONF:FIELD:TARG {field:g}")
+        self.write("RAMP")
+
+    def target(self) -> float:
+        """Programmed target in T (``FIELD:TARG?``)."""
+        return float(self.ask("FIELD:TARG?"))
+
+    def hold(self) -> None:
+        """Safe state: PAUSE (stop ramping, hold the present field)."""
+        self.write("PAUSE")
+
+    def zero(self) -> None:
+        """Ramp to zero at the table rates (``ZERO``)."""
+        self.write("ZERO")
+
+    def clear_quench(self) -> None:
+        """Clear the quench flag (``QU 0``)."""
+        self.write("QU 0")
+
+    def check_errors(self) -> None:
+        """Raise InstrumentError for an entry in the error queue (``SYST:ERR?``)."""
+        reply = self.ask("SYST:ERR?").strip()
+        if not reply.startswith("0") and "no error" not in reply.lower():
+            raise InstrumentError(f"AMI430 error: {reply}")
+
+    def safe_state(self) -> None:
+        """Alias of hold()."""
+        self.hold()
+
+    def snapshot(self) -> dict[str, Any]:
+        """Settings, limits, ramp table and target."""
+        snap = super().snapshot()
+        snap.update(settings=dict(self.settings), ramp_table=self.ramp_table,
+                    target_T=self.target())
+        return snap
