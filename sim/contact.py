@@ -106,3 +106,35 @@ class Contact:
         z = float(rng.uniform(0.1, 1.0))
         gamma = float(delta0 * rng.uniform(0.02, 0.2))
         self.params = ContactParams(tc, float(delta0), z, gamma)
+
+    def _response(self, current_A: float) -> tuple[float, float]:
+        """(V_dc in V, dV/dI in Ohm) of the contact at a DC current (A), leads included."""
+        r_n = self.normal_resistance_ohm()
+        if self.params is None or self.params.tc_K <= 0:
+            return current_A * (r_n + self.lead_resistance_ohm), r_n + self.lead_resistance_ohm
+        from pcsdaq.physics import bcs, contact  # physics lives there only
+
+        t = self.lab.cryostat.temperature()
+        b = self.lab.magnet.field() if hasattr(self.lab, "magnet") else 0.0
+        delta = bcs.gap_meV(t, self.params.tc_K, self.params.delta0_meV, field_T=b)
+        v, dvdi = contact.current_biased_response(
+            current_A, r_normal_ohm=r_n, delta_meV=delta, z=self.params.z,
+            gamma_meV=self.params.gamma_meV, temperature_K=t)
+        return float(v) + current_A * self.lead_resistance_ohm, \
+            float(dvdi) + self.lead_resistance_ohm
+
+    def dvdi_ohm(self, current_A: float) -> float:
+        """Differential resistance dV/dI (Ohm) at a DC current (A); falls back to ohmic
+        until pcsdaq.physics is importable."""
+        try:
+            return self._response(current_A)[1]
+        except (ImportError, AttributeError):
+            return self.normal_resistance_ohm() + self.lead_resistance_ohm
+
+    def dc_voltage_V(self, current_A: float) -> float:
+        """DC voltage (V) across contact and leads at a DC current (A); open: 0 V source
+        through a huge resistance gives the voltmeter its overflow."""
+        try:
+            return self._response(current_A)[0]
+        except (ImportError, AttributeError):
+            return current_A * (self.normal_resistance_ohm() + self.lead_resistance_ohm)
