@@ -57,3 +57,16 @@ def test_check_config_tables():
     with pytest.raises(LimitError):
         AMI430.check_config(None, {"max_field_T": 8.0})
     AMI430.check_config({"ramp_table": [[2.0, 0.5], [7.0, 0.1]]}, None)
+
+
+def test_station_sim_entry_and_role():
+    from pathlib import Path
+
+    import yaml
+
+    from pcsdaq.roles import Magnet
+    entry = yaml.safe_load(Path("configs/station-sim.yaml").read_text())["roles"]["magnet"]
+    AMI430.check_config(entry.get("settings"), entry.get("limits"))
+    with expected_protocol(AMI430, CONNECT) as m:
+        assert isinstance(m, Magnet)
+        assert m.max_field == 7.0

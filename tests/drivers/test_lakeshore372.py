@@ -62,3 +62,15 @@ def test_check_config():
         LakeShore372.check_config(None, {"max_heater_range": 9})
     with pytest.raises(ConfigError):
         LakeShore372.check_config({"output": 5}, None)
+
+
+def test_station_sim_entry_and_role():
+    from pathlib import Path
+
+    import yaml
+
+    from pcsdaq.roles import Thermometer
+    entry = yaml.safe_load(Path("configs/station-sim.yaml").read_text())["roles"]["thermometer"]
+    LakeShore372.check_config(entry.get("settings"), entry.get("limits"))
+    with expected_protocol(LakeShore372, [], settings=S) as t:
+        assert isinstance(t, Thermometer)
