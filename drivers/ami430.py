@@ -96,6 +96,18 @@ class AMI430(MagnetDriverBase, Instrument):
         """Clear the quench flag (``QU 0``)."""
         self.write("QU 0")
 
+    def apply_current_limit(self) -> float:
+        """Set CONF:CURR:LIMIT to max_field_T / coil constant (``COIL?``, T/A); return A.
+
+        A second guard beside the software |B| check. Not called at connect (unconfirmed
+        whether the emulator answers COIL?); the station may call it once."""
+        coil = float(self.ask("COIL?"))
+        if coil <= 0:
+            raise InstrumentError(f"AMI430: coil constant {coil!r} T/A is not positive")
+        amps = self.max_field / coil
+        self.write(f"CONF:CURR:LIMIT {amps:.4f}")
+        return amps
+
     def check_errors(self) -> None:
         """Raise InstrumentError for an entry in the error queue (``SYST:ERR?``)."""
         reply = self.ask("SYST:ERR?").strip()

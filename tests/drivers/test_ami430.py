@@ -70,3 +70,9 @@ def test_station_sim_entry_and_role():
     with expected_protocol(AMI430, CONNECT) as m:
         assert isinstance(m, Magnet)
         assert m.max_field == 7.0
+
+
+def test_current_limit_from_coil_constant():
+    with expected_protocol(AMI430, CONNECT + [("COIL?", "0.1"), ("CONF:CURR:LIMIT 50.0000", None)],
+                           limits={"max_field_T": 5.0}) as m:
+        assert m.apply_current_limit() == pytest.approx(50.0)
