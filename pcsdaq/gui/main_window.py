@@ -5,6 +5,7 @@ from __future__ import annotations
 from PyQt6 import QtCore, QtWidgets
 
 from pcsdaq.gui.live_plots import LivePlots
+from pcsdaq.gui.queue_panel import RunControls
 
 
 class EventBridge(QtCore.QObject):
@@ -38,10 +39,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.log.setMaximumBlockCount(5000)
         self.status_label = QtWidgets.QLabel("idle")
         self.progress = QtWidgets.QProgressBar()
+        self.controls = RunControls(engine)
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        split.addWidget(self.controls)
         split.addWidget(tabs)
         split.addWidget(self.log)
-        split.setSizes([600, 150])
+        split.setSizes([40, 600, 150])
         self.setCentralWidget(split)
         self.statusBar().addWidget(self.status_label)
         self.statusBar().addPermanentWidget(self.progress)
