@@ -53,3 +53,36 @@ def test_steps_move_needle_to_contact(em):
     assert lab.contact.normal_resistance_ohm() < r
     em.handle("stepd 3 2000")
     assert not lab.contact.touching
+
+
+def test_pymeasure_anc300_client_works():
+    from pymeasure.adapters import Adapter
+    from pymeasure.instruments.attocube import ANC300Controller
+
+    class LineAdapter(Adapter):
+        def __init__(self, emulator):
+            super().__init__()
+            self.em = emulator
+            self.buf = emulator.on_connect().decode("latin-1")
+
+        def _write(self, command, **kwargs):
+            reply = self.em.handle(command.rstrip("\r\n"))
+            if reply is not None:
+                self.buf += reply + self.em.reply_terminator
+
+        def _read(self, **kwargs):
+            line, _, self.buf = self.buf.partition("\r\n")
+            return line
+
+        def flush_read_buffer(self):
+            self.buf = ""
+
+    lab = FakeLab()
+    anc = ANC300Controller(LineAdapter(ANC300Emulator(lab)), axisnames=["x", "y", "z"],
+                           passwd="123456", query_delay=0)
+    anc.z.mode = "stp"
+    anc.z.voltage = 30
+    assert anc.z.voltage == pytest.approx(30)
+    assert anc.z.mode == "stp"
+    anc.z.move_raw(1000)
+    assert lab.contact.touching
