@@ -10,6 +10,7 @@ ERRS bit 4) and keep the old value; no reply.
 from __future__ import annotations
 
 import math
+import re
 
 from pcsdaq.sim.chain import SLOPE_POLES, OutputFilter
 from pcsdaq.sim.emulators.base import Emulator
@@ -114,8 +115,12 @@ class SR830Emulator(Emulator):
         return "\n".join(replies) if replies else None
 
     def _one(self, cmd: str) -> str | None:
-        head, _, arg = cmd.partition(" ")
-        head = head.upper()
+        # the SR830 needs no space between header and argument ("SLVL1.000", "AUXV?1")
+        match = re.match(r"(\*?[A-Za-z]+\??)\s*(.*)$", cmd)
+        if match is None:
+            self._error()
+            return None
+        head, arg = match.group(1).upper(), match.group(2)
         args = [a.strip() for a in arg.split(",")] if arg.strip() else []
         try:
             return self._dispatch(head, args)

@@ -59,3 +59,35 @@ def test_overload_latched_until_read(lab):
     assert int(em.handle("LIAS?")) == 0
     em.force_overload = True
     assert em.handle("LIAS? 0") == "1"
+
+
+def test_pymeasure_sr830_client_works(lab):
+    from pymeasure.adapters import Adapter
+    from pymeasure.instruments.srs import SR830
+
+    class LineAdapter(Adapter):
+        def __init__(self, emulator):
+            super().__init__()
+            self.em, self.buf = emulator, ""
+
+        def _write(self, command, **kwargs):
+            reply = self.em.handle(command.rstrip("\n"))
+            if reply is not None:
+                self.buf += reply + "\n"
+
+        def _read(self, **kwargs):
+            line, _, self.buf = self.buf.partition("\n")
+            return line
+
+    em = SR830Emulator(lab)
+    li = SR830(LineAdapter(em))
+    li.sine_voltage = 1.0
+    li.time_constant = 0.1
+    li.sensitivity = 1.0
+    li.aux_out_1 = 0.5
+    assert li.sine_voltage == pytest.approx(1.0)
+    assert li.time_constant == pytest.approx(0.1)
+    assert em.aux_out[0] == pytest.approx(0.5)
+    lab.clock.sleep(10.0)
+    x, _y = li.snap("X", "Y")
+    assert x == pytest.approx(1e-6 * lab.contact.normal_resistance_ohm(), rel=1e-3)
