@@ -107,16 +107,25 @@ class Contact:
         gamma = float(delta0 * rng.uniform(0.02, 0.2))
         self.params = ContactParams(tc, float(delta0), z, gamma)
 
+    def gap_now_meV(self) -> float:
+        """Present gap Delta(T, B) of the contact in meV (0 when open or normal)."""
+        if self.params is None or self.params.tc_K <= 0:
+            return 0.0
+        from pcsdaq.physics import bcs
+
+        b = self.lab.magnet.field() if hasattr(self.lab, "magnet") else 0.0
+        return float(bcs.gap_meV(self.lab.cryostat.temperature(), self.params.tc_K,
+                                 self.params.delta0_meV, field_T=b))
+
     def _response(self, current_A: float) -> tuple[float, float]:
         """(V_dc in V, dV/dI in Ohm) of the contact at a DC current (A), leads included."""
         r_n = self.normal_resistance_ohm()
         if self.params is None or self.params.tc_K <= 0:
             return current_A * (r_n + self.lead_resistance_ohm), r_n + self.lead_resistance_ohm
-        from pcsdaq.physics import bcs, contact  # physics lives there only
+        from pcsdaq.physics import contact  # physics lives there only
 
         t = self.lab.cryostat.temperature()
-        b = self.lab.magnet.field() if hasattr(self.lab, "magnet") else 0.0
-        delta = bcs.gap_meV(t, self.params.tc_K, self.params.delta0_meV, field_T=b)
+        delta = self.gap_now_meV()
         v, dvdi = contact.current_biased_response(
             current_A, r_normal_ohm=r_n, delta_meV=delta, z=self.params.z,
             gamma_meV=self.params.gamma_meV, temperature_K=t)
