@@ -7,7 +7,7 @@ contact resistance vs pressing depth, and draws each new contact's parameters.
 Config keys (all optional):
   sample: "Ce" | "La" | "Sc"            sample material (Sc: no superconductivity)
   needle: "PtIr" | "Ag" | "Au"          needle material; sets the Tc distribution
-  seed: int                             extra seed mixed into the draws (lab.rng is used)
+  (draws use lab.rng, so the lab seed makes every contact reproducible)
   series_resistance_ohm: float          AUX OUT -> contact resistor (I_dc = V_aux / R), Ohm
   excitation_resistance_ohm: float      sine out -> contact resistor (I_ac = V_sine / R), Ohm
   aux_output: int                       which SR830 AUX OUT drives the bias (1-4)
