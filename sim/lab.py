@@ -1,0 +1,40 @@
+"""SimLab: one shared simulated physical state (clock, rng, cryostat, magnet, contact)
+and the instrument emulators that read it. First increment: emulators of sim-A."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pcsdaq.sim.cryostat import Cryostat
+from pcsdaq.sim.magnet import Magnet
+
+from pcsdaq.clock import ScaledClock
+
+
+class SimLab:
+    """Simulated lab; ``config`` is a station file's ``sim:`` section."""
+
+    def __init__(self, config: dict | None = None, *, clock: Any = None, seed: int = 0) -> None:
+        cfg = dict(config or {})
+        self.config = cfg
+        self.clock = clock if clock is not None else ScaledClock(cfg.get("time_scale", 1.0))
+        self.rng = np.random.default_rng(cfg.get("seed", seed))
+        self.cryostat = Cryostat(self, start_K=cfg.get("start_temperature_K", 1.5),
+                                 base_K=cfg.get("base_temperature_K", 0.45))
+        self.magnet = Magnet(self)
+        self.contact = None
+        self.emulators: dict[str, Any] = {}
+        try:
+            from pcsdaq.sim.contact import Contact
+            self.contact = Contact(self, cfg.get("contact", {}))
+        except ImportError:
+            pass
+        for name, mod, cls in (("sr830", "sr830", "SR830Emulator"),
+                               ("keithley2000", "keithley2000", "Keithley2000Emulator"),
+                               ("anc300", "anc300", "ANC300Emulator")):
+            try:
+                module = __import__(f"pcsdaq.sim.emulators.{mod}", fromlist=[cls])
+                self.emulators[name] = getattr(module, cls)(self)
+            except ImportError:
+                pass

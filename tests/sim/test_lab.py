@@ -1,0 +1,24 @@
+from pcsdaq.sim.lab import SimLab
+from pcsdaq.sim.magnet import HOLDING, QUENCH
+
+from pcsdaq.clock import VirtualClock
+
+
+def test_cryostat_settles_to_setpoint():
+    lab = SimLab(clock=VirtualClock(), seed=1)
+    lab.cryostat.set_setpoint(10.0)
+    lab.cryostat.set_range(3)
+    lab.clock.sleep(1200)
+    assert abs(lab.cryostat.temperature() - 10.0) < 0.01
+
+
+def test_magnet_ramps_at_rate_then_holds_and_quench():
+    lab = SimLab(clock=VirtualClock())
+    lab.magnet.target = 1.0
+    lab.magnet.ramp()
+    lab.clock.sleep(60)
+    assert abs(lab.magnet.field() - 0.1) < 1e-9
+    lab.clock.sleep(600)
+    assert lab.magnet.field() == 1.0 and lab.magnet.state == HOLDING
+    lab.magnet.quench()
+    assert lab.magnet.state == QUENCH and lab.magnet.field() == 0.0
