@@ -38,3 +38,8 @@ class SimLab:
                 self.emulators[name] = getattr(module, cls)(self)
             except ImportError:
                 pass
+
+    def adapter(self, name: str) -> Any:
+        """In-process pymeasure Adapter to emulator ``name`` (e.g. "sr830")."""
+        from pcsdaq.sim.inprocess import InProcessAdapter
+        return InProcessAdapter(self.emulators[name])

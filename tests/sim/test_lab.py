@@ -22,3 +22,10 @@ def test_magnet_ramps_at_rate_then_holds_and_quench():
     assert lab.magnet.field() == 1.0 and lab.magnet.state == HOLDING
     lab.magnet.quench()
     assert lab.magnet.state == QUENCH and lab.magnet.field() == 0.0
+
+
+def test_inprocess_adapter_round_trip():
+    lab = SimLab(clock=VirtualClock())
+    ad = lab.adapter("sr830")
+    ad.write("*IDN?")
+    assert "SR830" in ad.read()

@@ -1,0 +1,37 @@
+"""In-process pymeasure Adapter talking straight to an emulator (no sockets)."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import Any
+
+from pymeasure.adapters import Adapter
+
+
+class InProcessAdapter(Adapter):
+    """Splits writes on the emulator's command terminators; replies queue for reads."""
+
+    def __init__(self, emulator: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.emulator = emulator
+        self._buf = ""
+        self._replies: deque[str] = deque()
+        greeting = emulator.on_connect()
+        if greeting:
+            self._replies.append(greeting.decode(errors="replace"))
+        self._split = re.compile("|".join(re.escape(t) for t in emulator.command_terminators))
+
+    def _write(self, command: str, **kwargs: Any) -> None:
+        term = self.emulator.command_terminators[0]
+        self._buf += command if self._split.search(command) else command + term
+        *messages, self._buf = self._split.split(self._buf)
+        for msg in messages:
+            reply = self.emulator.handle(msg)
+            if reply is not None:
+                self._replies.append(reply + self.emulator.reply_terminator)
+
+    def _read(self, **kwargs: Any) -> str:
+        if not self._replies:
+            raise TimeoutError("no reply queued")
+        return self._replies.popleft().rstrip("\r\n")
