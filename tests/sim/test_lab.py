@@ -29,3 +29,14 @@ def test_inprocess_adapter_round_trip():
     ad = lab.adapter("sr830")
     ad.write("*IDN?")
     assert "SR830" in ad.read()
+
+
+def test_ls372_setpoint_settles_and_ignores_unknown():
+    lab = SimLab(clock=VirtualClock())
+    ad = lab.adapter("ls372")
+    ad.write("SETP 0,4.2")
+    ad.write("RANGE 0,5")
+    ad.write("BOGUS 1")
+    lab.clock.sleep(1200)
+    ad.write("RDGK? 1")
+    assert abs(float(ad.read()) - 4.2) < 0.01
