@@ -40,3 +40,17 @@ def test_ls372_setpoint_settles_and_ignores_unknown():
     lab.clock.sleep(1200)
     ad.write("RDGK? 1")
     assert abs(float(ad.read()) - 4.2) < 0.01
+
+
+def test_ami430_greeting_ramp_and_error_queue():
+    lab = SimLab(clock=VirtualClock())
+    ad = lab.adapter("ami430")
+    assert "American Magnetics" in ad.read()
+    ad.write("CONF:FIELD:TARG 0.5")
+    ad.write("RAMP")
+    ad.write("NONSENSE")
+    lab.clock.sleep(600)
+    ad.write("FIELD:MAG?")
+    assert float(ad.read()) == 0.5
+    ad.write("SYST:ERR?")
+    assert ad.read().startswith("-101")
