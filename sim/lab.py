@@ -3,7 +3,7 @@ and the instrument emulators that read it. First increment: emulators of sim-A."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pcsdaq.sim.cryostat import Cryostat
@@ -48,3 +48,43 @@ class SimLab:
         """In-process pymeasure Adapter to emulator ``name`` (e.g. "sr830")."""
         from pcsdaq.sim.inprocess import InProcessAdapter
         return InProcessAdapter(self.emulators[name])
+
+    def inject(self, fault: str, target: str | None = None, **params: Any) -> None:
+        """Physical faults: quench, heater_open, thermometer_invalid, overload."""
+        if fault == "quench":
+            self.magnet.quench()
+        elif fault == "heater_open":
+            self.cryostat.heater_open = True
+        elif fault == "thermometer_invalid":
+            self.cryostat.thermometer_invalid = True
+        elif fault == "overload" and "sr830" in self.emulators:
+            self.emulators["sr830"].force_overload = True
+        else:
+            raise ValueError(f"unknown fault {fault!r}")
+
+    def clear_faults(self) -> None:
+        """Remove every injected physical fault (a quench stays latched in the magnet)."""
+        self.cryostat.heater_open = False
+        self.cryostat.thermometer_invalid = False
+        if "sr830" in self.emulators:
+            self.emulators["sr830"].force_overload = False
+
+    _DRIVER_TO_EMULATOR: ClassVar[dict[str, str]] = {"SR830": "sr830", "Keithley2000": "keithley2000",
+                           "LakeShore372": "ls372", "LakeShore336": "ls336",
+                           "AMI430": "ami430", "MercuryIPS": "mercury", "ANC300": "anc300"}
+
+    def adapter_factory(self) -> Any:
+        """Callable ``(driver_name, resource) -> Adapter`` for a station on this lab."""
+        def factory(driver_name: str, resource: str) -> Any:
+            return self.adapter(self._DRIVER_TO_EMULATOR[driver_name])
+        return factory
+
+    @classmethod
+    def from_station_file(cls, path: str, **kwargs: Any) -> SimLab:
+        """Build a lab from a station YAML's ``sim:`` section and ``clock.time_scale``."""
+        import yaml
+        with open(path) as fh:
+            station = yaml.safe_load(fh) or {}
+        cfg = dict(station.get("sim") or {})
+        cfg.setdefault("time_scale", (station.get("clock") or {}).get("time_scale", 1.0))
+        return cls(cfg, **kwargs)

@@ -54,3 +54,19 @@ def test_ami430_greeting_ramp_and_error_queue():
     assert float(ad.read()) == 0.5
     ad.write("SYST:ERR?")
     assert ad.read().startswith("-101")
+
+
+def test_inject_quench_and_thermometer_invalid():
+    lab = SimLab(clock=VirtualClock())
+    ami = lab.adapter_factory()("AMI430", "TCPIP::x::1::SOCKET")
+    ami.read()
+    lab.inject("quench")
+    ami.write("STATE?")
+    assert ami.read() == "7"
+    lab.inject("thermometer_invalid")
+    ls = lab.adapter("ls372")
+    ls.write("RDGST? 1")
+    assert ls.read() == "128"
+    lab.clear_faults()
+    ls.write("RDGST? 1")
+    assert ls.read() == "000"
