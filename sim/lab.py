@@ -27,7 +27,7 @@ class SimLab:
         self.emulators: dict[str, Any] = {}
         try:
             from pcsdaq.sim.contact import Contact
-            self.contact = Contact(self, cfg.get("contact", {}))
+            self.contact = Contact(self, cfg)
         except ImportError:
             pass
         from pcsdaq.sim.emulators.lakeshore import LakeShore336Emulator, LakeShore372Emulator
@@ -87,4 +87,11 @@ class SimLab:
             station = yaml.safe_load(fh) or {}
         cfg = dict(station.get("sim") or {})
         cfg.setdefault("time_scale", (station.get("clock") or {}).get("time_scale", 1.0))
+        roles = station.get("roles") or {}
+        lockin = (roles.get("lockin") or {}).get("settings") or {}
+        bias = (roles.get("bias") or {}).get("settings") or {}
+        for key, src in (("excitation_resistance_ohm", lockin), ("series_resistance_ohm", bias),
+                         ("aux_output", bias)):
+            if key in src:
+                cfg.setdefault(key, src[key])
         return cls(cfg, **kwargs)
