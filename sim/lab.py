@@ -95,3 +95,8 @@ class SimLab:
             if key in src:
                 cfg.setdefault(key, src[key])
         return cls(cfg, **kwargs)
+
+    def serve(self, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> Any:
+        """Serve every emulator over TCP; returns a SimServer (context manager)."""
+        from pcsdaq.sim.server import SimServer
+        return SimServer(self.emulators, host, ports or self.config.get("ports"))
