@@ -1,0 +1,46 @@
+"""``pcsdaq sim serve``: run the simulated lab's instruments on TCP ports until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+from importlib.resources import files
+
+from pcsdaq.sim.lab import SimLab
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of ``pcsdaq sim``; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="pcsdaq sim")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    serve = sub.add_parser("serve", help="serve every emulator on 127.0.0.1")
+    serve.add_argument("--config", default=str(files("pcsdaq.configs") / "station-sim.yaml"))
+    serve.add_argument("--json", help="write {name: resource} to this file")
+    serve.add_argument("--time-scale", type=float)
+    serve.add_argument("--seed", type=int)
+    serve.add_argument("--fault", action="append", default=[], help="NAME[:TARGET]")
+    args = parser.parse_args(argv)
+    lab = SimLab.from_station_file(args.config)
+    if args.time_scale is not None:
+        lab.clock = type(lab.clock)(args.time_scale)
+    if args.seed is not None:
+        import numpy as np
+        lab.rng = np.random.default_rng(args.seed)
+    for spec in args.fault:
+        name, _, target = spec.partition(":")
+        lab.inject(name, target or None)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with lab.serve() as srv:
+        for name, res in srv.resources.items():
+            print(f"{name}  {type(lab.emulators[name]).__name__}  {res}", flush=True)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(srv.resources, fh)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
