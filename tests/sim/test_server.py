@@ -13,3 +13,29 @@ def test_pyvisa_py_queries_ls372_over_tcp():
         assert "MODEL372" in inst.query("*IDN?")
         inst.close()
         rm.close()
+
+
+def test_sim_serve_subprocess(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    ports = tmp_path / "ports.json"
+    proc = subprocess.Popen([sys.executable, "-m", "pcsdaq.cli", "sim", "serve", "--json",
+                             str(ports)], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(6)]
+        assert any(line.startswith("ls372") for line in lines)
+        resource = next(line.split()[-1] for line in lines if line.startswith("ami430"))
+        rm = pyvisa.ResourceManager("@py")
+        inst = rm.open_resource(resource, read_termination="\r\n", write_termination="\r\n",
+                                timeout=2000)
+        assert "American Magnetics" in inst.read()
+        inst.read()
+        assert float(inst.query("FIELD:MAG?")) == 0.0
+        inst.close()
+        rm.close()
+        assert json.loads(ports.read_text())["ami430"] == resource
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0
