@@ -11,7 +11,7 @@ from typing import Any
 
 from pymeasure.instruments import Instrument
 
-from drivers._magnet_common import MagnetDriverBase
+from pcsdaq.drivers._magnet_common import MagnetDriverBase
 from pcsdaq.errors import InstrumentError, QuenchError
 
 STATES = {1: "ramping", 2: "holding", 3: "paused", 4: "manual_up", 5: "manual_down",

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from pymeasure.instruments import Instrument
 
-from drivers._magnet_common import MagnetDriverBase, max_rate_on_path
+from pcsdaq.drivers._magnet_common import MagnetDriverBase, max_rate_on_path
 from pcsdaq.errors import InstrumentError, QuenchError
 
 PSU = "DEV:GRPZ:PSU"

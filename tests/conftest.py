@@ -25,3 +25,23 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not beside this checkout")
     return SHARED
+
+
+@pytest.fixture
+def sim_station():
+    """(lab, station): the packaged sim station on an in-process simulated lab.
+
+    The lab and the station share one VirtualClock, so waits cost no real time; the drivers
+    are the real ones, talking to the emulators through pymeasure adapters."""
+    from pcsdaq.clock import VirtualClock
+    from pcsdaq.sim.lab import SimLab
+    from pcsdaq.station import Station, packaged_config
+
+    path = packaged_config("station-sim.yaml")
+    clock = VirtualClock()
+    lab = SimLab.from_station_file(str(path), clock=clock)
+    station = Station.from_file(path, adapter_factory=lab.adapter_factory(), clock=clock)
+    try:
+        yield lab, station
+    finally:
+        station.close()

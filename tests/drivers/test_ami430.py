@@ -1,7 +1,7 @@
 import pytest
 from pymeasure.test import expected_protocol
 
-from drivers.ami430 import AMI430
+from pcsdaq.drivers.ami430 import AMI430
 from pcsdaq.errors import ConfigError, InstrumentError, LimitError, QuenchError
 
 CONNECT = [(None, "American Magnetics Model 430 IP Interface"), (None, "Hello."),

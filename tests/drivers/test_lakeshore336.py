@@ -1,7 +1,7 @@
 import pytest
 from pymeasure.test import expected_protocol
 
-from drivers.lakeshore336 import LakeShore336
+from pcsdaq.drivers.lakeshore336 import LakeShore336
 from pcsdaq.errors import ConfigError, InstrumentError, LimitError
 
 S = {"command_delay_s": 0.0}

@@ -1,7 +1,7 @@
 import pytest
 from pymeasure.test import expected_protocol
 
-from drivers.lakeshore372 import LakeShore372, decode_reading_status
+from pcsdaq.drivers.lakeshore372 import LakeShore372, decode_reading_status
 from pcsdaq.errors import ConfigError, InstrumentError, LimitError
 
 S = {"command_delay_s": 0.0}

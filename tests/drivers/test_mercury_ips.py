@@ -1,7 +1,7 @@
 import pytest
 from pymeasure.test import expected_protocol
 
-from drivers.mercury_ips import MercuryIPS, parse_value
+from pcsdaq.drivers.mercury_ips import MercuryIPS, parse_value
 from pcsdaq.errors import ConfigError, InstrumentError, LimitError, QuenchError
 
 P = "DEV:GRPZ:PSU"
