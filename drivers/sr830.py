@@ -1,0 +1,244 @@
+"""Stanford Research SR830 lock-in amplifier (Lockin role).
+
+Subclasses pymeasure's SR830 for its many ordinary controls (phase, harmonic, buffer ...)
+and replaces what the role needs with checked, cached versions:
+
+* the sine amplitude is refused (nothing sent) above the station limit instead of being
+  silently truncated as pymeasure's validator does;
+* aux outputs are written with 1 mV resolution (``AUXV i,x.xxx``) and refused beyond the
+  limit instead of truncated;
+* time constant, slope and sensitivity are cached so :meth:`SR830.settle_time` and the
+  procedures' overload check cost no I/O; the cache is refreshed by the setters and by
+  :meth:`SR830.refresh_filter` (the SR830 may raise the time constant itself after a
+  ``SENS``/``RMOD``/``OFSL`` change, so those setters re-read ``OFLT?``);
+* ``OUTX 1`` (GPIB) or ``OUTX 0`` (RS-232) is sent on connect: replies go only to the
+  selected interface (one public driver sends ``OUTX 2``, which is wrong).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from pymeasure.instruments.srs.sr830 import SR830 as _PymeasureSR830
+from scipy.optimize import brentq
+
+from pcsdaq.driver_support import StationDriver
+from pcsdaq.errors import ConfigError, InstrumentError, LimitError
+from pcsdaq.limits import Limit
+
+#: SENS index -> full-scale sensitivity in V (voltage input)
+SENSITIVITIES_V = [m * 10.0 ** e for e in range(-9, 1) for m in (1, 2, 5)][1:-2]
+#: OFLT index -> time constant in s
+TIME_CONSTANTS_S = [m * 10.0 ** e for e in range(-5, 5) for m in (1, 3)]
+#: OFSL index -> slope in dB/oct
+SLOPES_DB = [6, 12, 18, 24]
+#: settle time in time constants for 6/12/18/24 dB/oct (the usual 5/7/9/10 tau rule)
+SETTLE_TAUS = {6: 5.0, 12: 7.0, 18: 9.0, 24: 10.0}
+#: LIAS? bits meaning an overload (input/reserve, filter, output)
+OVERLOAD_BITS = {0: "input", 1: "filter", 2: "output"}
+AUX_HARDWARE_V = 10.5
+
+
+def _nearest_index(table: list[float], value: float) -> int:
+    """Index of the table entry nearest ``value`` on a log scale."""
+    if not value > 0:
+        raise LimitError(f"{value!r} must be a positive number")
+    return min(range(len(table)), key=lambda i: abs(math.log(table[i] / value)))
+
+
+def step_settle_taus(poles: int, accuracy: float) -> float:
+    """Time, in time constants, for ``poles`` cascaded RC stages to reach 1 - accuracy of a step.
+
+    The step response of n equal poles is 1 - exp(-x) * sum_{k<n} x^k / k!; e.g. 99 %
+    (accuracy 1e-2) takes 4.61/6.64/8.41/10.05 tau for 1/2/3/4 poles."""
+    if not 0 < accuracy < 1:
+        raise ValueError(f"accuracy = {accuracy!r} must be between 0 and 1")
+
+    def remaining(x: float) -> float:
+        term, total = 1.0, 1.0
+        for k in range(1, poles):
+            term *= x / k
+            total += term
+        return math.exp(-x) * total - accuracy
+
+    return brentq(remaining, 0.0, 200.0, xtol=1e-9)
+
+
+def decode_overload(status: int) -> set[str]:
+    """Overload names set in a ``LIAS?`` status byte (empty: no overload)."""
+    return {name for bit, name in OVERLOAD_BITS.items() if status & (1 << bit)}
+
+
+class SR830(StationDriver, _PymeasureSR830):
+    """SR830 lock-in: reference, filter, sensitivity, snap of X and Y, aux outputs (SI units)."""
+
+    LIMITS: ClassVar[dict[str, Limit]] = {
+        "max_sine_voltage_V": Limit("V", 5.0, description="largest sine output amplitude, rms"),
+        "max_aux_voltage_V": Limit("V", AUX_HARDWARE_V, description="largest |aux output|"),
+    }
+    SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
+        "interface": (str, "gpib", "interface the replies go to: 'gpib' (OUTX 1) or 'rs232'"),
+        "excitation_resistance_ohm": (float, 1e6, "resistor from SINE OUT to the contact, Ohm"),
+    }
+
+    def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
+                 settings: dict | None = None, **visa_kwargs: Any) -> None:
+        self.safety = self.check_config(settings, limits)
+        self.settings = self.settings_with_defaults(settings)
+        if isinstance(adapter, str):
+            visa_kwargs.setdefault("read_termination", "\n")
+            visa_kwargs.setdefault("write_termination", "\n")
+        super().__init__(adapter, name or "SR830 lock-in", **visa_kwargs)
+        self.write(f"OUTX {1 if self.settings['interface'] == 'gpib' else 0}")
+        self._sine_voltage = float(self.ask("SLVL?"))
+        self.refresh_filter()
+
+    @classmethod
+    def check_config(cls, settings, limits):
+        """Base checks plus the interface name and a positive excitation resistor."""
+        safety = super().check_config(settings, limits)
+        merged = cls.settings_with_defaults(settings)
+        if merged["interface"] not in ("gpib", "rs232"):
+            raise ConfigError(f"interface = {merged['interface']!r}; allowed: gpib, rs232",
+                              key="settings")
+        if not merged["excitation_resistance_ohm"] > 0:
+            raise ConfigError("excitation_resistance_ohm must be > 0 Ohm", key="settings")
+        return safety
+
+    # --- cached filter state ------------------------------------------------------------
+    def refresh_filter(self) -> None:
+        """Re-read time constant, slope and sensitivity into the cache (3 queries)."""
+        self._tau_index = int(self.ask("OFLT?"))
+        self._slope_index = int(self.ask("OFSL?"))
+        self._sens_index = int(self.ask("SENS?"))
+
+    @property
+    def time_constant(self) -> float:
+        """Control the output filter time constant in s (nearest of the OFLT table; cached)."""
+        return TIME_CONSTANTS_S[self._tau_index]
+
+    @time_constant.setter
+    def time_constant(self, seconds: float) -> None:
+        index = _nearest_index(TIME_CONSTANTS_S, seconds)
+        self.write(f"OFLT {index}")
+        self._tau_index = index
+
+    @property
+    def filter_slope(self) -> int:
+        """Control the output filter slope in dB/oct: 6, 12, 18 or 24 (cached)."""
+        return SLOPES_DB[self._slope_index]
+
+    @filter_slope.setter
+    def filter_slope(self, db_per_oct: int) -> None:
+        if db_per_oct not in SLOPES_DB:
+            raise LimitError(f"filter slope {db_per_oct!r} dB/oct; allowed: 6, 12, 18, 24")
+        self.write(f"OFSL {SLOPES_DB.index(db_per_oct)}")
+        self._slope_index = SLOPES_DB.index(db_per_oct)
+        self._tau_index = int(self.ask("OFLT?"))
+
+    @property
+    def sensitivity(self) -> float:
+        """Control the full-scale sensitivity in V (nearest of the SENS table; cached)."""
+        return SENSITIVITIES_V[self._sens_index]
+
+    @sensitivity.setter
+    def sensitivity(self, volts: float) -> None:
+        self._set_sensitivity_index(_nearest_index(SENSITIVITIES_V, volts))
+
+    def _set_sensitivity_index(self, index: int) -> None:
+        self.write(f"SENS {index}")
+        self._sens_index = index
+        self._tau_index = int(self.ask("OFLT?"))
+
+    def sensitivity_up(self) -> float:
+        """Step to the next coarser sensitivity (after an overload); returns it in V."""
+        if self._sens_index >= len(SENSITIVITIES_V) - 1:
+            raise InstrumentError("SR830 already at its coarsest sensitivity (1 V)")
+        self._set_sensitivity_index(self._sens_index + 1)
+        return self.sensitivity
+
+    def sensitivity_down(self) -> float:
+        """Step to the next finer sensitivity; returns it in V."""
+        if self._sens_index <= 0:
+            raise InstrumentError("SR830 already at its finest sensitivity (2 nV)")
+        self._set_sensitivity_index(self._sens_index - 1)
+        return self.sensitivity
+
+    def settle_time(self, factor: float = 1.0, accuracy: float | None = None) -> float:
+        """Time in s for the output filter to settle after a step (no I/O).
+
+        Without ``accuracy``: 5/7/9/10 time constants for 6/12/18/24 dB/oct, times
+        ``factor``; with ``accuracy`` (e.g. 1e-3): the exact n-pole time, times ``factor``."""
+        slope = self.filter_slope
+        taus = SETTLE_TAUS[slope] if accuracy is None else step_settle_taus(slope // 6, accuracy)
+        return factor * taus * self.time_constant
+
+    # --- reference ----------------------------------------------------------------------
+    @property
+    def sine_voltage(self) -> float:
+        """Control the sine output amplitude in V rms (0.004-5 V, <= max_sine_voltage_V)."""
+        return self._sine_voltage
+
+    @sine_voltage.setter
+    def sine_voltage(self, volts: float) -> None:
+        self.safety.check_range("max_sine_voltage_V", volts, low=0.004, what="sine amplitude")
+        self.write(f"SLVL {volts:.3f}")
+        self._sine_voltage = round(volts, 3)
+
+    @property
+    def frequency(self) -> float:
+        """Control the reference frequency in Hz (0.001-102000)."""
+        return float(self.ask("FREQ?"))
+
+    @frequency.setter
+    def frequency(self, hertz: float) -> None:
+        if not isinstance(hertz, int | float) or not 1e-3 <= hertz <= 102e3:
+            raise LimitError(f"frequency = {hertz!r} Hz refused; allowed 0.001 to 102000 Hz")
+        self.write(f"FREQ {hertz:.4f}")
+
+    def ac_current(self) -> float:
+        """AC excitation current in A rms: sine amplitude / excitation resistor (no I/O)."""
+        return self._sine_voltage / self.settings["excitation_resistance_ohm"]
+
+    # --- measurement --------------------------------------------------------------------
+    def read_xy(self) -> tuple[float, float]:
+        """Measure X and Y in V at one instant (one ``SNAP? 1,2`` query)."""
+        reply = self.ask("SNAP? 1,2")
+        try:
+            x, y = (float(v) for v in reply.strip().split(","))
+        except ValueError as exc:
+            raise InstrumentError(f"SR830 SNAP? reply not understood: {reply!r}") from exc
+        return x, y
+
+    def overload_status(self) -> set[str]:
+        """Overloads latched since the last read (``LIAS?``): input, filter, output."""
+        return decode_overload(int(self.ask("LIAS?")))
+
+    def is_overloaded(self) -> bool:
+        """True when the input, filter or output overload bit is set (reads ``LIAS?``)."""
+        return bool(self.overload_status())
+
+    # --- aux outputs --------------------------------------------------------------------
+    def set_aux_voltage(self, output: int, volts: float) -> float:
+        """Set AUX OUT ``output`` (1-4) to ``volts`` with 1 mV resolution; returns what was set."""
+        if output not in (1, 2, 3, 4):
+            raise LimitError(f"aux output {output!r}; allowed: 1-4")
+        self.safety.check_abs("max_aux_voltage_V", volts, what=f"aux output {output}")
+        self.write(f"AUXV {output},{volts:.3f}")
+        return round(volts, 3)
+
+    def aux_voltage(self, output: int) -> float:
+        """Read AUX OUT ``output`` (1-4) in V."""
+        if output not in (1, 2, 3, 4):
+            raise LimitError(f"aux output {output!r}; allowed: 1-4")
+        return float(self.ask(f"AUXV? {output}"))
+
+    def snapshot(self) -> dict[str, Any]:
+        """Settings for the run record (queries the reference; filter from the cache)."""
+        snap = super().snapshot()
+        snap.update(frequency_Hz=self.frequency, sine_voltage_V=self.sine_voltage,
+                    time_constant_s=self.time_constant, filter_slope_dB=self.filter_slope,
+                    sensitivity_V=self.sensitivity, interface=self.settings["interface"],
+                    excitation_resistance_ohm=self.settings["excitation_resistance_ohm"])
+        return snap
