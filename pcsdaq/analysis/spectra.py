@@ -1,0 +1,48 @@
+"""Preparing a measured dI/dV spectrum for a fit: normalisation, symmetrisation, bias offset.
+
+Biases in V (as recorded), conductances in any unit (S or already normalised).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+
+def normalise(bias_V, didv, *, normal_state=None, high_bias_fraction: float = 0.15) -> np.ndarray:
+    """dI/dV divided by the normal-state conductance.
+
+    With ``normal_state`` (a spectrum above Tc on the same biases): point by point. Otherwise
+    by the mean conductance of the outermost ``high_bias_fraction`` of |V| on both sides."""
+    bias = np.asarray(bias_V, dtype=float)
+    g = np.asarray(didv, dtype=float)
+    if normal_state is not None:
+        return g / np.asarray(normal_state, dtype=float)
+    cut = np.quantile(np.abs(bias), 1.0 - high_bias_fraction)
+    outer = np.abs(bias) >= cut
+    return g / g[outer].mean()
+
+
+def symmetrise(bias_V, g) -> np.ndarray:
+    """(G(V) + G(-V)) / 2 on the same biases (G(-V) interpolated)."""
+    bias = np.asarray(bias_V, dtype=float)
+    g = np.asarray(g, dtype=float)
+    order = np.argsort(bias)
+    mirrored = np.interp(-bias, bias[order], g[order])
+    return 0.5 * (g + mirrored)
+
+
+def bias_offset(bias_V, g, max_offset_fraction: float = 0.1) -> float:
+    """Bias offset in V that makes the spectrum most symmetric (subtract it from the bias)."""
+    bias = np.asarray(bias_V, dtype=float)
+    g = np.asarray(g, dtype=float)
+    order = np.argsort(bias)
+    b, gg = bias[order], g[order]
+    span = max_offset_fraction * (b[-1] - b[0]) / 2.0
+    inner = np.abs(b) <= (b[-1] - b[0]) / 2.0 - 2 * span
+
+    def asymmetry(offset: float) -> float:
+        x = b[inner]
+        return float(np.mean((np.interp(offset + x, b, gg) - np.interp(offset - x, b, gg)) ** 2))
+
+    return float(minimize_scalar(asymmetry, bounds=(-span, span), method="bounded").x)
