@@ -23,6 +23,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from pcsdaq.physics import bcs, contact, rt, wexler
+from pcsdaq.physics.contact import ContactIV
+
 #: mean Tc (K) and spread of contacts for each needle material (sample Ce)
 NEEDLE_TC_K = {"PtIr": (17.0, 2.0), "Ag": (16.0, 2.5), "Au": (12.0, 1.5)}
 #: bulk Tc (K) of the other samples; None: not superconducting
@@ -59,6 +62,10 @@ class Contact:
         self.position_m = 0.0
         self.params: ContactParams | None = None
         self.contacts_made = 0
+        #: upper critical field of the contact region, T (gap features almost gone at 7 T)
+        self.hc2_T = float(cfg.get("hc2_T", 8.0))
+        self._iv_key = None
+        self._iv_max_A = 0.0
 
     @staticmethod
     def step_size_m(voltage_V: float) -> float:
@@ -100,50 +107,76 @@ class Contact:
         else:
             mean, spread = NEEDLE_TC_K.get(self.needle, NEEDLE_TC_K["PtIr"])
             tc = float(min(max(rng.normal(mean, spread), 2.0), 21.0))
-        # BCS ratio Delta(0) = 1.764 k_B Tc, with a few % spread; k_B in meV/K
-        ratio = 1.764 * (1 + 0.05 * rng.standard_normal())
-        delta0 = ratio * 8.617333262e-2 * tc
+        # Delta(0)/k_B Tc scatters by a few % around the weak-coupling 1.764
+        delta0 = bcs.delta0_meV(tc) * (1 + 0.05 * rng.standard_normal())
         z = float(rng.uniform(0.1, 1.0))
         gamma = float(delta0 * rng.uniform(0.02, 0.2))
         self.params = ContactParams(tc, float(delta0), z, gamma)
+        self._iv_key = None
+
+    def _field_T(self) -> float:
+        return self.lab.magnet.field() if hasattr(self.lab, "magnet") else 0.0
+
+    def tc_now_K(self) -> float:
+        """Critical temperature of the contact in the present field (K; 0 when open/normal)."""
+        if self.params is None or self.params.tc_K <= 0:
+            return 0.0
+        return bcs.tc_in_field(self.params.tc_K, self._field_T(), self.hc2_T)
 
     def gap_now_meV(self) -> float:
         """Present gap Delta(T, B) of the contact in meV (0 when open or normal)."""
         if self.params is None or self.params.tc_K <= 0:
             return 0.0
-        from pcsdaq.physics import bcs
-
-        b = self.lab.magnet.field() if hasattr(self.lab, "magnet") else 0.0
         return float(bcs.gap_meV(self.lab.cryostat.temperature(), self.params.tc_K,
-                                 self.params.delta0_meV, field_T=b))
+                                 self.params.delta0_meV, field_T=self._field_T(),
+                                 hc2_T=self.hc2_T))
+
+    def regime(self) -> str:
+        """Transport regime of the present contact from its Wexler diameter (paper preset)."""
+        return wexler.regime(wexler.contact_diameter(self.normal_resistance_ohm()))
+
+    def _iv(self, current_A: float) -> ContactIV:
+        """The tabulated response of the present state, rebuilt only when T (to 5 mK), B (to
+        1 mT), the resistance (to 0.01 %) or the needed current range changed."""
+        t = self.lab.cryostat.temperature()
+        r_n = self.normal_resistance_ohm()
+        tc = self.tc_now_K()
+        key = (id(self.params), round(t, 3) // 0.005, round(self._field_T(), 3),
+               round(math.log(r_n), 4))
+        if key != self._iv_key or abs(current_A) > self._iv_max_A:
+            # below Tc the sample region under the needle goes superconducting over a broad
+            # range of local Tc: the normal-state part of the resistance falls (pcsdaq.physics.rt)
+            r_eff = rt.contact_resistance_vs_T(t, r_normal_ohm=r_n, tc_K=tc,
+                                               width_K=max(0.08 * tc, 0.2), drop_fraction=0.2)
+            reg = wexler.regime(wexler.contact_diameter(r_n))
+            r_m = {"ballistic": 0.0, "intermediate": 0.1, "thermal": 0.3}[reg] * r_eff
+            # Ambegaokar-Baratoff-like scale of the critical current, A
+            ic0 = math.pi * self.params.delta0_meV * 1e-3 / (2.0 * r_n)
+            ic = contact.critical_current_A(t, self.params.tc_K, ic0, self._field_T(),
+                                            self.hc2_T)
+            self._iv_max_A = max(2.0 * abs(current_A), 2e-2)
+            self._table = ContactIV(r_normal_ohm=r_eff, delta_meV=self.gap_now_meV(),
+                                 z=self.params.z, gamma_meV=self.params.gamma_meV,
+                                 temperature_K=t, r_maxwell_ohm=r_m,
+                                 critical_current_A=ic if ic > 0 else math.inf,
+                                 max_current_A=self._iv_max_A)
+            self._iv_key = key
+        return self._table
 
     def _response(self, current_A: float) -> tuple[float, float]:
         """(V_dc in V, dV/dI in Ohm) of the contact at a DC current (A), leads included."""
         r_n = self.normal_resistance_ohm()
         if self.params is None or self.params.tc_K <= 0:
             return current_A * (r_n + self.lead_resistance_ohm), r_n + self.lead_resistance_ohm
-        from pcsdaq.physics import contact  # physics lives there only
-
-        t = self.lab.cryostat.temperature()
-        delta = self.gap_now_meV()
-        v, dvdi = contact.current_biased_response(
-            current_A, r_normal_ohm=r_n, delta_meV=delta, z=self.params.z,
-            gamma_meV=self.params.gamma_meV, temperature_K=t)
+        v, dvdi = self._iv(current_A).response(current_A)
         return float(v) + current_A * self.lead_resistance_ohm, \
             float(dvdi) + self.lead_resistance_ohm
 
     def dvdi_ohm(self, current_A: float) -> float:
-        """Differential resistance dV/dI (Ohm) at a DC current (A); falls back to ohmic
-        until pcsdaq.physics is importable."""
-        try:
-            return self._response(current_A)[1]
-        except (ImportError, AttributeError):
-            return self.normal_resistance_ohm() + self.lead_resistance_ohm
+        """Differential resistance dV/dI (Ohm) of contact and leads at a DC current (A)."""
+        return self._response(current_A)[1]
 
     def dc_voltage_V(self, current_A: float) -> float:
-        """DC voltage (V) across contact and leads at a DC current (A); open: 0 V source
-        through a huge resistance gives the voltmeter its overflow."""
-        try:
-            return self._response(current_A)[0]
-        except (ImportError, AttributeError):
-            return current_A * (self.normal_resistance_ohm() + self.lead_resistance_ohm)
+        """DC voltage (V) across contact and leads at a DC current (A); open: the voltmeter
+        sees the source through a huge resistance (overflow)."""
+        return self._response(current_A)[0]

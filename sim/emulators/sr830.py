@@ -66,13 +66,13 @@ class SR830Emulator(Emulator):
     def signal_V(self) -> complex:
         """Noise-free demodulated input (X + iY, V rms) for the present settings."""
         contact = self._contact()
-        if contact is None or not contact.touching:
+        if contact is None:
             return 0j
         i_dc = self.aux_out[contact.aux_output - 1] / contact.series_resistance_ohm
-        i_ac = float(self.values["SLVL"]) / contact.excitation_resistance_ohm
-        dvdi = contact.dvdi_ohm(i_dc) if hasattr(contact, "dvdi_ohm") else \
-            contact.normal_resistance_ohm()
-        amp = i_ac * dvdi
+        # the sine output drives the contact through the excitation resistor: a divider,
+        # so an open contact shows the whole sine amplitude (and overloads)
+        r_c = contact.dvdi_ohm(i_dc) if contact.touching else contact.normal_resistance_ohm()
+        amp = float(self.values["SLVL"]) * r_c / (contact.excitation_resistance_ohm + r_c)
         phase = math.radians(float(self.values["PHAS"]))
         return amp * complex(math.cos(phase), -math.sin(phase))
 
