@@ -26,6 +26,7 @@ class OutputFilter:
         self._input = 0j
         self._state = np.zeros(self.poles, dtype=complex)
         self._t = clock.now()
+        self._t_input = self._t
 
     def _advance(self) -> None:
         now = self.clock.now()
@@ -48,6 +49,19 @@ class OutputFilter:
         """Advance to now with the old input, then hold ``value`` (V) from now on."""
         self._advance()
         self._input = complex(value)
+        self._t_input = self._t
+
+    def follow(self, value: complex) -> None:
+        """The input drifted (temperature, field) since the last update: after more than
+        20 time constants the filter has tracked a slow drift, so it holds ``value`` already;
+        sooner, it is treated as a step now (:meth:`set_input`)."""
+        if self.clock.now() - self._t_input > 20.0 * self.time_constant_s:
+            self._advance()
+            self._input = complex(value)
+            self._state[:] = self._input
+            self._t_input = self._t
+        else:
+            self.set_input(value)
 
     def set_parameters(self, time_constant_s: float | None = None,
                        poles: int | None = None) -> None:

@@ -80,7 +80,7 @@ class SR830Emulator(Emulator):
         self.filter.set_input(self.signal_V())
 
     def _outputs(self) -> complex:
-        self._update_input()
+        self.filter.follow(self.signal_V())
         z = self.filter.output()
         rng = self.lab.rng
         z += complex(rng.normal(0, NOISE_V), rng.normal(0, NOISE_V))
