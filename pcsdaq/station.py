@@ -242,6 +242,7 @@ class Station:
         self.instruments = dict(instruments)
         self.clock = clock
         self.lock = threading.RLock()
+        self.adapter_factory: AdapterFactory | None = None
         for role in self.ROLES:
             setattr(self, role, self.instruments.get(role))
 
@@ -256,9 +257,9 @@ class Station:
              clock: Any = None) -> Station:
         """Open every role of a validated config.
 
-        ``adapter_factory(driver_name, resource)`` replaces the VISA resource with an
-        adapter (the simulated lab's in-process mode); by default pyvisa-py opens the
-        resource. On failure the instruments already opened are closed and InstrumentFault
+        ``adapter_factory(driver_name, resource)`` returns an adapter (the simulated lab's
+        in-process mode) or another VISA resource string (a lab served on free ports); by
+        default pyvisa-py opens the file's resource. On failure the instruments already opened are closed and InstrumentFault
         names the role and resource."""
         opened: dict[str, Any] = {}
         order = sorted(config.roles.values(), key=lambda rc: rc.uses is not None)
@@ -269,11 +270,12 @@ class Station:
                 if rc.uses is not None:
                     opened[rc.role] = rc.driver_class(opened[rc.uses], **kwargs)
                     continue
-                if adapter_factory is not None:
-                    adapter = adapter_factory(rc.driver, rc.resource)
+                adapter = adapter_factory(rc.driver, rc.resource) if adapter_factory else None
+                if adapter is not None and not isinstance(adapter, str):
                     opened[rc.role] = rc.driver_class(adapter, **kwargs)
-                else:
-                    opened[rc.role] = rc.driver_class(rc.resource, visa_library="@py",
+                else:  # a VISA resource: the file's own, or one the factory chose
+                    resource = adapter if isinstance(adapter, str) else rc.resource
+                    opened[rc.role] = rc.driver_class(resource, visa_library="@py",
                                                       **rc.visa, **kwargs)
         except PcsdaqError:
             _close_all(opened, config)
@@ -282,7 +284,20 @@ class Station:
             _close_all(opened, config)
             raise InstrumentFault(f"{config.source}: cannot open role {rc.role} ({rc.driver} at "
                                   f"{rc.resource}): {type(exc).__name__}: {exc}") from exc
-        return cls(config, opened, clock if clock is not None else ScaledClock(config.time_scale))
+        station = cls(config, opened, clock if clock is not None else ScaledClock(config.time_scale))
+        station.adapter_factory = adapter_factory
+        return station
+
+    def reconnect(self) -> None:
+        """Close every link and open the station again in place (after a timeout or a dropped
+        connection); roles, clock and lock stay. Raises InstrumentFault if it cannot."""
+        with self.lock:
+            _close_all(self.instruments, self.config)
+            fresh = Station.open(self.config, adapter_factory=self.adapter_factory,
+                                 clock=self.clock)
+            self.instruments = fresh.instruments
+            for role in self.ROLES:
+                setattr(self, role, self.instruments.get(role))
 
     def snapshot(self) -> dict[str, Any]:
         """Every instrument's settings for the run record; a failing query is recorded, not raised."""

@@ -1,1 +1,18 @@
-"""Measurement procedures (pymeasure Procedures) using instruments by role."""
+"""Measurement procedures (pymeasure Procedures) using instruments by role.
+
+``PROCEDURES`` maps each plan name to its class; the engine (pcsdaq.runner) runs them and the
+GUI builds its forms from their pymeasure Parameters.
+"""
+
+from pcsdaq.procedures.approach import NeedleApproach
+from pcsdaq.procedures.base import PlanError, RunContext, StationProcedure
+from pcsdaq.procedures.bias_sweep import BiasSweep
+from pcsdaq.procedures.rt_log import RTLog
+from pcsdaq.procedures.series import FieldSeries, TemperatureSeries
+
+PROCEDURES: dict[str, type[StationProcedure]] = {
+    cls.NAME: cls for cls in (BiasSweep, RTLog, TemperatureSeries, FieldSeries, NeedleApproach)
+}
+
+__all__ = ["PROCEDURES", "BiasSweep", "FieldSeries", "NeedleApproach", "PlanError", "RTLog",
+           "RunContext", "StationProcedure", "TemperatureSeries"]

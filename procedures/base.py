@@ -1,0 +1,177 @@
+"""What every pcsdaq procedure is: a pymeasure Procedure run by the engine on a station.
+
+Procedures use instruments only through the role Protocols (:mod:`pcsdaq.roles`), wait only
+on the station's clock, validate their parameters against the station's limits before any
+I/O (:meth:`StationProcedure.validate`), and talk to storage and the operator through a
+:class:`RunContext` the engine provides.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar, Protocol
+
+from pymeasure.experiment import Parameter, Procedure
+
+from pcsdaq.errors import ConfigError
+
+
+class PlanError(ConfigError):
+    """A plan step or procedure parameter that cannot run (named key, value and range)."""
+
+
+class RunContext(Protocol):
+    """What the engine gives a running procedure (pcsdaq/runner/context.py implements it)."""
+
+    station: Any  #: roles as attributes, .clock, .lock, .config
+    clock: Any  #: the station clock: now() in s, sleep(s)
+    resume_state: dict  #: what save_resume_state stored in a crashed earlier run ({} if fresh)
+
+    def begin_segment(self, name: str, **attrs: Any) -> None:
+        """Start a new NXdata group (one spectrum, one R(T) log)."""
+
+    def record(self, row: dict) -> None:
+        """Append one point (durable on return) and publish it."""
+
+    def checkpoint(self) -> None:
+        """Between points: blocks while paused; raises AbortRequested when aborted."""
+
+    def progress(self, fraction: float) -> None:
+        """Progress 0..1 within this step."""
+
+    def log(self, message: str, level: str = "info") -> None:
+        """A line for the run log and the operator."""
+
+    def set_metadata(self, **attrs: Any) -> None:
+        """Run-level attributes (contact resistance, diameter ...)."""
+
+    def save_resume_state(self, **state: Any) -> None:
+        """Persist progress so ``--resume`` continues after a crash."""
+
+
+class FloatListParameter(Parameter):
+    """A list of floats (setpoints, fields) with units and per-element bounds.
+
+    Accepts a list or a comma-separated string ("0.5, 1, 2")."""
+
+    def __init__(self, name: str, units: str | None = None, minimum: float = -1e12,
+                 maximum: float = 1e12, **kwargs: Any) -> None:
+        self.units = units
+        self.minimum = minimum
+        self.maximum = maximum
+        super().__init__(name, **kwargs)
+
+    def convert(self, value: Any) -> list[float]:
+        """List of floats from a list or a comma-separated string; bounds checked."""
+        if isinstance(value, str):
+            items = [v for v in value.replace(";", ",").split(",") if v.strip()]
+        elif isinstance(value, list | tuple):
+            items = list(value)
+        else:
+            raise ValueError(f"{value!r} is not a list of numbers")
+        try:
+            out = [float(v) for v in items]
+        except (TypeError, ValueError):
+            raise ValueError(f"{value!r} is not a list of numbers") from None
+        if not out:
+            raise ValueError("the list is empty")
+        bad = [v for v in out if not self.minimum <= v <= self.maximum]
+        if bad:
+            raise ValueError(f"{bad[0]:g} is outside {self.minimum:g} to {self.maximum:g} "
+                             f"{self.units or ''}".rstrip())
+        return out
+
+
+def describe_range(param: Parameter) -> str:
+    """Allowed range of a parameter with its unit, for error messages."""
+    units = getattr(param, "units", None) or ""
+    if getattr(param, "choices", None):
+        return "one of " + ", ".join(map(str, param.choices))
+    lo, hi = getattr(param, "minimum", None), getattr(param, "maximum", None)
+    if lo is not None and hi is not None:
+        return f"{lo:g} to {hi:g} {units}".rstrip()
+    return units or "any"
+
+
+class StationProcedure(Procedure):
+    """Base of pcsdaq procedures: named, with columns, validated before any I/O."""
+
+    NAME: ClassVar[str] = ""
+    COLUMNS: ClassVar[dict[str, str]] = {}
+    SIGNAL: ClassVar[str] = ""
+    AXES: ClassVar[list[str]] = []
+
+    @classmethod
+    def parameter_specs(cls) -> dict[str, Parameter]:
+        """Parameter name -> pymeasure Parameter (class attributes)."""
+        return {name: p for name in dir(cls)
+                if isinstance(p := getattr(cls, name, None), Parameter)}
+
+    @classmethod
+    def from_parameters(cls, params: dict | None) -> StationProcedure:
+        """Instance from a plan's parameter dict; unknown keys and bad values are refused
+        with the key, the value and the allowed range."""
+        params = dict(params or {})
+        specs = cls.parameter_specs()
+        unknown = sorted(set(params) - set(specs))
+        if unknown:
+            raise PlanError(f"unknown parameter {', '.join(unknown)} for {cls.NAME}; known: "
+                            f"{', '.join(sorted(specs))}", key=unknown[0])
+        proc = cls()
+        for key, value in params.items():
+            if isinstance(value, bool) and not type(specs[key]).__name__ == "BooleanParameter":
+                raise PlanError(f"{key} = {value!r} must be a number ({describe_range(specs[key])})",
+                                key=key)
+            try:
+                checked = copy.deepcopy(specs[key])
+                checked.value = value  # pymeasure converts and checks the bounds here
+                setattr(proc, key, checked.value)
+            except (ValueError, TypeError) as exc:
+                raise PlanError(f"{key} = {value!r} refused ({exc}); allowed "
+                                f"{describe_range(specs[key])}", key=key) from None
+        return proc
+
+    def parameters_dict(self) -> dict[str, Any]:
+        """Parameter name -> value, for the run record and plan files."""
+        return {name: getattr(self, name) for name in self.parameter_specs()}
+
+    def validate(self, station_config: Any) -> list[str]:
+        """Problems running this on the station (no I/O): each names key, value and range."""
+        return []
+
+    def estimate_duration_s(self, station_config: Any) -> float:
+        """Expected duration in physical seconds."""
+        return 0.0
+
+    def execute_on(self, ctx: RunContext) -> None:
+        """The measurement (subclasses)."""
+        raise NotImplementedError
+
+    def execute(self) -> None:
+        """pymeasure's entry point is not used: the engine calls execute_on(ctx)."""
+        raise NotImplementedError("run pcsdaq procedures through pcsdaq.runner.RunEngine")
+
+
+def role_limit(station_config: Any, role: str, key: str) -> float | None:
+    """A configured limit of a role, or None when the station has no such role/limit."""
+    rc = station_config.roles.get(role)
+    if rc is None or key not in rc.safety:
+        return None
+    return float(rc.safety[key])
+
+
+def check_max(problems: list[str], key: str, value: float, limit: float | None, unit: str,
+              what: str) -> None:
+    """Append a message when |value| exceeds a station limit."""
+    if limit is not None and abs(value) > limit:
+        problems.append(f"{key} = {value:g} {unit} exceeds the station's {what} "
+                        f"(allowed |value| <= {limit:g} {unit})")
+
+
+def require_roles(problems: list[str], station_config: Any, roles: tuple[str, ...],
+                  procedure: str) -> None:
+    """Append a message for each role the procedure needs that the station lacks."""
+    for role in roles:
+        if role not in station_config.roles:
+            problems.append(f"{procedure} needs a {role} role; the station "
+                            f"{station_config.source} has none")

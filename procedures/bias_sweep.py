@@ -1,0 +1,188 @@
+"""dI/dV versus bias: the lock-in's AC response at each DC current (BiasSweep)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
+
+from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
+from pcsdaq.procedures.points import bias_points
+from pcsdaq.drivers.sr830 import SETTLE_TAUS
+
+SWEEP_COLUMNS = {"time_s": "s", "bias_set_A": "A", "V_dc_V": "V", "I_dc_A": "A", "X_V": "V",
+                 "Y_V": "V", "dIdV_S": "S", "dVdI_Ohm": "Ohm", "temperature_K": "K",
+                 "field_T": "T", "flags": ""}
+#: flags column bits
+FLAG_OVERLOAD_REMEASURED = 1  #: the point overloaded and was measured again less sensitive
+FLAG_STILL_OVERLOADED = 2  #: still overloaded at the coarsest allowed retry
+MAX_OVERLOAD_RETRIES = 4
+
+
+def contact_resistance(x_V: float, lockin: Any) -> float:
+    """dV/dI in Ohm from the in-phase AC voltage X (V rms).
+
+    The sine output drives the contact through the excitation resistor, a divider:
+    R = X / (I_ac (1 - X / V_sine)), which is X / I_ac for a contact much smaller than the
+    resistor and stays right for an open one."""
+    i_ac = lockin.ac_current()
+    frac = 1.0 - x_V / lockin.sine_voltage
+    if i_ac <= 0 or frac <= 0:
+        return math.inf
+    return x_V / (i_ac * frac)
+
+
+class Environment:
+    """Temperature and field, read at most every ``interval_s`` (not every point)."""
+
+    def __init__(self, station: Any, interval_s: float) -> None:
+        self.station = station
+        self.interval_s = interval_s
+        self._t = -math.inf
+        self.temperature_K = math.nan
+        self.field_T = math.nan
+
+    def read(self, force: bool = False) -> tuple[float, float]:
+        """(T in K, B in T), refreshed when older than the interval."""
+        now = self.station.clock.now()
+        if force or now - self._t >= self.interval_s:
+            if self.station.thermometer is not None:
+                self.temperature_K = self.station.thermometer.read_temperature()
+            if self.station.magnet is not None:
+                self.field_T = self.station.magnet.read_field()
+            self._t = now
+        return self.temperature_K, self.field_T
+
+
+class BiasSweep(StationProcedure):
+    """One dI/dV(V) spectrum: DC current points through the bias role, lock-in X/Y and DMM."""
+
+    NAME: ClassVar[str] = "bias_sweep"
+    COLUMNS: ClassVar[dict[str, str]] = SWEEP_COLUMNS
+    SIGNAL: ClassVar[str] = "dIdV_S"
+    AXES: ClassVar[list[str]] = ["V_dc_V"]
+
+    max_current_A = FloatParameter("Maximum |bias current|", units="A", minimum=1e-9,
+                                   maximum=0.1, default=1e-3)
+    n_points = IntegerParameter("Points per direction", minimum=3, maximum=100001, default=201)
+    direction = ListParameter("Direction", choices=["up", "down", "both"], default="up")
+    dense_fraction = FloatParameter("Dense region (fraction of max)", minimum=0.0, maximum=0.5,
+                                    default=0.0)
+    dense_factor = IntegerParameter("Density factor in the dense region", minimum=1, maximum=10,
+                                    default=1)
+    sine_voltage_V = FloatParameter("Sine amplitude", units="V", minimum=0.004, maximum=5.0,
+                                    default=0.1)
+    frequency_Hz = FloatParameter("Reference frequency", units="Hz", minimum=0.001,
+                                  maximum=102000.0, default=1037.0)
+    time_constant_s = FloatParameter("Time constant", units="s", minimum=1e-5, maximum=3e4,
+                                     default=0.03)
+    filter_slope_db = ListParameter("Filter slope", units="dB/oct", choices=[6, 12, 18, 24],
+                                    default=24)
+    sensitivity_V = FloatParameter("Sensitivity", units="V", minimum=2e-9, maximum=1.0,
+                                   default=1e-3)
+    settle_factor = FloatParameter("Settle time factor", minimum=0.1, maximum=20.0, default=1.0)
+    env_interval_s = FloatParameter("T/B read interval", units="s", minimum=0.0, maximum=3600.0,
+                                    default=5.0)
+
+    def points(self) -> np.ndarray:
+        """The DC currents of the sweep, A."""
+        return bias_points(self.max_current_A, self.n_points, self.direction,
+                           self.dense_fraction, self.dense_factor)
+
+    def validate(self, station_config: Any) -> list[str]:
+        """Bias and excitation against the station's limits (no I/O)."""
+        problems: list[str] = []
+        require_roles(problems, station_config, ("lockin", "bias", "dmm"), self.NAME)
+        check_max(problems, "max_current_A", self.max_current_A,
+                  role_limit(station_config, "bias", "max_current_A"), "A", "bias limit")
+        check_max(problems, "sine_voltage_V", self.sine_voltage_V,
+                  role_limit(station_config, "lockin", "max_sine_voltage_V"), "V",
+                  "lock-in sine limit")
+        return problems
+
+    def point_time_s(self) -> float:
+        """Expected time per point: the settle wait plus ~5 ms of I/O, s."""
+        return self.settle_factor * SETTLE_TAUS[int(self.filter_slope_db)] * \
+            self.time_constant_s + 5e-3
+
+    def estimate_duration_s(self, station_config: Any) -> float:
+        """Points times the per-point time, s."""
+        return len(self.points()) * self.point_time_s()
+
+    def configure_lockin(self, lockin: Any) -> None:
+        """Apply the sweep's lock-in settings (once, before the first point)."""
+        lockin.sine_voltage = self.sine_voltage_V
+        lockin.frequency = self.frequency_Hz
+        lockin.time_constant = self.time_constant_s
+        lockin.filter_slope = int(self.filter_slope_db)
+        lockin.sensitivity = self.sensitivity_V
+
+    def execute_on(self, ctx: Any) -> None:
+        """Configure the lock-in and measure one spectrum as one segment."""
+        station = ctx.station
+        with station.lock:
+            self.configure_lockin(station.lockin)
+        env = Environment(station, self.env_interval_s)
+        t, b = env.read(force=True)
+        ctx.begin_segment("sweep", temperature_K=t, field_T=b, index=0)
+        measure_sweep(ctx, self, env, progress=(0.0, 1.0))
+
+
+def _measure_point(station: Any, current: float, wait_s: float) -> tuple[float, float, float, int]:
+    """Set the bias, wait, read X/Y (one query) and V_dc; on overload step the sensitivity
+    up and measure again. Returns (I set, X, Y, V_dc, flags)."""
+    lockin = station.lockin
+    got = station.bias.set_current(current)
+    actual = float(got) if isinstance(got, int | float) else current
+    flags = 0
+    for _ in range(MAX_OVERLOAD_RETRIES + 1):
+        station.clock.sleep(wait_s)
+        x, y = lockin.read_xy()
+        # cheap test on the cached sensitivity; only then ask the instrument (LIAS?)
+        if math.hypot(x, y) < 0.9 * lockin.sensitivity or not lockin.is_overloaded():
+            break
+        flags |= FLAG_OVERLOAD_REMEASURED
+        try:
+            lockin.sensitivity_up()
+        except Exception:  # already at the coarsest range: keep the point, flagged
+            flags |= FLAG_STILL_OVERLOADED
+            break
+    else:
+        flags |= FLAG_STILL_OVERLOADED
+    return actual, x, y, station.dmm.read_voltage(), flags
+
+
+def measure_sweep(ctx: Any, sweep: BiasSweep, env: Environment,
+                  progress: tuple[float, float] = (0.0, 1.0)) -> int:
+    """Measure the sweep's points into the current segment; bias back to zero at the end.
+
+    ``progress`` maps this sweep onto a part (start, width) of the step's progress.
+    Returns the number of points recorded."""
+    station = ctx.station
+    lockin = station.lockin
+    points = sweep.points()
+    t0 = station.clock.now()
+    start, width = progress
+    n = 0
+    try:
+        for k, current in enumerate(points):
+            with station.lock:
+                wait = lockin.settle_time(sweep.settle_factor)
+                if k == 0:
+                    wait *= 3.0  # the first point follows a large bias step
+                actual, x, y, v_dc, flags = _measure_point(station, float(current), wait)
+                temp, field = env.read()
+            dvdi = contact_resistance(x, lockin)
+            ctx.record({"time_s": station.clock.now() - t0, "bias_set_A": float(current),
+                        "V_dc_V": v_dc, "I_dc_A": actual, "X_V": x, "Y_V": y,
+                        "dIdV_S": 1.0 / dvdi if dvdi > 0 else math.nan, "dVdI_Ohm": dvdi,
+                        "temperature_K": temp, "field_T": field, "flags": float(flags)})
+            n += 1
+            ctx.progress(start + width * (k + 1) / len(points))
+            ctx.checkpoint()
+    finally:
+        with station.lock:
+            station.bias.zero()
+    return n

@@ -1,0 +1,139 @@
+"""Contact resistance versus temperature during a controlled cooldown or warm-up (RTLog)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pymeasure.experiment import FloatParameter, IntegerParameter
+
+from pcsdaq.procedures.base import (FloatListParameter, StationProcedure, check_max,
+                                    require_roles, role_limit)
+from pcsdaq.procedures.bias_sweep import contact_resistance
+from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperature
+
+
+class RTLog(StationProcedure):
+    """R(T) at a fixed small current: go to start_K, then ramp the setpoint to end_K at
+    rate_K_per_min while logging every interval_s; one segment per field."""
+
+    NAME: ClassVar[str] = "rt_log"
+    COLUMNS: ClassVar[dict[str, str]] = {"time_s": "s", "temperature_K": "K",
+                                         "sensor_ohm": "Ohm", "R_Ohm": "Ohm", "X_V": "V",
+                                         "Y_V": "V", "field_T": "T"}
+    SIGNAL: ClassVar[str] = "R_Ohm"
+    AXES: ClassVar[list[str]] = ["temperature_K"]
+
+    start_K = FloatParameter("Start temperature", units="K", minimum=0.3, maximum=320.0,
+                             default=25.0)
+    end_K = FloatParameter("End temperature", units="K", minimum=0.3, maximum=320.0,
+                           default=2.0)
+    rate_K_per_min = FloatParameter("Ramp rate", units="K/min", minimum=1e-3, maximum=100.0,
+                                    default=0.5)
+    heater_range = IntegerParameter("Heater range", minimum=0, maximum=8, default=5)
+    interval_s = FloatParameter("Log interval", units="s", minimum=0.01, maximum=3600.0,
+                                default=5.0)
+    current_A = FloatParameter("DC bias current", units="A", minimum=-0.1, maximum=0.1,
+                               default=0.0)
+    sine_voltage_V = FloatParameter("Sine amplitude", units="V", minimum=0.004, maximum=5.0,
+                                    default=0.1)
+    time_constant_s = FloatParameter("Time constant", units="s", minimum=1e-5, maximum=30.0,
+                                     default=0.3)
+    sensitivity_V = FloatParameter("Sensitivity", units="V", minimum=2e-9, maximum=1.0,
+                                   default=1e-4)
+    fields_T = FloatListParameter("Fields", units="T", minimum=-7.0, maximum=7.0, default=[0.0])
+    timeout_s = FloatParameter("Timeout per field", units="s", minimum=10.0, maximum=1e6,
+                               default=36000.0)
+
+    def validate(self, station_config: Any) -> list[str]:
+        """Temperatures, rate, heater, current and fields against the limits (no I/O)."""
+        problems: list[str] = []
+        require_roles(problems, station_config, ("lockin", "thermometer"), self.NAME)
+        t_max = role_limit(station_config, "thermometer", "max_temperature_K")
+        check_max(problems, "start_K", self.start_K, t_max, "K", "temperature limit")
+        check_max(problems, "end_K", self.end_K, t_max, "K", "temperature limit")
+        check_max(problems, "rate_K_per_min", self.rate_K_per_min,
+                  role_limit(station_config, "thermometer", "max_ramp_K_per_min"), "K/min",
+                  "ramp limit")
+        check_max(problems, "heater_range", self.heater_range,
+                  role_limit(station_config, "thermometer", "max_heater_range"), "",
+                  "heater range limit")
+        if self.current_A:
+            require_roles(problems, station_config, ("bias",), self.NAME)
+            check_max(problems, "current_A", self.current_A,
+                      role_limit(station_config, "bias", "max_current_A"), "A", "bias limit")
+        check_max(problems, "sine_voltage_V", self.sine_voltage_V,
+                  role_limit(station_config, "lockin", "max_sine_voltage_V"), "V",
+                  "lock-in sine limit")
+        if any(self.fields_T):
+            require_roles(problems, station_config, ("magnet",), self.NAME)
+            b_max = role_limit(station_config, "magnet", "max_field_T")
+            for i, b in enumerate(self.fields_T):
+                check_max(problems, f"fields_T[{i}]", b, b_max, "T", "field limit")
+        return problems
+
+    def estimate_duration_s(self, station_config: Any) -> float:
+        """Per field: reaching start_K (~10 min) plus the ramp, s."""
+        ramp = abs(self.start_K - self.end_K) / self.rate_K_per_min * 60.0
+        return len(self.fields_T) * (600.0 + ramp)
+
+    def execute_on(self, ctx: Any) -> None:
+        """One R(T) segment per field."""
+        station = ctx.station
+        therm, lockin = station.thermometer, station.lockin
+        with station.lock:
+            lockin.sine_voltage = self.sine_voltage_V
+            lockin.time_constant = self.time_constant_s
+            lockin.filter_slope = 24
+            lockin.sensitivity = self.sensitivity_V
+            if self.current_A and station.bias is not None:
+                station.bias.set_current(self.current_A)
+            therm.set_heater_range(self.heater_range)
+        n = len(self.fields_T)
+        try:
+            for i, b in enumerate(self.fields_T):
+                if station.magnet is not None and (b or i):
+                    with station.lock:
+                        station.magnet.ramp_to(b)
+                    wait_field(ctx, b, self.timeout_s)
+                self._one_field(ctx, i, b, n)
+        finally:
+            with station.lock:
+                therm.set_ramp(0.0, enabled=False)
+                if self.current_A and station.bias is not None:
+                    station.bias.zero()
+
+    def _one_field(self, ctx: Any, i: int, field: float, n: int) -> None:
+        station = ctx.station
+        therm, lockin = station.thermometer, station.lockin
+        with station.lock:
+            therm.set_ramp(0.0, enabled=False)
+            therm.set_setpoint(self.start_K)
+        try:
+            wait_temperature(ctx, self.start_K, max(0.02 * self.start_K, 0.05), 0.0,
+                             self.timeout_s)
+        except StabilityTimeout as exc:
+            ctx.log(f"{exc}; starting the ramp anyway", level="warning")
+        with station.lock:
+            therm.set_ramp(self.rate_K_per_min)
+            therm.set_setpoint(self.end_K)
+        ctx.begin_segment(f"RT{i:02d}_{field:g}T", field_T=field, start_K=self.start_K,
+                          end_K=self.end_K, rate_K_per_min=self.rate_K_per_min)
+        t0 = station.clock.now()
+        span = abs(self.start_K - self.end_K)
+        tol = max(0.01 * self.end_K, 0.02)
+        while True:
+            station.clock.sleep(self.interval_s)
+            with station.lock:
+                t = therm.read_temperature()
+                sensor = therm.read_resistance()
+                x, y = lockin.read_xy()
+                b = station.magnet.read_field() if station.magnet is not None else field
+            now = station.clock.now()
+            ctx.record({"time_s": now - t0, "temperature_K": t, "sensor_ohm": sensor,
+                        "R_Ohm": contact_resistance(x, lockin), "X_V": x, "Y_V": y,
+                        "field_T": b})
+            done = min(abs(t - self.start_K) / span, 1.0) if span else 1.0
+            ctx.progress((i + done) / n)
+            if abs(t - self.end_K) <= tol or now - t0 > self.timeout_s:
+                break
+            ctx.checkpoint()

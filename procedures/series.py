@@ -1,0 +1,142 @@
+"""Series of spectra: one bias sweep per temperature (TemperatureSeries) or per field
+(FieldSeries), each spectrum one segment of the run; resumable after a crash."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParameter, ListParameter
+
+from pcsdaq.procedures.base import FloatListParameter, check_max, require_roles, role_limit
+from pcsdaq.procedures.bias_sweep import BiasSweep, Environment, measure_sweep
+from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperature
+
+
+class TemperatureSeries(BiasSweep):
+    """For each setpoint: go there, wait until stable, then a bias sweep."""
+
+    NAME: ClassVar[str] = "temperature_series"
+
+    setpoints_K = FloatListParameter("Temperature setpoints", units="K", minimum=0.3,
+                                     maximum=320.0, default=[2.0, 5.0, 10.0])
+    heater_range = IntegerParameter("Heater range", minimum=0, maximum=8, default=4)
+    tolerance_K = FloatParameter("Stability tolerance", units="K", minimum=1e-4, maximum=10.0,
+                                 default=0.02)
+    window_s = FloatParameter("Stability window", units="s", minimum=0.0, maximum=36000.0,
+                              default=60.0)
+    timeout_s = FloatParameter("Stabilisation timeout", units="s", minimum=1.0,
+                               maximum=360000.0, default=3600.0)
+    on_timeout = ListParameter("On timeout", choices=["continue", "fail"], default="continue")
+
+    def validate(self, station_config: Any) -> list[str]:
+        """Sweep limits plus every setpoint and the heater range (no I/O)."""
+        problems = super().validate(station_config)
+        require_roles(problems, station_config, ("thermometer",), self.NAME)
+        t_max = role_limit(station_config, "thermometer", "max_temperature_K")
+        for i, sp in enumerate(self.setpoints_K):
+            check_max(problems, f"setpoints_K[{i}]", sp, t_max, "K", "temperature limit")
+        check_max(problems, "heater_range", self.heater_range,
+                  role_limit(station_config, "thermometer", "max_heater_range"), "",
+                  "heater range limit")
+        return problems
+
+    def estimate_duration_s(self, station_config: Any) -> float:
+        """Per setpoint: stabilisation (~3 window lengths + 5 min) plus the sweep, s."""
+        per = 3 * self.window_s + 300.0 + super().estimate_duration_s(station_config)
+        return len(self.setpoints_K) * per
+
+    def execute_on(self, ctx: Any) -> None:
+        """Setpoints in order; those completed in a crashed earlier run are skipped."""
+        station = ctx.station
+        done = [float(v) for v in ctx.resume_state.get("completed_setpoints", [])]
+        with station.lock:
+            self.configure_lockin(station.lockin)
+            station.thermometer.set_heater_range(self.heater_range)
+        env = Environment(station, self.env_interval_s)
+        n = len(self.setpoints_K)
+        for i, sp in enumerate(self.setpoints_K):
+            if sp in done:
+                ctx.log(f"setpoint {sp:g} K done in an earlier run: skipped")
+                continue
+            with station.lock:
+                station.thermometer.set_setpoint(sp)
+            ctx.log(f"going to {sp:g} K")
+            try:
+                t = wait_temperature(ctx, sp, self.tolerance_K, self.window_s, self.timeout_s)
+            except StabilityTimeout as exc:
+                if self.on_timeout == "fail":
+                    raise
+                ctx.log(f"{exc}; measuring anyway", level="warning")
+                t = env.read(force=True)[0]
+            b = env.read(force=True)[1]
+            ctx.begin_segment(f"T{i:02d}_{sp:g}K", temperature_K=t, setpoint_K=sp, field_T=b,
+                              index=i)
+            measure_sweep(ctx, self, env, progress=(i / n, 1.0 / n))
+            done.append(sp)
+            ctx.save_resume_state(completed_setpoints=done)
+
+
+class FieldSeries(BiasSweep):
+    """For each field: ramp within the magnet's limits, wait for holding, then a bias sweep.
+    A quench stops the run (QuenchError)."""
+
+    NAME: ClassVar[str] = "field_series"
+
+    fields_T = FloatListParameter("Fields", units="T", minimum=-7.0, maximum=7.0,
+                                  default=[0.0, 1.0, 2.0])
+    ramp_rate_T_per_min = FloatParameter("Ramp rate (0 = magnet table)", units="T/min",
+                                         minimum=0.0, maximum=10.0, default=0.0)
+    hold_timeout_s = FloatParameter("Ramp timeout", units="s", minimum=1.0, maximum=360000.0,
+                                    default=7200.0)
+    zero_at_end = BooleanParameter("Ramp to zero at the end", default=True)
+
+    def validate(self, station_config: Any) -> list[str]:
+        """Sweep limits plus every field against the magnet limit (no I/O; the driver also
+        checks the ramp-rate table when ramping)."""
+        problems = super().validate(station_config)
+        require_roles(problems, station_config, ("magnet",), self.NAME)
+        b_max = role_limit(station_config, "magnet", "max_field_T")
+        for i, b in enumerate(self.fields_T):
+            check_max(problems, f"fields_T[{i}]", b, b_max, "T", "field limit")
+        rc = station_config.roles.get("magnet")
+        table = (rc.settings.get("ramp_table") if rc is not None else None) or []
+        fastest = max((float(r) for _, r in table), default=None)
+        check_max(problems, "ramp_rate_T_per_min", self.ramp_rate_T_per_min, fastest, "T/min",
+                  "fastest rate of the magnet's ramp table")
+        return problems
+
+    def estimate_duration_s(self, station_config: Any) -> float:
+        """Ramps at the slowest table rate plus one sweep per field, s."""
+        rc = station_config.roles.get("magnet")
+        table = (rc.settings.get("ramp_table") if rc is not None else None) or [[7.0, 0.1]]
+        rate = self.ramp_rate_T_per_min or min(float(r) for _, r in table)
+        path = sum(abs(b - a) for a, b in zip([0.0, *self.fields_T], self.fields_T))
+        return 60.0 * path / rate + len(self.fields_T) * super().estimate_duration_s(
+            station_config)
+
+    def execute_on(self, ctx: Any) -> None:
+        """Fields in order; those completed in a crashed earlier run are skipped."""
+        station = ctx.station
+        done = [float(v) for v in ctx.resume_state.get("completed_fields", [])]
+        with station.lock:
+            self.configure_lockin(station.lockin)
+        env = Environment(station, self.env_interval_s)
+        rate = self.ramp_rate_T_per_min or None
+        n = len(self.fields_T)
+        for i, b in enumerate(self.fields_T):
+            if b in done:
+                ctx.log(f"field {b:g} T done in an earlier run: skipped")
+                continue
+            with station.lock:
+                station.magnet.ramp_to(b, rate)
+            ctx.log(f"ramping to {b:g} T")
+            field = wait_field(ctx, b, self.hold_timeout_s)
+            t = env.read(force=True)[0]
+            ctx.begin_segment(f"B{i:02d}_{b:g}T", temperature_K=t, field_T=field, index=i)
+            measure_sweep(ctx, self, env, progress=(i / n, 1.0 / n))
+            done.append(b)
+            ctx.save_resume_state(completed_fields=done)
+        if self.zero_at_end:
+            with station.lock:
+                station.magnet.ramp_to(0.0, rate)
+            wait_field(ctx, 0.0, self.hold_timeout_s)
