@@ -1,0 +1,312 @@
+"""RunEngine: runs a queue of plan steps on a station, for the CLI and the GUI alike.
+
+One worker thread (or the caller's, :meth:`RunEngine.run_blocking`) runs the steps; each
+step writes one HDF5 run file (pcsdaq.storage). Subscribers get event dicts from the worker
+thread (types: run_started, segment, point, progress, status, step_finished, log). Pause and
+abort act between points (the procedures call ``checkpoint``). On abort or failure the
+station goes to its safe state (bias zero, heater safe, magnet hold, piezo grounded) and the
+run file is closed "aborted"/"failed" with the reason. A timeout, dropped connection or
+garbled reply is retried a bounded number of times after reconnecting the station (the step
+continues from its saved resume state); a magnet quench is a hard stop. A JSON state file in
+the data folder lets ``--resume`` skip finished steps after a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pcsdaq import __version__
+from pcsdaq.errors import AbortRequested, InstrumentError, PcsdaqError, QuenchError
+from pcsdaq.runner.context import EngineContext
+from pcsdaq.runner.plan import (PlanStep, estimate_plan_duration_s, load_plan, save_plan,
+                                validate_plan)
+from pcsdaq.procedures import PlanError
+from pcsdaq.storage import RunWriter
+
+log = logging.getLogger("pcsdaq.runner")
+STATE_FILE = "pcsdaq-run-state.json"
+
+
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [TimeoutError, ConnectionError, OSError, ValueError,
+                                         InstrumentError]
+    try:
+        from pyvisa.errors import VisaIOError
+        errors.append(VisaIOError)
+    except ImportError:  # pragma: no cover - pyvisa is a dependency
+        pass
+    return tuple(errors)
+
+
+TRANSIENT = _transient_errors()
+
+
+class RunEngine:
+    """Queue of plan steps run on one station, with events, pause/resume/abort and resume."""
+
+    def __init__(self, station: Any, data_dir: str | Path, *, clock: Any = None,
+                 max_retries: int = 2, plan_source: str | None = None) -> None:
+        self.station = station
+        self.data_dir = Path(data_dir)
+        self.clock = clock or station.clock
+        self.max_retries = max_retries
+        self.plan_source = plan_source
+        self.queue: list[PlanStep] = []
+        self.state = "idle"
+        self.reason: str | None = None
+        self.files: list[Path] = []
+        self._subscribers: list[Callable[[dict], None]] = []
+        self._pause = threading.Event()
+        self._abort_reason: str | None = None
+        self._thread: threading.Thread | None = None
+        self._done = threading.Event()
+        self._done.set()
+        self._estimates: list[float] = []
+        self._step_state: dict[str, Any] = {}
+
+    # --- events ---------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[dict], None]) -> None:
+        """Call ``callback(event)`` for every event (from the worker thread)."""
+        self._subscribers.append(callback)
+
+    def emit(self, event: dict) -> None:
+        """Publish an event; a failing subscriber is logged, never stops the run."""
+        for cb in list(self._subscribers):
+            try:
+                cb(event)
+            except Exception:  # a broken display must not break the measurement
+                log.exception("event subscriber failed")
+
+    def log(self, message: str, level: str = "info") -> None:
+        """Log to the run log and publish a "log" event."""
+        log.log(getattr(logging, level.upper(), logging.INFO), message)
+        self.emit({"type": "log", "level": level, "message": message})
+
+    def _set_state(self, state: str, reason: str | None = None) -> None:
+        self.state, self.reason = state, reason
+        self.emit({"type": "status", "state": state, "reason": reason})
+
+    # --- queue ----------------------------------------------------------------------------
+    def enqueue(self, step: PlanStep) -> None:
+        """Append a step (validated now against the station; PlanError if it cannot run)."""
+        problems = validate_plan([step], self.station.config)
+        if problems:
+            raise PlanError("; ".join(problems))
+        self.queue.append(step)
+
+    def remove(self, index: int) -> None:
+        """Remove the step at ``index``."""
+        del self.queue[index]
+
+    def move(self, index: int, new_index: int) -> None:
+        """Move the step at ``index`` to ``new_index``."""
+        self.queue.insert(new_index, self.queue.pop(index))
+
+    def load_plan(self, path: str | Path) -> None:
+        """Replace the queue with a plan file's steps (validated)."""
+        plan = load_plan(path)
+        problems = validate_plan(plan, self.station.config)
+        if problems:
+            raise PlanError(f"{path}: " + "; ".join(problems))
+        self.queue = list(plan.steps)
+        self.plan_source = str(path)
+
+    def save_plan(self, path: str | Path) -> None:
+        """Write the queue as a plan file naming this station's file."""
+        save_plan(path, self.queue, self.station.config.source)
+
+    # --- control --------------------------------------------------------------------------
+    def pause(self) -> None:
+        """Pause at the next point boundary."""
+        if self.state == "running":
+            self._pause.set()
+            self._set_state("paused")
+
+    def resume(self) -> None:
+        """Continue after a pause."""
+        if self._pause.is_set():
+            self._pause.clear()
+            self._set_state("running")
+
+    def abort(self, reason: str = "aborted by the operator") -> None:
+        """Stop at the next point boundary; safe state; files marked aborted."""
+        self._abort_reason = reason
+        self._pause.clear()
+
+    def checkpoint(self) -> None:
+        """Called by procedures between points."""
+        while self._pause.is_set() and self._abort_reason is None:
+            time.sleep(0.02)
+        if self._abort_reason is not None:
+            raise AbortRequested(self._abort_reason)
+
+    def start(self, resume: bool = False) -> None:
+        """Run the queue in a worker thread; returns at once."""
+        if not self._done.is_set():
+            raise PcsdaqError("the engine is already running")
+        self._done.clear()
+        self._thread = threading.Thread(target=self._run_safely, args=(resume,),
+                                        name="pcsdaq-engine", daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the queue to finish; True when it did."""
+        return self._done.wait(timeout)
+
+    def run_blocking(self, resume: bool = False) -> str:
+        """Run the queue in this thread; returns the final state."""
+        if not self._done.is_set():
+            raise PcsdaqError("the engine is already running")
+        self._done.clear()
+        self._run_safely(resume)
+        return self.state
+
+    # --- progress and resume state --------------------------------------------------------
+    def step_progress(self, step: int, fraction: float, eta_s: float) -> None:
+        """Publish progress of ``step`` with the overall fraction from the estimates."""
+        total = sum(self._estimates) or 1.0
+        done = sum(self._estimates[:step]) + fraction * self._estimates[step]
+        overall = done / total
+        elapsed = time.monotonic() - self._t_start
+        overall_eta = elapsed * (1 - overall) / overall if overall > 0 else float("nan")
+        self.emit({"type": "progress", "step": step, "fraction": fraction, "eta_s": eta_s,
+                   "overall_fraction": overall, "overall_eta_s": overall_eta})
+
+    def _state_path(self) -> Path:
+        return self.data_dir / STATE_FILE
+
+    def _load_state(self) -> dict[str, Any]:
+        try:
+            return json.loads(self._state_path().read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def save_step_state(self, step: int, status: str, resume_state: dict | None = None) -> None:
+        """Record a step's status and resume state in the state file (atomic replace)."""
+        steps = self._step_state.setdefault("steps", {})
+        entry = steps.setdefault(str(step), {})
+        entry.update(status=status, procedure=self.queue[step].procedure)
+        if resume_state is not None:
+            entry["resume_state"] = resume_state
+        self._step_state["plan"] = self.plan_source
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._state_path().with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._step_state, indent=1))
+        tmp.replace(self._state_path())
+
+    # --- the run --------------------------------------------------------------------------
+    def _run_safely(self, resume: bool) -> None:
+        try:
+            self._run(resume)
+        except Exception as exc:  # anything unforeseen still ends in a safe, recorded state
+            log.exception("engine failure")
+            self._safe_state()
+            self._set_state("failed", f"{type(exc).__name__}: {exc}")
+        finally:
+            self._done.set()
+
+    def _run(self, resume: bool) -> None:
+        self._abort_reason = None
+        self._pause.clear()
+        problems = validate_plan(self.queue, self.station.config)
+        if problems:
+            self._set_state("failed", "invalid plan: " + "; ".join(problems))
+            return
+        self._estimates = estimate_plan_duration_s(self.queue, self.station.config)
+        self._t_start = time.monotonic()
+        previous = self._load_state() if resume else {}
+        if resume and previous.get("plan") not in (None, self.plan_source):
+            self.log(f"the state file belongs to {previous.get('plan')}; not resuming",
+                     "warning")
+            previous = {}
+        self._step_state = previous if resume else {}
+        self._set_state("running")
+        for i, step in enumerate(self.queue):
+            entry = previous.get("steps", {}).get(str(i), {})
+            if entry.get("status") == "finished":
+                self.log(f"{step.label(i)} finished in an earlier run: skipped")
+                continue
+            status, reason = self._run_step(i, step, entry.get("resume_state", {}))
+            if status != "finished":
+                self._set_state(status, reason)
+                return
+        self._set_state("finished")
+
+    def _run_step(self, i: int, step: PlanStep, resume_state: dict) -> tuple[str, str | None]:
+        proc = step.build()
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = self.data_dir / f"{stamp}_step{i + 1:02d}_{proc.NAME}.h5"
+        n = 1
+        while path.exists():
+            n += 1
+            path = self.data_dir / f"{stamp}_step{i + 1:02d}_{proc.NAME}_{n}.h5"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.station.lock:
+            snapshot = self.station.snapshot()
+        sim = getattr(self.station.config, "sim", None) or {}
+        metadata = {"software": f"pcsdaq {__version__}", "plan": self.plan_source or "",
+                    "step_index": i, "step_name": step.name or step.procedure,
+                    "station_file": str(self.station.config.source),
+                    "sample": sim.get("sample", ""), "needle": sim.get("needle", "")}
+        writer = RunWriter(path, procedure=proc.NAME, columns=proc.COLUMNS,
+                           parameters=proc.parameters_dict(), metadata=metadata,
+                           snapshot=snapshot, signal=proc.SIGNAL, axes=proc.AXES[0])
+        self.files.append(path)
+        self.save_step_state(i, "running", resume_state)
+        self.emit({"type": "run_started", "step": i, "procedure": proc.NAME, "path": str(path),
+                   "columns": dict(proc.COLUMNS)})
+        self.log(f"{step.label(i)}: writing {path}")
+        attempt = 0
+        names: set[str] = set()
+        status, reason = "finished", None
+        while True:
+            ctx = EngineContext(self, i, writer, resume_state, names)
+            try:
+                proc.execute_on(ctx)
+                break
+            except AbortRequested as exc:
+                status, reason = "aborted", str(exc)
+            except QuenchError as exc:
+                status, reason = "failed", f"quench (hard stop): {exc}"
+            except PcsdaqError as exc:
+                status, reason = "failed", str(exc)
+            except TRANSIENT as exc:
+                attempt += 1
+                resume_state = ctx.resume_state
+                if attempt <= self.max_retries:
+                    self.log(f"{step.label(i)}: {type(exc).__name__}: {exc}; reconnecting "
+                             f"(retry {attempt} of {self.max_retries})", "warning")
+                    try:
+                        self.station.reconnect()
+                        continue
+                    except Exception as again:
+                        exc = again
+                status = "failed"
+                reason = (f"instrument fault after {attempt - 1} retries: "
+                          f"{type(exc).__name__}: {exc}")
+            except Exception as exc:
+                status, reason = "failed", f"{type(exc).__name__}: {exc}"
+            break
+        if status != "finished":
+            problems = self._safe_state()
+            if problems:
+                reason = f"{reason}; safe state problems: {'; '.join(problems)}"
+            self.log(f"{step.label(i)} {status}: {reason}", "error")
+        writer.close(status, reason)
+        self.save_step_state(i, status, ctx.resume_state)
+        self.emit({"type": "step_finished", "step": i, "path": str(path), "status": status,
+                   "points": ctx.n_points})
+        return status, reason
+
+    def _safe_state(self) -> list[str]:
+        try:
+            return self.station.safe_state()
+        except Exception as exc:  # report, never raise from the safety path
+            return [f"{type(exc).__name__}: {exc}"]
