@@ -22,7 +22,10 @@ GAMMA_MIN_MEV = 1e-3
 
 @dataclass
 class BTKResult:
-    """Fitted parameters (meV, dimensionless) with standard errors and the reduced chi^2."""
+    """Fitted parameters (meV, dimensionless) with standard errors and the reduced chi^2.
+
+    The fit is unweighted: ``chi2_red`` is the sum of squared residuals over (n - 4), in the
+    data's units squared (about the noise variance for a good fit); the errors are scaled by it."""
 
     delta_meV: float
     Z: float
@@ -129,7 +132,7 @@ def fit_btk(bias_V, g, temperature_K: float, *, window_mV: float | None = None,
     d, z, gm, sc = sol.x
     return BTKResult(float(d), float(abs(z)), float(gm), float(sc), *map(float, errs),
                      chi2_red=chi2_red, temperature_K=float(temperature_K),
-                     n_points=int(len(g)), window_mV=window_mV, success=bool(sol.success))
+                     n_points=len(g), window_mV=window_mV, success=bool(sol.success))
 
 
 def fit_series(spectra, *, window_mV: float | None = None) -> list[BTKResult]:

@@ -1,0 +1,103 @@
+"""BTK conductance: the sanity values of PHYSICS.md, the original piecewise BTK, gradients,
+thermal smearing accuracy."""
+
+import numpy as np
+import pytest
+
+from pcsdaq.physics import btk
+
+
+def piecewise_btk(e, delta, z):
+    """The original BTK (Gamma = 0), written independently from the complex form."""
+    e = np.abs(np.asarray(e, dtype=float))
+    out = np.empty_like(e)
+    inside = e < delta
+    ei = e[inside]
+    a_in = delta**2 / (ei**2 + (delta**2 - ei**2) * (1 + 2 * z * z) ** 2)
+    out[inside] = (1 + z * z) * 2 * a_in
+    eo = e[~inside]
+    root = np.sqrt(eo**2 - delta**2)
+    u2 = 0.5 * (1 + root / eo)
+    v2 = 1 - u2
+    gamma = u2 + (u2 - v2) * z * z
+    a = u2 * v2 / gamma**2
+    b = (u2 - v2) ** 2 * z * z * (1 + z * z) / gamma**2
+    out[~inside] = (1 + z * z) * (1 + a - b)
+    return out
+
+
+def test_andreev_limit_is_two_inside_the_gap():
+    e = np.array([-0.99, -0.5, 0.0, 0.3, 0.99])
+    assert btk.conductance_T0(e, 1.0, 0.0, 0.0) == pytest.approx(2.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("z", [0.0, 0.3, 0.5, 1.0, 2.5])
+def test_zero_bias_value(z):
+    expected = 2 * (1 + z * z) / (1 + 2 * z * z) ** 2
+    assert btk.conductance_T0(0.0, 1.3, z, 0.0) == pytest.approx(expected, abs=1e-9)
+
+
+def test_z_half_gives_ten_ninths():
+    assert btk.conductance_T0(0.0, 2.0, 0.5, 0.0) == pytest.approx(10 / 9, abs=1e-12)
+
+
+@pytest.mark.parametrize("z", [0.0, 0.4, 1.0, 3.0])
+def test_equals_the_piecewise_original_at_gamma_zero(z):
+    e = np.concatenate([np.linspace(-5, -1.001, 50), np.linspace(-0.999, 0.999, 50),
+                        np.linspace(1.001, 5, 50)])
+    assert btk.conductance_T0(e, 1.0, z, 0.0) == pytest.approx(piecewise_btk(e, 1.0, z),
+                                                               abs=1e-9)
+
+
+def test_tends_to_one_far_above_the_gap_and_is_symmetric():
+    e = np.linspace(0.0, 200.0, 101)
+    g = btk.conductance_T0(e, 1.0, 0.7, 0.1)
+    assert g[-1] == pytest.approx(1.0, abs=1e-3)
+    assert btk.conductance_T0(-e, 1.0, 0.7, 0.1) == pytest.approx(g, abs=1e-12)
+
+
+def test_large_z_tends_to_the_dynes_density_of_states():
+    e = np.linspace(1.2, 3.0, 20)
+    gamma = 0.05
+    dos = np.real((e + 1j * gamma) / np.sqrt((e + 1j * gamma) ** 2 - 1.0))
+    assert btk.conductance_T0(e, 1.0, 30.0, gamma) == pytest.approx(dos, rel=2e-3)
+
+
+def test_analytic_gradient_matches_finite_differences():
+    e = np.linspace(-4, 4, 81)
+    p = np.array([1.2, 0.6, 0.15])
+    _, *grads = btk.conductance_T0_with_gradient(e, *p)
+    for k, grad in enumerate(grads):
+        h = np.zeros(3)
+        h[k] = 1e-6
+        numeric = (btk.conductance_T0(e, *(p + h)) - btk.conductance_T0(e, *(p - h))) / 2e-6
+        assert grad == pytest.approx(numeric, abs=1e-5)
+
+
+@pytest.mark.parametrize("t,gamma", [(0.45, 0.02), (2.0, 0.1), (2.0, 0.01), (15.0, 0.05)])
+def test_thermal_smearing_error_below_1e_4(t, gamma):
+    bias = np.linspace(-6, 6, 301)
+    kt = btk.KB_MEV_PER_K * t
+    fine = btk.ThermalKernel(bias, t, min(kt, gamma) / 40)
+    reference = fine.apply(btk.conductance_T0(fine.energy_meV, 1.0, 0.3, gamma))
+    assert np.max(np.abs(btk.conductance(bias, 1.0, 0.3, gamma, t) - reference)) < 1e-4
+
+
+def test_temperature_smears_the_peaks():
+    bias = np.linspace(-4, 4, 401)
+    cold = btk.conductance(bias, 1.0, 0.8, 0.02, 0.5)
+    warm = btk.conductance(bias, 1.0, 0.8, 0.02, 6.0)
+    assert warm.max() < cold.max() - 0.2
+    assert btk.conductance(bias, 1.0, 0.8, 0.02, 0.0) == pytest.approx(
+        btk.conductance_T0(bias, 1.0, 0.8, 0.02))
+
+
+def test_gap_distribution_of_one_gap_is_the_plain_spectrum_and_broadens_otherwise():
+    bias = np.linspace(-5, 5, 201)
+    single = btk.conductance(bias, 1.5, 0.5, 0.1, 2.0)
+    assert btk.gap_distribution_conductance(bias, [1.5], [1.0], 0.5, 0.1, 2.0) == \
+        pytest.approx(single, abs=1e-12)
+    spread = btk.gap_distribution_conductance(bias, [1.2, 1.5, 1.8], [1, 2, 1], 0.5, 0.1, 2.0)
+    assert spread.max() < single.max()
+    with pytest.raises(ValueError):
+        btk.gap_distribution_conductance(bias, [1.0, 2.0], [1.0], 0.5, 0.1, 2.0)
