@@ -20,7 +20,11 @@ def main(argv: list[str]) -> int:
     serve.add_argument("--json", help="write {name: resource} to this file")
     serve.add_argument("--time-scale", type=float)
     serve.add_argument("--seed", type=int)
-    serve.add_argument("--fault", action="append", default=[], help="NAME[:TARGET]")
+    serve.add_argument("--fault", action="append", default=[],
+                       help="NAME[:TARGET] (quench, heater_open, thermometer_invalid, overload, "
+                            "latency, no_reply, drop, garble); repeatable")
+    serve.add_argument("--free-ports", action="store_true",
+                       help="pick free ports instead of the station file's (see --json)")
     args = parser.parse_args(argv)
     lab = SimLab.from_station_file(args.config)
     if args.time_scale is not None:
@@ -33,7 +37,8 @@ def main(argv: list[str]) -> int:
         lab.inject(name, target or None)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with lab.serve() as srv:
+    ports = {name: 0 for name in lab.emulators} if args.free_ports else None
+    with lab.serve(ports=ports) as srv:
         for name, res in srv.resources.items():
             print(f"{name}  {type(lab.emulators[name]).__name__}  {res}", flush=True)
         if args.json:

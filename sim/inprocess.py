@@ -12,9 +12,13 @@ from pymeasure.adapters import Adapter
 class InProcessAdapter(Adapter):
     """Splits writes on the emulator's command terminators; replies queue for reads."""
 
-    def __init__(self, emulator: Any, **kwargs: Any) -> None:
+    def __init__(self, emulator: Any, faults: Any = None, lock: Any = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.emulator = emulator
+        self.faults = faults
+        self.lock = lock
+        self.dropped = False
         self._buf = ""
         self._replies: deque[str] = deque()
         greeting = emulator.on_connect()
@@ -22,16 +26,31 @@ class InProcessAdapter(Adapter):
             self._replies.append(greeting.decode(errors="replace"))
         self._split = re.compile("|".join(re.escape(t) for t in emulator.command_terminators))
 
+    def _check_link(self) -> None:
+        name = self.emulator.name
+        if not self.dropped and self.faults is not None and self.faults.drop(name):
+            self.dropped = True
+        if self.dropped:
+            raise ConnectionError(f"connection to the simulated {name} was dropped")
+
     def _write(self, command: str, **kwargs: Any) -> None:
+        self._check_link()
         term = self.emulator.command_terminators[0]
         self._buf += command if self._split.search(command) else command + term
         *messages, self._buf = self._split.split(self._buf)
         for msg in messages:
-            reply = self.emulator.handle(msg)
+            if self.lock is not None:
+                with self.lock:
+                    reply = self.emulator.handle(msg)
+            else:
+                reply = self.emulator.handle(msg)
+            if self.faults is not None:
+                reply = self.faults.reply(self.emulator.name, reply)
             if reply is not None:
                 self._replies.append(reply + self.emulator.reply_terminator)
 
     def _read(self, **kwargs: Any) -> str:
+        self._check_link()
         if not self._replies:
             raise TimeoutError("no reply queued")
         return self._replies.popleft().rstrip("\r\n")

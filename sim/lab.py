@@ -3,10 +3,12 @@ and the instrument emulators that read it. First increment: emulators of sim-A."
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar
 
 import numpy as np
 from pcsdaq.sim.cryostat import Cryostat
+from pcsdaq.sim.faults import TransportFaults
 from pcsdaq.sim.magnet import Magnet
 
 from pcsdaq.clock import ScaledClock
@@ -25,6 +27,8 @@ class SimLab:
         self.magnet = Magnet(self)
         self.contact = None
         self.emulators: dict[str, Any] = {}
+        self.faults = TransportFaults()
+        self.lock = threading.RLock()  #: one lock for the shared physical state
         try:
             from pcsdaq.sim.contact import Contact
             self.contact = Contact(self, cfg)
@@ -47,11 +51,21 @@ class SimLab:
     def adapter(self, name: str) -> Any:
         """In-process pymeasure Adapter to emulator ``name`` (e.g. "sr830")."""
         from pcsdaq.sim.inprocess import InProcessAdapter
-        return InProcessAdapter(self.emulators[name])
+        return InProcessAdapter(self.emulators[name], faults=self.faults, lock=self.lock)
 
     def inject(self, fault: str, target: str | None = None, **params: Any) -> None:
-        """Physical faults: quench, heater_open, thermometer_invalid, overload."""
-        if fault == "quench":
+        """Inject a fault, as tests and ``pcsdaq sim serve --fault`` do.
+
+        Physical: ``quench`` (the magnet quenches; the supply reports it), ``heater_open``
+        (the heater does nothing; HTRST? reports open), ``thermometer_invalid`` (reading
+        status bits set, T reads 0), ``overload`` (the lock-in's overload bits latch).
+        Transport (``target`` = emulator name or None for all; ``count`` events, see
+        :mod:`pcsdaq.sim.faults`): ``latency`` (delay_s), ``no_reply``, ``drop``, ``garble``."""
+        from pcsdaq.sim.faults import TRANSPORT_FAULTS
+
+        if fault in TRANSPORT_FAULTS:
+            self.faults.add(fault, target, **params)
+        elif fault == "quench":
             self.magnet.quench()
         elif fault == "heater_open":
             self.cryostat.heater_open = True
@@ -63,7 +77,8 @@ class SimLab:
             raise ValueError(f"unknown fault {fault!r}")
 
     def clear_faults(self) -> None:
-        """Remove every injected physical fault (a quench stays latched in the magnet)."""
+        """Remove every injected fault (a quench stays latched in the magnet)."""
+        self.faults.clear()
         self.cryostat.heater_open = False
         self.cryostat.thermometer_invalid = False
         if "sr830" in self.emulators:
@@ -99,4 +114,5 @@ class SimLab:
     def serve(self, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> Any:
         """Serve every emulator over TCP; returns a SimServer (context manager)."""
         from pcsdaq.sim.server import SimServer
-        return SimServer(self.emulators, host, ports or self.config.get("ports"))
+        return SimServer(self.emulators, host, ports or self.config.get("ports"),
+                         faults=self.faults, lock=self.lock)

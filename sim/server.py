@@ -12,7 +12,9 @@ class SimServer:
     """Serves emulators; ``resources`` maps name -> "TCPIP::host::PORT::SOCKET"."""
 
     def __init__(self, emulators: dict[str, Any], host: str = "127.0.0.1",
-                 ports: dict[str, int] | None = None) -> None:
+                 ports: dict[str, int] | None = None, faults: Any = None,
+                 lock: Any = None) -> None:
+        self.faults = faults
         self._socks: list[socket.socket] = []
         self._closed = threading.Event()
         self.resources: dict[str, str] = {}
@@ -20,8 +22,9 @@ class SimServer:
             srv = socket.create_server((host, (ports or {}).get(name, 0)))
             self._socks.append(srv)
             self.resources[name] = f"TCPIP::{host}::{srv.getsockname()[1]}::SOCKET"
-            lock = threading.Lock()
-            threading.Thread(target=self._accept, args=(srv, emu, lock), daemon=True).start()
+            # one lock for the whole lab: the emulators share its physical state
+            threading.Thread(target=self._accept, args=(srv, emu, lock or threading.Lock()),
+                             daemon=True).start()
 
     def _accept(self, srv: socket.socket, emu: Any, lock: threading.Lock) -> None:
         while not self._closed.is_set():
@@ -48,8 +51,12 @@ class SimServer:
                 buf += data.decode(errors="replace")
                 *messages, buf = split.split(buf)
                 for msg in messages:
+                    if self.faults is not None and self.faults.drop(emu.name):
+                        return  # closing the socket: the client sees the link drop
                     with lock:
                         reply = emu.handle(msg)
+                    if self.faults is not None:
+                        reply = self.faults.reply(emu.name, reply)
                     if reply is not None:
                         conn.sendall((reply + emu.reply_terminator).encode())
 
