@@ -16,7 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pcsdaq.runner.cli import EXIT_CODES, add_run_arguments, attach_log_file, run_engine_with_signals
+from pcsdaq.runner.cli import (
+    EXIT_CODES,
+    add_run_arguments,
+    attach_log_file,
+    run_engine_with_signals,
+)
 from pcsdaq.runner.engine import RunEngine
 from pcsdaq.runner.launch import open_station
 from pcsdaq.runner.plan import load_plan, validate_plan

@@ -23,11 +23,23 @@ from pathlib import Path
 from typing import Any
 
 from pcsdaq import __version__
-from pcsdaq.errors import AbortRequested, InstrumentError, PcsdaqError, QuenchError
-from pcsdaq.runner.context import EngineContext
-from pcsdaq.runner.plan import (PlanStep, estimate_plan_duration_s, load_plan, save_plan,
-                                validate_plan)
+from pcsdaq.errors import (
+    AbortRequested,
+    ConfigError,
+    InstrumentError,
+    LimitError,
+    PcsdaqError,
+    QuenchError,
+)
 from pcsdaq.procedures import PlanError
+from pcsdaq.runner.context import EngineContext
+from pcsdaq.runner.plan import (
+    PlanStep,
+    estimate_plan_duration_s,
+    load_plan,
+    save_plan,
+    validate_plan,
+)
 from pcsdaq.storage import RunWriter
 
 log = logging.getLogger("pcsdaq.runner")
@@ -275,7 +287,7 @@ class RunEngine:
                 status, reason = "aborted", str(exc)
             except QuenchError as exc:
                 status, reason = "failed", f"quench (hard stop): {exc}"
-            except PcsdaqError as exc:
+            except (LimitError, ConfigError) as exc:  # refusals are final, never retried
                 status, reason = "failed", str(exc)
             except TRANSIENT as exc:
                 attempt += 1
@@ -291,6 +303,8 @@ class RunEngine:
                 status = "failed"
                 reason = (f"instrument fault after {attempt - 1} retries: "
                           f"{type(exc).__name__}: {exc}")
+            except PcsdaqError as exc:
+                status, reason = "failed", str(exc)
             except Exception as exc:
                 status, reason = "failed", f"{type(exc).__name__}: {exc}"
             break
