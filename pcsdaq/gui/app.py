@@ -1,46 +1,54 @@
-"""`pcsdaq gui [--station FILE] [--sim]`: open the lab GUI."""
+"""`pcsdaq gui [--station FILE] [--sim] [--data DIR] [--time-scale X]`: open the lab GUI.
+
+Without ``--station`` the GUI opens on the packaged simulated station (in-process lab), so it
+works from a fresh install; with a station file it opens those instruments (``--sim`` runs
+that file's simulated lab instead).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from pcsdaq.errors import ConfigError
+
+def build_engine(station_file: str | None, sim: bool, data_dir: str,
+                 time_scale: float | None = None):
+    """(engine, lab, server) for the GUI; lab/server are None on real instruments."""
+    from pcsdaq.runner.engine import RunEngine
+    from pcsdaq.runner.launch import open_station
+    from pcsdaq.station import packaged_config
+
+    path = station_file or str(packaged_config("station-sim.yaml"))
+    use_sim = sim or station_file is None
+    station, lab, server = open_station(path, sim="inprocess" if use_sim else None,
+                                        time_scale=time_scale)
+    return RunEngine(station, data_dir), lab, server
 
 
 def main(argv: list[str]) -> int:
     """Entry point for ``pcsdaq gui``; returns the Qt exit code."""
     parser = argparse.ArgumentParser(prog="pcsdaq gui", description="the lab GUI")
-    parser.add_argument("--station", help="station YAML file")
-    parser.add_argument("--sim", action="store_true", help="use the in-process simulated lab")
+    parser.add_argument("--station", help="station YAML file (default: the simulated lab)")
+    parser.add_argument("--sim", action="store_true",
+                        help="run the station file's simulated lab in-process")
+    parser.add_argument("--data", default="data", help="data folder for the runs")
+    parser.add_argument("--time-scale", type=float, default=None,
+                        help="simulated lab only: clock speed-up (default: the station file's)")
     args = parser.parse_args(argv)
     from PyQt6 import QtWidgets
 
     from pcsdaq.gui.main_window import MainWindow
 
-    engine = None
-    if args.station or args.sim:
-        engine = _build_engine(args.station, args.sim)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    engine, _lab, server = build_engine(args.station, args.sim, args.data, args.time_scale)
     win = MainWindow(engine)
-    win.resize(1100, 750)
+    win.resize(1280, 820)
     win.show()
-    return app.exec()
-
-
-def _build_engine(station_file: str | None, sim: bool):
-    """Build station (+ simulated lab) and run engine; ConfigError if unavailable."""
     try:
-        from pcsdaq.runner.engine import RunEngine
-        from pcsdaq.station import Station
-    except ImportError as exc:
-        raise ConfigError(f"run engine/station not available: {exc}") from exc
-    path = station_file or "configs/station-sim.yaml"
-    factory = None
-    if sim or path.endswith("station-sim.yaml"):
-        from pcsdaq.sim.lab import SimLab
-
-        lab = SimLab.from_station_file(path)
-        factory = lab.adapter_factory()
-    station = Station.from_file(path, adapter_factory=factory)
-    return RunEngine(station, "data")
+        return app.exec()
+    finally:
+        engine.abort("GUI closed")
+        engine.wait(10)
+        engine.station.close()
+        if server is not None:
+            server.close()

@@ -1,11 +1,21 @@
-"""Main window: live plots plus a log, fed by engine events through a Qt bridge."""
+"""Main window: dashboard, procedure form and queue on the left; live plots, data browser and
+log on the right. A view on the one run engine: events come in through a queued Qt bridge,
+commands go out to the engine; no instrument I/O on the GUI thread."""
 
 from __future__ import annotations
 
+import logging
+
 from PyQt6 import QtCore, QtWidgets
 
+from pcsdaq.gui.dashboard import Dashboard
+from pcsdaq.gui.data_browser import DataBrowser
 from pcsdaq.gui.live_plots import LivePlots
-from pcsdaq.gui.queue_panel import RunControls
+from pcsdaq.gui.procedure_panel import ProcedurePanel
+from pcsdaq.gui.queue_panel import QueuePanel
+
+#: live plots are redrawn at most this often (points arrive much faster)
+REDRAW_MS = 100
 
 
 class EventBridge(QtCore.QObject):
@@ -22,49 +32,109 @@ class EventBridge(QtCore.QObject):
         self.event.emit(dict(event))
 
 
-class MainWindow(QtWidgets.QMainWindow):
-    """Cooldown window: dI/dV, R(T), T(t) plots, run status and a log."""
+class _LogHandler(logging.Handler):
+    """Python logging of pcsdaq into the log panel (through the bridge: any thread)."""
 
-    def __init__(self, engine=None, parent=None) -> None:
+    def __init__(self, bridge: EventBridge) -> None:
+        super().__init__(logging.WARNING)
+        self.bridge = bridge
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.bridge.post({"type": "log", "level": record.levelname.lower(),
+                          "message": record.getMessage()})
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """Cooldown window; ``settings`` (a QSettings) remembers the window size and last run."""
+
+    def __init__(self, engine=None, parent=None, settings: QtCore.QSettings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("pcsdaq")
         self.engine = engine
+        self.settings = settings or QtCore.QSettings("pcsdaq", "pcsdaq")
+        station = engine.station if engine is not None else None
         self.plots = LivePlots()
         self.segment = "run"
+        self.dashboard = Dashboard(station)
+        self.procedures = ProcedurePanel(station.config if station is not None else None)
+        self.queue = QueuePanel(engine)
+        self.procedures.step_ready.connect(self.queue.add_step)
+        self.procedures.add_button.setEnabled(engine is not None and
+                                              self.procedures.add_button.isEnabled())
+        self.controls = self.queue.controls
+        left = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        for w in (self.dashboard, self.procedures, self.queue):
+            left.addWidget(w)
         tabs = QtWidgets.QTabWidget()
         tabs.addTab(self.plots.didv, "dI/dV vs V")
         tabs.addTab(self.plots.rt, "R vs T")
         tabs.addTab(self.plots.t_time, "T vs time")
+        self.browser = DataBrowser()
+        tabs.addTab(self.browser, "Data browser")
+        self.tabs = tabs
         self.log = QtWidgets.QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)
+        right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        right.addWidget(tabs)
+        right.addWidget(self.log)
+        right.setSizes([600, 150])
+        main = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        main.addWidget(left)
+        main.addWidget(right)
+        main.setSizes([360, 840])
+        self.setCentralWidget(main)
         self.status_label = QtWidgets.QLabel("idle")
         self.progress = QtWidgets.QProgressBar()
-        self.controls = RunControls(engine)
-        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        split.addWidget(self.controls)
-        split.addWidget(tabs)
-        split.addWidget(self.log)
-        split.setSizes([40, 600, 150])
-        self.setCentralWidget(split)
         self.statusBar().addWidget(self.status_label)
         self.statusBar().addPermanentWidget(self.progress)
+        export = self.menuBar().addMenu("&File")
+        export.addAction("Export plot as PNG...", self.export_dialog)
         self.bridge = EventBridge()
         self.bridge.event.connect(self.on_event, QtCore.Qt.ConnectionType.QueuedConnection)
+        self.queue.message.connect(lambda m: self.log.appendPlainText(f"[error] {m}"))
+        self._log_handler = _LogHandler(self.bridge)
+        logging.getLogger("pcsdaq").addHandler(self._log_handler)
         if engine is not None:
             engine.subscribe(self.bridge.post)
+        self.redraw = QtCore.QTimer(self)
+        self.redraw.timeout.connect(self.plots.refresh)
+        self.redraw.start(REDRAW_MS)
+        size = self.settings.value("window_size")
+        if isinstance(size, QtCore.QSize):
+            self.resize(size)
 
     def on_event(self, ev: dict) -> None:
         """Apply one engine event on the GUI thread."""
         kind = ev.get("type")
         if kind == "segment":
-            self.segment = str(ev.get("name", self.segment))
+            self.segment = self.plots.begin_segment(int(ev.get("step", 0)), str(ev["name"]),
+                                                    ev.get("attrs", {}))
         elif kind == "point":
-            self.plots.ingest_row(self.segment, ev.get("row", {}))
+            row = ev.get("row", {})
+            self.plots.ingest_row(self.segment, row)
+            self.dashboard.show_point(row)
         elif kind == "progress":
             self.progress.setValue(int(100 * float(ev.get("overall_fraction", 0.0))))
         elif kind == "status":
             self.status_label.setText(f"{ev.get('state')} {ev.get('reason') or ''}".strip())
+            if ev.get("state") in ("finished", "aborted", "failed"):
+                self.plots.refresh()
         elif kind == "log":
             self.log.appendPlainText(f"[{ev.get('level')}] {ev.get('message')}")
         elif kind == "run_started":
             self.log.appendPlainText(f"run started: {ev.get('procedure')} -> {ev.get('path')}")
+            self.settings.setValue("last_data_dir", str(ev.get("path", "")))
+
+    def export_dialog(self) -> None:
+        """Save the visible plot as a PNG."""
+        widget = self.tabs.currentWidget()
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export PNG", "", "PNG (*.png)")
+        if path:
+            widget.grab().save(path, "PNG")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Remember the window size; stop the dashboard timer."""
+        self.settings.setValue("window_size", self.size())
+        self.dashboard.timer.stop()
+        logging.getLogger("pcsdaq").removeHandler(self._log_handler)
+        super().closeEvent(event)

@@ -1,8 +1,11 @@
-"""Run controls: start, pause, resume, abort — commands to the one run engine."""
+"""Queue and run controls: the engine's queue (add, reorder, remove, load/save a plan) and
+start, pause, resume, abort. Every action is a command to the one run engine."""
 
 from __future__ import annotations
 
-from PyQt6 import QtWidgets
+from PyQt6 import QtCore, QtWidgets
+
+from pcsdaq.errors import PcsdaqError
 
 
 class RunControls(QtWidgets.QWidget):
@@ -12,6 +15,7 @@ class RunControls(QtWidgets.QWidget):
         super().__init__(parent)
         self.engine = engine
         lay = QtWidgets.QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
         self.buttons: dict[str, QtWidgets.QPushButton] = {}
         for name in ("start", "pause", "resume", "abort"):
             btn = QtWidgets.QPushButton(name.capitalize())
@@ -26,5 +30,96 @@ class RunControls(QtWidgets.QWidget):
             return
         if name == "abort":
             self.engine.abort("aborted from the GUI")
+        elif name == "start":
+            self.engine.start()
         else:
             getattr(self.engine, name)()
+
+
+class QueuePanel(QtWidgets.QGroupBox):
+    """The engine's queue as a list with add/remove/reorder/load/save, plus run controls."""
+
+    message = QtCore.pyqtSignal(str)
+
+    def __init__(self, engine=None, parent=None) -> None:
+        super().__init__("Queue", parent)
+        self.engine = engine
+        lay = QtWidgets.QVBoxLayout(self)
+        self.list = QtWidgets.QListWidget()
+        lay.addWidget(self.list, 1)
+        row = QtWidgets.QHBoxLayout()
+        self.buttons: dict[str, QtWidgets.QPushButton] = {}
+        for name, slot in (("up", self.move_up), ("down", self.move_down),
+                           ("remove", self.remove_selected), ("load plan", self.load_dialog),
+                           ("save plan", self.save_dialog)):
+            btn = QtWidgets.QPushButton(name.capitalize())
+            btn.clicked.connect(slot)
+            row.addWidget(btn)
+            self.buttons[name] = btn
+        lay.addLayout(row)
+        self.controls = RunControls(engine)
+        lay.addWidget(self.controls)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the engine's queue."""
+        self.list.clear()
+        if self.engine is None:
+            return
+        for i, step in enumerate(self.engine.queue):
+            params = ", ".join(f"{k}={v}" for k, v in step.parameters.items())
+            self.list.addItem(f"{step.label(i)}  {params}")
+
+    def add_step(self, step) -> None:
+        """Append a (validated) step to the engine's queue."""
+        try:
+            self.engine.enqueue(step)
+        except PcsdaqError as exc:
+            self.message.emit(str(exc))
+        self.refresh()
+
+    def _selected(self) -> int:
+        return self.list.currentRow()
+
+    def remove_selected(self) -> None:
+        """Remove the selected step."""
+        i = self._selected()
+        if i >= 0:
+            self.engine.remove(i)
+            self.refresh()
+
+    def move_up(self) -> None:
+        """Move the selected step one place up."""
+        i = self._selected()
+        if i > 0:
+            self.engine.move(i, i - 1)
+            self.refresh()
+            self.list.setCurrentRow(i - 1)
+
+    def move_down(self) -> None:
+        """Move the selected step one place down."""
+        i = self._selected()
+        if 0 <= i < len(self.engine.queue) - 1:
+            self.engine.move(i, i + 1)
+            self.refresh()
+            self.list.setCurrentRow(i + 1)
+
+    def load_plan(self, path: str) -> None:
+        """Replace the queue with a plan file's steps (refused plans leave it unchanged)."""
+        try:
+            self.engine.load_plan(path)
+        except PcsdaqError as exc:
+            self.message.emit(str(exc))
+        self.refresh()
+
+    def load_dialog(self) -> None:
+        """Ask for a plan file and load it."""
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load plan", "", "Plans (*.yaml)")
+        if path:
+            self.load_plan(path)
+
+    def save_dialog(self) -> None:
+        """Ask for a file name and save the queue as a plan."""
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save plan", "", "Plans (*.yaml)")
+        if path:
+            self.engine.save_plan(path)

@@ -27,12 +27,18 @@ def test_append_adds_exactly_new_points(qtbot):
     assert len(x) == 150 and y[-1] == 2.0 and y[0] == 1.0
 
 
-def test_rows_routed_and_png_export(qtbot, tmp_path):
+def test_rows_routed_by_column_names_batched_and_png_export(qtbot, tmp_path):
     plots = LivePlots()
     qtbot.addWidget(plots.didv)
-    plots.ingest_row("s1", {"bias_V": 1e-3, "dIdV_S": 0.02, "T_K": 4.2})
-    assert plots.didv.point_count("s1") == 1
-    assert plots.rt.point_count("s1") == 0
+    label = plots.begin_segment(0, "T00_2K", {"temperature_K": 2.0})
+    plots.ingest_row(label, {"V_dc_V": 1e-3, "dIdV_S": 0.02, "temperature_K": 2.0,
+                             "time_s": 0.0})
+    plots.ingest_row("RT00", {"temperature_K": 4.2, "R_Ohm": 12.0, "time_s": 1.0})
+    assert plots.didv.point_count(label) == 1 and plots.rt.point_count("RT00") == 1
+    assert plots.rt.point_count(label) == 0 and plots.t_time.point_count("T") == 2
+    assert len(plots.didv.curves[label].getOriginalDataset()[0] or []) == 0  # not drawn yet
+    plots.refresh()
+    assert len(plots.didv.curves[label].getOriginalDataset()[0]) == 1
     out = tmp_path / "p.png"
     plots.didv.export_png(str(out))
     assert out.stat().st_size > 0

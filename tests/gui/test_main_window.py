@@ -1,48 +1,174 @@
-"""Main window: engine events from another thread reach the plots; screenshot."""
+"""The GUI on the in-process simulated lab: forms, queue, runs from the GUI, abort, safe
+state, dashboard, data browser, settings, screenshot."""
 
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PyQt6 import QtCore
 
 from pcsdaq.gui.app import main
 from pcsdaq.gui.main_window import MainWindow
+from pcsdaq.runner.engine import RunEngine
+from pcsdaq.runner.plan import PlanStep
+
+SWEEP = {"max_current_A": 5e-4, "n_points": 81, "sensitivity_V": 1e-5}
 
 
-def test_events_from_worker_thread_reach_plot(qtbot):
-    win = MainWindow()
+@pytest.fixture
+def settings(tmp_path):
+    return QtCore.QSettings(str(tmp_path / "gui.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(sim_station, tmp_path, qtbot, settings):
+    lab, station = sim_station
+    contact = lab.contact
+    while not contact.touching:
+        contact.step(50, 30.0)
+    while contact.normal_resistance_ohm() > 40.0:
+        contact.step(1, 30.0)
+    engine = RunEngine(station, tmp_path / "data")
+    win = MainWindow(engine, settings=settings)
+    win.dashboard.timer.stop()
+    qtbot.addWidget(win)
+    yield lab, station, engine, win
+    engine.abort("test over")
+    engine.wait(10)
+
+
+def click(qtbot, button):
+    qtbot.mouseClick(button, QtCore.Qt.MouseButton.LeftButton)
+
+
+def test_events_from_worker_thread_reach_plot(qtbot, settings):
+    win = MainWindow(settings=settings)
     qtbot.addWidget(win)
 
     def worker():
-        win.bridge.post({"type": "segment", "name": "4.2 K", "step": 0, "attrs": {}})
+        win.bridge.post({"type": "segment", "name": "sweep", "step": 0,
+                         "attrs": {"temperature_K": 4.2}})
         for v in np.linspace(-2e-3, 2e-3, 40):
-            win.bridge.post({"type": "point", "step": 0, "row": {"bias_V": v, "dIdV_S": 1.0}})
+            win.bridge.post({"type": "point", "step": 0,
+                             "row": {"V_dc_V": v, "dIdV_S": 1.0, "temperature_K": 4.2}})
         win.bridge.post({"type": "status", "state": "finished", "reason": ""})
 
     t = threading.Thread(target=worker)
     t.start()
     t.join()
     qtbot.waitUntil(lambda: win.status_label.text() == "finished", timeout=2000)
-    assert win.plots.didv.point_count("4.2 K") == 40
+    assert win.plots.didv.point_count("1:sweep (4.20 K)") == 40
 
 
-def test_screenshot(qtbot):
-    win = MainWindow()
+def test_sweep_started_from_the_gui_reaches_the_plot(window, qtbot):
+    lab, station, engine, win = window
+    win.procedures.select("bias_sweep")
+    for key, value in SWEEP.items():
+        win.procedures.set_value(key, value)
+    assert win.procedures.add_button.isEnabled(), win.procedures.message.text()
+    click(qtbot, win.procedures.add_button)
+    assert [s.procedure for s in engine.queue] == ["bias_sweep"]
+    click(qtbot, win.controls.buttons["start"])
+    qtbot.waitUntil(lambda: win.status_label.text() == "finished", timeout=20000)
+    key = next(iter(win.plots.didv.curves))
+    assert win.plots.didv.point_count(key) == 81
+    assert lab.emulators["sr830"].aux_out[0] == 0.0
+
+
+def test_bad_parameter_cannot_be_queued_and_says_the_range(window, qtbot):
+    _lab, _station, engine, win = window
+    win.procedures.select("bias_sweep")
+    win.procedures.set_value("max_current_A", 0.05)  # above the station's 10 mA bias limit
+    assert not win.procedures.add_button.isEnabled()
+    assert "allowed |value| <= 0.01 A" in win.procedures.message.text()
+    win.procedures.set_value("max_current_A", 5)  # above the parameter's own range
+    assert "allowed 1e-09 to 0.1 A" in win.procedures.message.text()
+    win.procedures.set_value("max_current_A", 1e-3)
+    assert win.procedures.add_button.isEnabled()
+    assert engine.queue == []
+
+
+def test_abort_from_the_gui_leaves_the_instruments_safe(window, qtbot):
+    lab, station, engine, win = window
+    station.thermometer.set_heater_range(4)
+    engine.enqueue(PlanStep("bias_sweep", dict(SWEEP, n_points=100000)))
+    win.queue.refresh()
+    click(qtbot, win.controls.buttons["start"])
+    qtbot.waitUntil(lambda: any(b.n > 20 for b in win.plots.didv.buffers.values()),
+                    timeout=20000)
+    click(qtbot, win.controls.buttons["abort"])
+    qtbot.waitUntil(lambda: win.status_label.text().startswith("aborted"), timeout=20000)
+    assert "aborted from the GUI" in win.status_label.text()
+    assert lab.emulators["sr830"].aux_out[0] == 0.0
+    assert lab.cryostat.heater_range == 0
+
+
+def test_queue_reorder_remove_and_plan_round_trip(window, qtbot, tmp_path):
+    _lab, _station, engine, win = window
+    engine.enqueue(PlanStep("bias_sweep", {"n_points": 11}))
+    engine.enqueue(PlanStep("needle_approach", {}))
+    win.queue.refresh()
+    win.queue.list.setCurrentRow(1)
+    win.queue.move_up()
+    assert [s.procedure for s in engine.queue] == ["needle_approach", "bias_sweep"]
+    engine.save_plan(tmp_path / "q.yaml")
+    win.queue.remove_selected()
+    assert [s.procedure for s in engine.queue] == ["bias_sweep"]
+    win.queue.load_plan(str(tmp_path / "q.yaml"))
+    assert [s.procedure for s in engine.queue] == ["needle_approach", "bias_sweep"]
+    assert win.queue.list.count() == 2
+
+
+def test_temperature_series_end_to_end_and_data_browser_fit(window, qtbot):
+    lab, _station, engine, win = window
+    engine.enqueue(PlanStep("temperature_series", dict(SWEEP, setpoints_K=[2.0, 6.0],
+                                                       window_s=10.0)))
+    click(qtbot, win.controls.buttons["start"])
+    qtbot.waitUntil(lambda: win.status_label.text() == "finished", timeout=60000)
+    assert len(win.plots.didv.curves) == 2
+    win.browser.open_runs([str(p) for p in engine.files])
+    assert win.browser.list.count() == 2
+    win.browser.list.setCurrentRow(0)
+    fit = win.browser.fit_selected()
+    assert fit["delta_meV"] == pytest.approx(lab.contact.gap_now_meV(), rel=0.1)
+
+
+def test_dashboard_reads_off_the_gui_thread(window, qtbot):
+    _lab, _station, _engine, win = window
+    win.dashboard.refresh()
+    qtbot.waitUntil(lambda: win.dashboard.labels["temperature"].text().endswith(" K"),
+                    timeout=5000)
+    assert "thermometer: ok" in win.dashboard.connections.text()
+    assert win.dashboard.labels["contact"].text().endswith("Ohm")
+
+
+def test_settings_remember_the_geometry(sim_station, tmp_path, qtbot, settings):
+    _lab, station = sim_station
+    win = MainWindow(RunEngine(station, tmp_path), settings=settings)
     qtbot.addWidget(win)
-    win.resize(1100, 750)
-    v = np.linspace(-4e-3, 4e-3, 400)
-    for temp, delta in ((0.5, 1.4e-3), (4.2, 1.2e-3), (7.0, 0.6e-3)):
-        win.on_event({"type": "segment", "name": f"{temp} K"})
-        g = 0.02 * (1 + 0.8 * np.exp(-((np.abs(v) - delta) / 3e-4) ** 2))
-        for x, y in zip(v, g, strict=True):
-            win.on_event({"type": "point", "row": {"bias_V": x, "dIdV_S": y}})
-    win.on_event({"type": "log", "level": "INFO", "message": "demo spectra"})
+    win.resize(1234, 777)
+    win.close()
+    again = MainWindow(RunEngine(station, tmp_path), settings=settings)
+    qtbot.addWidget(again)
+    assert (again.size().width(), again.size().height()) == (1234, 777)
+
+
+def test_screenshot_of_a_real_simulated_series(window, qtbot):
+    _lab, _station, engine, win = window
+    win.resize(1280, 820)
+    engine.enqueue(PlanStep("temperature_series", dict(SWEEP, setpoints_K=[2.0, 5.0, 8.0],
+                                                       n_points=151, window_s=10.0)))
+    click(qtbot, win.controls.buttons["start"])
+    qtbot.waitUntil(lambda: win.status_label.text() == "finished", timeout=60000)
+    win.dashboard.refresh()
+    qtbot.waitUntil(lambda: win.dashboard.labels["temperature"].text() != "-", timeout=5000)
+    win.plots.refresh()
     win.show()
     qtbot.waitExposed(win)
     out = Path(__file__).resolve().parents[2] / "docs" / "gui-screenshot.png"
     assert win.grab().save(str(out), "PNG")
-    assert out.stat().st_size > 1000
+    assert out.stat().st_size > 10000
 
 
 def test_cli_help_exits_cleanly():

@@ -1,0 +1,84 @@
+"""Data browser: open earlier runs (HDF5), overlay their spectra or R(T), fit a spectrum."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PyQt6 import QtWidgets
+
+from pcsdaq.gui.live_plots import LivePlot
+
+
+class DataBrowser(QtWidgets.QWidget):
+    """List of opened runs' segments; the checked ones are overlaid; BTK fit of the selected."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        lay = QtWidgets.QHBoxLayout(self)
+        left = QtWidgets.QVBoxLayout()
+        self.open_button = QtWidgets.QPushButton("Open runs...")
+        self.open_button.clicked.connect(self.open_dialog)
+        left.addWidget(self.open_button)
+        self.list = QtWidgets.QListWidget()
+        self.list.itemChanged.connect(self._redraw)
+        left.addWidget(self.list, 1)
+        self.fit_button = QtWidgets.QPushButton("BTK fit of the selected spectrum")
+        self.fit_button.clicked.connect(self.fit_selected)
+        left.addWidget(self.fit_button)
+        self.result = QtWidgets.QLabel("")
+        self.result.setWordWrap(True)
+        left.addWidget(self.result)
+        lay.addLayout(left, 1)
+        self.plot = LivePlot("Bias / Temperature", "", "dI/dV / R", "")
+        lay.addWidget(self.plot, 3)
+        self.segments: list[tuple[str, object]] = []
+
+    def open_runs(self, paths: list[str]) -> None:
+        """Add the segments of these run files to the list (checked: overlaid)."""
+        from pcsdaq.storage import read_run
+
+        for path in paths:
+            run = read_run(path)
+            for seg in run.segments:
+                label = f"{Path(path).name} / {seg.name}"
+                item = QtWidgets.QListWidgetItem(label)
+                item.setFlags(item.flags() | item.flags().ItemIsUserCheckable)
+                item.setCheckState(item.checkState().Checked)
+                self.segments.append((label, seg))
+                self.list.addItem(item)
+        self._redraw()
+
+    def open_dialog(self) -> None:
+        """Ask for run files and open them."""
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open runs", "", "Runs (*.h5)")
+        if paths:
+            self.open_runs(paths)
+
+    def _redraw(self, *_args) -> None:
+        self.plot.clear_curves()
+        for i, (label, seg) in enumerate(self.segments):
+            if self.list.item(i).checkState() != self.list.item(i).checkState().Checked:
+                continue
+            cols = seg.columns
+            if "dIdV_S" in cols:
+                self.plot.append(label, cols["V_dc_V"], cols["dIdV_S"])
+            elif "R_Ohm" in cols and "temperature_K" in cols:
+                self.plot.append(label, cols["temperature_K"], cols["R_Ohm"])
+
+    def fit_selected(self) -> dict | None:
+        """BTK fit of the selected spectrum at its mean temperature; shown and returned."""
+        from pcsdaq.analysis.btk_fit import fit_btk
+        from pcsdaq.analysis.spectra import normalise
+
+        row = self.list.currentRow()
+        if row < 0 or "dIdV_S" not in self.segments[row][1].columns:
+            self.result.setText("select a spectrum first")
+            return None
+        cols = self.segments[row][1].columns
+        t = float(np.nanmean(cols["temperature_K"]))
+        fit = fit_btk(cols["V_dc_V"], normalise(cols["V_dc_V"], cols["dIdV_S"]), t)
+        self.result.setText(f"T = {t:.2f} K: Delta = {fit.delta_meV:.3f} +- "
+                            f"{fit.delta_meV_err:.3f} meV, Z = {fit.Z:.2f}, "
+                            f"Gamma = {fit.gamma_meV:.3f} meV")
+        return fit.as_dict()
