@@ -80,6 +80,10 @@ class Contact:
             self._new_contact()
         elif not self.touching:
             self.params = None
+        # the lock-in's input changes at this instant, not when it is next queried
+        sr830 = getattr(self.lab, "emulators", {}).get("sr830")
+        if sr830 is not None:
+            sr830.input_changed()
 
     @property
     def touching(self) -> bool:

@@ -39,6 +39,8 @@ class SimLab:
         self.emulators["ls336"] = LakeShore336Emulator(self)
         from pcsdaq.sim.emulators.ami430 import AMI430Emulator
         self.emulators["ami430"] = AMI430Emulator(self)
+        from pcsdaq.sim.emulators.mercury import MercuryIPSEmulator
+        self.emulators["mercury"] = MercuryIPSEmulator(self)
         for name, mod, cls in (("sr830", "sr830", "SR830Emulator"),
                                ("keithley2000", "keithley2000", "Keithley2000Emulator"),
                                ("anc300", "anc300", "ANC300Emulator")):

@@ -1,5 +1,6 @@
-"""AMI 430 emulator on the shared magnet (first increment: field, target, ramp/pause/zero,
-state, quench flag, SCPI error queue for unknown commands)."""
+"""AMI 430 emulator on the shared magnet: field, target, ramp-rate segments (the ramp runs at
+the slowest segment rate on its way), ramp/pause/zero, state (quench = 7), quench flag and
+reset, coil constant and current limit, persistent switch heater, SCPI error queue."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ class AMI430Emulator(Emulator):
     def __init__(self, lab) -> None:
         super().__init__(lab)
         self.errors: list[str] = []
+        self.segments: list[tuple[float, float]] = [(0.1, 7.0)]  #: (rate T/min, upper |B| T)
+        self.current_limit = 80.0  #: A
+        self.switch_heater = False
 
     def handle(self, message: str) -> str | None:
         """Parse one command; return the reply or None."""
@@ -28,14 +32,59 @@ class AMI430Emulator(Emulator):
                   "FIELD:MAG?": lambda: f"{m.field():.8f}",
                   "CURR:MAG?": lambda: f"{m.current():.8f}",
                   "FIELD:TARG?": lambda: f"{m.target:.8f}",
-                  "STATE?": lambda: str(m.state),
+                  "STATE?": lambda: (m.field(), str(m.state))[1],  # advance the ramp first
                   "QU?": lambda: "1" if m.quenched else "0",
+                  "COIL?": lambda: f"{m.coil:.6f}",
+                  "CURR:LIMIT?": lambda: f"{self.current_limit:.4f}",
+                  "PS?": lambda: "1" if self.switch_heater else "0",
+                  "CONF:FIELD:UNITS?": lambda: str(self.field_units),
+                  "CONF:RAMP:RATE:UNITS?": lambda: str(self.rate_units),
                   "SYST:ERR?": lambda: self.errors.pop(0) if self.errors else "0,\"No error\""}
         if head in simple:
             return simple[head]()
+        try:
+            return self._set(m, head, arg)
+        except (ValueError, IndexError):
+            self.errors.append("-102,\"Syntax error\"")
+            return None
+
+    def _set(self, m, head: str, arg: str) -> None:
+        if head.startswith("RAMP:RATE:FIELD:") and head.endswith("?"):
+            seg = int(head.split(":")[3].rstrip("?"))
+            rate, upper = self.segments[seg - 1]
+            return f"{rate:.4f},{upper:.4f}"
         if head == "CONF:FIELD:TARG" and arg:
-            m.target = float(arg)
+            target = float(arg)
+            if abs(target) / m.coil > self.current_limit:
+                self.errors.append("-222,\"Target exceeds the current limit\"")
+                return None
+            m.target = target
+        elif head == "CONF:FIELD:UNITS":
+            self.field_units = int(arg)
+        elif head == "CONF:RAMP:RATE:UNITS":
+            self.rate_units = int(arg)
+        elif head == "CONF:RAMP:RATE:SEG":
+            n = int(arg)
+            self.segments = (self.segments + [(0.1, 7.0)] * n)[:n]
+        elif head == "CONF:RAMP:RATE:FIELD":
+            seg, rate, upper = (float(v) for v in arg.split(","))
+            self.segments[int(seg) - 1] = (rate, upper)
+        elif head == "CONF:CURR:LIMIT":
+            self.current_limit = float(arg)
+        elif head == "PS":
+            self.switch_heater = arg.strip() == "1"
         elif head == "RAMP":
+            if m.quenched:
+                self.errors.append("-200,\"Quench: reset before ramping\"")
+                return None
+            # the supply ramps each field range at its segment's rate; the slowest on the way
+            lo, hi = sorted((abs(m.field()), abs(m.target)))
+            rates, below = [], 0.0
+            for r, upper in self.segments:  # segment i covers (upper of i-1, upper]
+                if upper >= lo and below < hi:
+                    rates.append(r)
+                below = upper
+            m.rate = min(rates) if rates else 0.1
             m.ramp()
         elif head == "PAUSE":
             m.pause()
@@ -48,3 +97,6 @@ class AMI430Emulator(Emulator):
         else:
             self.errors.append("-101,\"Unrecognized command\"")
         return None
+
+    field_units = 1
+    rate_units = 1

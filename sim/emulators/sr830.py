@@ -76,6 +76,10 @@ class SR830Emulator(Emulator):
         phase = math.radians(float(self.values["PHAS"]))
         return amp * complex(math.cos(phase), -math.sin(phase))
 
+    def input_changed(self) -> None:
+        """The contact changed now (a needle step): the filter sees a step at this instant."""
+        self._update_input()
+
     def _update_input(self) -> None:
         self.filter.set_input(self.signal_V())
 
