@@ -107,7 +107,7 @@ def test_approach_stops_inside_the_window_and_records_the_trajectory():
 
 
 def test_approach_retracts_when_pressed_too_hard():
-    pos = FakePositioner(r_per_step=7.0)  # 3-step bursts overshoot the window
+    pos = FakePositioner(touch_at=41, r_per_step=7.0)  # 3-step bursts overshoot the window
     ctx = FakeContext(Station(pos))
     NeedleApproach.from_parameters({"target_min_ohm": 20.0, "target_max_ohm": 26.0,
                                     "steps_per_burst": 3, "retract_steps": 1}).execute_on(ctx)
