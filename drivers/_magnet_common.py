@@ -91,8 +91,7 @@ class MagnetDriverBase(StationDriver):
         return safety
 
     def _init_station(self, settings: dict | None, limits: dict | None) -> None:
-        self.safety = self.check_config(settings, limits)
-        self.settings = self.settings_with_defaults(settings)
+        super()._init_station(settings, limits)
         self.ramp_table = validate_ramp_table(
             self.settings["ramp_table"] or self.HARDWARE_RAMP_TABLE, self.HARDWARE_RAMP_TABLE,
             self.safety["max_field_T"], type(self).__name__)

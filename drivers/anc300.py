@@ -39,14 +39,12 @@ class ANC300(StationDriver, Instrument):
 
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
-        self.safety = self.check_config(settings, limits)
-        self.settings = self.settings_with_defaults(settings)
+        self._init_station(settings, limits)
         self.axis = self.settings["axis"]
         self.steps_total = 0  #: net steps towards the sample since connect
-        if isinstance(adapter, str):
-            visa_kwargs.setdefault("read_termination", "\r\n")
-            visa_kwargs.setdefault("write_termination", "\r\n")
-            visa_kwargs.setdefault("encoding", "latin-1")  # the telnet junk bytes are not ASCII
+        # the telnet junk bytes sent on connect are not ASCII: latin-1 reads them all
+        self.visa_defaults(adapter, visa_kwargs, read_termination="\r\n",
+                           write_termination="\r\n", encoding="latin-1")
         super().__init__(adapter, name or "ANC300", includeSCPI=False, **visa_kwargs)
         self._login()
 

@@ -28,8 +28,7 @@ class SR830AuxBias(StationDriver):
 
     def __init__(self, lockin: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None) -> None:
-        self.safety = self.check_config(settings, limits)
-        self.settings = self.settings_with_defaults(settings)
+        self._init_station(settings, limits)
         self.lockin = lockin
         self.name = name or "SR830 aux bias"
         self.max_current = self.safety["max_current_A"]

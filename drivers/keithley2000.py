@@ -51,11 +51,8 @@ class Keithley2000(StationDriver, Instrument):
 
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
-        self.safety = self.check_config(settings, limits)
-        self.settings = self.settings_with_defaults(settings)
-        if isinstance(adapter, str):
-            visa_kwargs.setdefault("read_termination", "\n")
-            visa_kwargs.setdefault("write_termination", "\n")
+        self._init_station(settings, limits)
+        self.visa_defaults(adapter, visa_kwargs, read_termination="\n", write_termination="\n")
         super().__init__(adapter, name or "Keithley 2000", includeSCPI=False, **visa_kwargs)
         self.write(":INIT:CONT OFF;:SENS:FUNC 'VOLT:DC';:FORM:ELEM READ")
         self.nplc = self.settings["nplc"]

@@ -84,11 +84,8 @@ class SR830(StationDriver, _PymeasureSR830):
 
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
-        self.safety = self.check_config(settings, limits)
-        self.settings = self.settings_with_defaults(settings)
-        if isinstance(adapter, str):
-            visa_kwargs.setdefault("read_termination", "\n")
-            visa_kwargs.setdefault("write_termination", "\n")
+        self._init_station(settings, limits)
+        self.visa_defaults(adapter, visa_kwargs, read_termination="\n", write_termination="\n")
         super().__init__(adapter, name or "SR830 lock-in", **visa_kwargs)
         self.write(f"OUTX {1 if self.settings['interface'] == 'gpib' else 0}")
         self._sine_voltage = float(self.ask("SLVL?"))

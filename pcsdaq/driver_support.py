@@ -69,6 +69,21 @@ class StationDriver:
         merged.update(settings or {})
         return merged
 
+    def _init_station(self, settings: Mapping[str, Any] | None,
+                      limits: Mapping[str, float] | None) -> None:
+        """Validate and keep the station entry; call first in ``__init__``, before any I/O."""
+        self.safety = self.check_config(settings, limits)
+        self.settings = self.settings_with_defaults(settings)
+
+    @staticmethod
+    def visa_defaults(adapter: Any, visa_kwargs: dict[str, Any], **defaults: Any) -> dict[str, Any]:
+        """``visa_kwargs`` completed with ``defaults`` (terminations ...) when ``adapter`` is a
+        VISA resource string; an Adapter object (simulator, tests) is left as it is."""
+        if isinstance(adapter, str):
+            for key, value in defaults.items():
+                visa_kwargs.setdefault(key, value)
+        return visa_kwargs
+
     def snapshot(self) -> dict[str, Any]:
         """The instrument's settings for the run record (subclasses query their settings)."""
         return {"driver": type(self).__name__, "limits": self.safety.as_dict()}

@@ -85,6 +85,19 @@ class Contact:
         if sr830 is not None:
             sr830.input_changed()
 
+    def place(self, high_ohm: float = 40.0, low_ohm: float = 20.0) -> float:
+        """Move the needle directly (no piezo, no instrument I/O) until the contact's normal
+        resistance is in [low_ohm, high_ohm] Ohm; returns it. For tests and set-ups that
+        start from a made contact."""
+        while not self.touching:
+            self.step(50, 30.0)
+        while self.normal_resistance_ohm() > high_ohm:
+            self.step(1, 30.0)
+        r = self.normal_resistance_ohm()
+        if r < low_ohm:
+            raise ValueError(f"no position gives {low_ohm:g}-{high_ohm:g} Ohm (got {r:.3g})")
+        return r
+
     @property
     def touching(self) -> bool:
         """True while the needle presses on the sample."""

@@ -13,11 +13,7 @@ from pcsdaq.runner.plan import PlanStep
 @pytest.fixture
 def series_file(sim_station, tmp_path):
     lab, station = sim_station
-    contact = lab.contact
-    while not contact.touching:
-        contact.step(50, 30.0)
-    while contact.normal_resistance_ohm() > 40.0:
-        contact.step(1, 30.0)
+    lab.contact.place()
     engine = RunEngine(station, tmp_path)
     engine.queue = [PlanStep("temperature_series", {
         "setpoints_K": [2.0, 5.0, 8.0], "max_current_A": 5e-4, "n_points": 121,

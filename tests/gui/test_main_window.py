@@ -25,11 +25,7 @@ def settings(tmp_path):
 @pytest.fixture
 def window(sim_station, tmp_path, qtbot, settings):
     lab, station = sim_station
-    contact = lab.contact
-    while not contact.touching:
-        contact.step(50, 30.0)
-    while contact.normal_resistance_ohm() > 40.0:
-        contact.step(1, 30.0)
+    lab.contact.place()
     engine = RunEngine(station, tmp_path / "data")
     win = MainWindow(engine, settings=settings)
     win.dashboard.timer.stop()

@@ -7,14 +7,7 @@ from pcsdaq.runner.engine import RunEngine
 
 def walk_in(lab, low=20.0, high=40.0):
     """Put the simulated needle in contact with R inside [low, high] Ohm (no station I/O)."""
-    anc = lab.emulators["anc300"]
-    contact = lab.contact
-    while not contact.touching:
-        contact.step(50, 30.0)
-    while contact.normal_resistance_ohm() > high:
-        contact.step(1, 30.0)
-    assert low <= contact.normal_resistance_ohm() <= high
-    return anc
+    return lab.contact.place(high, low)
 
 
 @pytest.fixture
