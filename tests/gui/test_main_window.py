@@ -175,3 +175,17 @@ def test_cli_help_exits_cleanly():
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
     assert exc.value.code == 0
+
+
+def test_gui_opens_on_the_simulated_lab_by_default(tmp_path, qtbot, settings):
+    from pcsdaq.gui.app import build_engine
+
+    engine, lab, server = build_engine(None, False, str(tmp_path), time_scale=0)
+    try:
+        assert lab is not None and server is None
+        win = MainWindow(engine, settings=settings)
+        qtbot.addWidget(win)
+        win.dashboard.refresh()
+        qtbot.waitUntil(lambda: "lockin: ok" in win.dashboard.connections.text(), timeout=5000)
+    finally:
+        engine.station.close()

@@ -151,3 +151,43 @@ def test_pymeasure_ami430_client(served):
         assert isinstance(ami.magnet_status, str) and ami.magnet_status
     finally:
         ami.adapter.close()
+
+
+def test_pymeasure_sr830_and_keithley2000_clients(served):
+    from pymeasure.instruments.keithley import Keithley2000
+    from pymeasure.instruments.srs import SR830
+
+    lab, res = served
+    li = SR830(res["sr830"], visa_library="@py", read_termination="\n", write_termination="\n",
+               timeout=2000)
+    dmm = Keithley2000(res["keithley2000"], visa_library="@py", read_termination="\n",
+                       write_termination="\n", timeout=2000)
+    try:
+        li.sine_voltage = 0.2
+        assert li.sine_voltage == pytest.approx(0.2)
+        lab.clock.sleep(30)
+        assert li.x == pytest.approx(li.sine_voltage * lab.contact.dvdi_ohm(0.0) /
+                                     (1e6 + lab.contact.dvdi_ohm(0.0)), rel=0.05, abs=1e-6)
+        assert isinstance(li.y, float)
+        dmm.write(":INIT:CONT OFF")
+        assert isinstance(dmm.voltage, float)
+    finally:
+        li.adapter.close()
+        dmm.adapter.close()
+
+
+def test_pymeasure_anc300_controller(served):
+    from pymeasure.instruments.attocube import ANC300Controller
+
+    lab, res = served
+    anc = ANC300Controller(res["anc300"], axisnames=["a", "b", "z"], passwd="123456",
+                           visa_library="@py", timeout=2000)
+    try:
+        anc.z.mode = "stp"
+        anc.z.voltage = 20
+        assert anc.z.voltage == pytest.approx(20.0)
+        before = lab.contact.position_m
+        anc.z.stepu = 10
+        assert lab.contact.position_m > before
+    finally:
+        anc.adapter.close()

@@ -1,0 +1,33 @@
+"""Keithley 6221 as a DC bias source: scripted exchanges and refusals that send nothing."""
+
+import pytest
+from pymeasure.test import expected_protocol
+
+from pcsdaq.drivers.keithley6221 import Keithley6221
+from pcsdaq.errors import ConfigError, LimitError
+from pcsdaq.roles import BiasSource
+
+CONNECT = [("SOUR:CURR:COMP 1", None), ("OUTP?", "0")]
+
+
+def test_first_set_switches_the_output_on_once():
+    with expected_protocol(Keithley6221, CONNECT + [
+            ("SOUR:CURR 1.000000e-03", None), ("OUTP ON", None),
+            ("SOUR:CURR -2.500000e-04", None), ("SOUR:CURR?", "-2.5E-04"),
+            ("SOUR:CURR 0", None), ("SYST:ERR?", '0,"No error"')]) as src:
+        assert isinstance(src, BiasSource)
+        assert src.set_current(1e-3) == 1e-3
+        src.set_current(-2.5e-4)
+        assert src.get_current() == pytest.approx(-2.5e-4)
+        src.zero()
+        assert src.check_errors() == []
+
+
+def test_limits_send_nothing():
+    with expected_protocol(Keithley6221, CONNECT, limits={"max_current_A": 1e-3}) as src:
+        with pytest.raises(LimitError):
+            src.set_current(2e-3)
+    with pytest.raises(LimitError):
+        Keithley6221.check_config(None, {"max_current_A": 0.2})
+    with pytest.raises(ConfigError):
+        Keithley6221.check_config({"compliance_V": 200.0}, None)
