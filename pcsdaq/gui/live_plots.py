@@ -50,7 +50,9 @@ class LivePlot(pg.PlotWidget):
         self.setBackground("w")
         self.setLabel("bottom", xlabel, units=xunit)
         self.setLabel("left", ylabel, units=yunit)
-        self.showGrid(x=True, y=True, alpha=0.3)
+        # no grid by default: pyqtgraph's grid costs ~8 ms per repaint of an 800x500 plot,
+        # as much as 10^6 downsampled points (benchmarks/bench_gui.py); the plot's context
+        # menu (right click > Plot Options > Grid) switches it on
         self.legend = self.addLegend()
         self.buffers: dict[str, GrowingXY] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
