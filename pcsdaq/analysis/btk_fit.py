@@ -62,7 +62,7 @@ class _Model:
         g, gd, gz, gg = btk.conductance_T0_with_gradient(energy, delta, z, gamma)
         stack = np.stack([g, gd, gz, gg], axis=1)
         if not self.t0:
-            stack = self.kernel.matrix @ stack
+            stack = self.kernel.apply(stack)
         jac = np.empty((len(self.bias), 4))
         jac[:, :3] = scale * stack[:, 1:]
         jac[:, 3] = stack[:, 0]
@@ -114,14 +114,28 @@ def fit_btk(bias_V, g, temperature_K: float, *, window_mV: float | None = None,
     cache: dict = {}
 
     def evaluate(p):
+        # Delta and Gamma enter through |.| and Z through Z^2, so Levenberg-Marquardt can run
+        # unbounded (MINPACK: several times less overhead per iteration than 'trf')
         key = p.tobytes()
         if key not in cache:
             cache.clear()
-            cache[key] = model.value_and_jac(p)
+            q = np.array([abs(p[0]), p[1], max(abs(p[2]), GAMMA_MIN_MEV), p[3]])
+            dq = np.array([np.sign(p[0]) or 1.0, 1.0,
+                           (np.sign(p[2]) or 1.0) if abs(p[2]) > GAMMA_MIN_MEV else 0.0, 1.0])
+            value, jac = model.value_and_jac(q)
+            cache[key] = (value - g, jac * dq)
         return cache[key]
 
-    sol = least_squares(lambda p: evaluate(p)[0] - g, x0, jac=lambda p: evaluate(p)[1],
-                        bounds=(lower, upper), method="trf", x_scale="jac")
+    sol = least_squares(lambda p: evaluate(p)[0], x0, jac=lambda p: evaluate(p)[1],
+                        method="lm", x_scale="jac")
+    d, z, gm, sc = abs(sol.x[0]), abs(sol.x[1]), abs(sol.x[2]), sol.x[3]
+    if not (sol.success and lower[0] <= d <= upper[0] and GAMMA_MIN_MEV <= gm <= upper[2]
+            and sc > 0 and z <= upper[1]):
+        # fall back to the bounded trust-region fit from the clipped values
+        cache.clear()
+        start = np.clip([d, z, gm, sc], np.array(lower) + 1e-9, np.array(upper) - 1e-9)
+        sol = least_squares(lambda p: evaluate(p)[0], start, jac=lambda p: evaluate(p)[1],
+                            bounds=(lower, upper), method="trf", x_scale="jac")
     dof = max(len(g) - 4, 1)
     chi2_red = float(2.0 * sol.cost / dof)
     try:
@@ -129,7 +143,7 @@ def fit_btk(bias_V, g, temperature_K: float, *, window_mV: float | None = None,
         errs = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     except np.linalg.LinAlgError:
         errs = np.full(4, math.nan)
-    d, z, gm, sc = sol.x
+    d, z, gm, sc = np.abs(sol.x[:3]).tolist() + [float(sol.x[3])]
     return BTKResult(float(d), float(abs(z)), float(gm), float(sc), *map(float, errs),
                      chi2_red=chi2_red, temperature_K=float(temperature_K),
                      n_points=len(g), window_mV=window_mV, success=bool(sol.success))

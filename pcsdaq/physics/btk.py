@@ -20,8 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 KB_MEV_PER_K = 0.08617333  #: Boltzmann constant, meV/K
-#: kernel tails beyond this many k_BT are dropped (sech^2 tail < 1e-13)
-_TAIL_KT = 30.0
+#: the Fermi-window kernel is cut at |E - eV| = 10 * 2k_BT (the weight beyond is 4e-9)
+_TAIL_X = 10.0
+#: kernels with at most this many (bias, energy) pairs are also kept dense, for BLAS
+_DENSE_MAX = 2_000_000
 
 
 def _parts(energy_meV, delta_meV, z, gamma_meV):
@@ -89,7 +91,10 @@ class ThermalKernel:
     """Fermi-window kernel on a uniform energy grid for fixed biases and temperature.
 
     ``G(V_i) = sum_j K_ij g(E_j)`` with K_ij = h sech^2((E_j - V_i)/2k_BT) / 4k_BT, rows
-    normalised to 1 so a flat g stays exactly flat."""
+    normalised to 1 so a flat g stays exactly flat; cut at |E - V_i| = 2 k_BT * 10 (4e-9 of the
+    weight lies beyond). A small kernel is kept as a dense matrix (one BLAS product per use); a large
+    one (fine grids at low T) as a band: row i holds the ``width`` grid points from
+    ``first[i]`` on, so building and applying cost O(n_bias * width)."""
 
     bias_meV: np.ndarray
     temperature_K: float
@@ -97,19 +102,51 @@ class ThermalKernel:
 
     def __post_init__(self) -> None:
         self.bias_meV = np.asarray(self.bias_meV, dtype=float)
-        kt = KB_MEV_PER_K * self.temperature_K
-        lo = self.bias_meV.min() - _TAIL_KT * kt
-        hi = self.bias_meV.max() + _TAIL_KT * kt
-        n = int(np.ceil((hi - lo) / self.step_meV)) + 1
-        self.energy_meV = lo + self.step_meV * np.arange(n)
-        x = (self.energy_meV[None, :] - self.bias_meV[:, None]) / (2.0 * kt)
-        x = np.clip(x, -_TAIL_KT, _TAIL_KT)
-        kernel = 1.0 / np.cosh(x) ** 2
-        self.matrix = kernel / kernel.sum(axis=1, keepdims=True)
+        two_kt = 2.0 * KB_MEV_PER_K * self.temperature_K
+        half = _TAIL_X * two_kt
+        h = self.step_meV
+        lo = self.bias_meV.min() - half - h
+        n = int(np.ceil((self.bias_meV.max() + half + h - lo) / h)) + 1
+        self.energy_meV = lo + h * np.arange(n)
+        self.width = min(int(np.ceil(2.0 * half / h)) + 2, n)
+        if len(self.bias_meV) * n <= _DENSE_MAX:
+            # small: the whole matrix, applied as one BLAS product
+            self._dense = _sech2((self.energy_meV[None, :] - self.bias_meV[:, None]) / two_kt)
+            self._dense /= self._dense.sum(axis=1, keepdims=True)
+            return
+        self._dense = None
+        self.first = np.clip(np.floor((self.bias_meV - half - lo) / h).astype(int), 0,
+                             n - self.width)
+        x = (lo + h * (self.first[:, None] + np.arange(self.width)[None, :])
+             - self.bias_meV[:, None]) / two_kt
+        band = _sech2(x)
+        self.band = band / band.sum(axis=1, keepdims=True)
 
     def apply(self, g: np.ndarray) -> np.ndarray:
-        """Thermally smeared spectrum at the biases from g sampled on ``energy_meV``."""
-        return self.matrix @ g
+        """Thermally smeared spectrum at the biases from g sampled on ``energy_meV`` (the
+        first axis; further axes, e.g. g and its derivatives side by side, are carried along)."""
+        if self._dense is not None:
+            return self._dense @ g
+        windows = np.lib.stride_tricks.sliding_window_view(g, self.width, axis=0)[self.first]
+        if windows.ndim == 2:
+            return np.einsum("im,im->i", self.band, windows)
+        return np.einsum("im,ikm->ik", self.band, windows)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The kernel as a dense (n_bias, n_grid) matrix (for inspection and tests)."""
+        if self._dense is not None:
+            return self._dense
+        dense = np.zeros((len(self.bias_meV), len(self.energy_meV)))
+        rows = np.arange(len(self.bias_meV))[:, None]
+        dense[rows, self.first[:, None] + np.arange(self.width)[None, :]] = self.band
+        return dense
+
+
+def _sech2(x: np.ndarray) -> np.ndarray:
+    """sech^2(x) = 4 e^-2|x| / (1 + e^-2|x|)^2 (no overflow: the exponent is never positive)."""
+    e = np.exp(-2.0 * np.abs(x))
+    return 4.0 * e / (1.0 + e) ** 2
 
 
 def conductance(bias_mV, delta_meV: float, z: float, gamma_meV: float,

@@ -101,3 +101,17 @@ def test_gap_distribution_of_one_gap_is_the_plain_spectrum_and_broadens_otherwis
     assert spread.max() < single.max()
     with pytest.raises(ValueError):
         btk.gap_distribution_conductance(bias, [1.0, 2.0], [1.0], 0.5, 0.1, 2.0)
+
+
+def test_banded_and_dense_kernels_agree(monkeypatch):
+    bias = np.linspace(-5, 5, 301)
+    g_of = lambda k: btk.conductance_T0(k.energy_meV, 1.0, 0.4, 0.05)  # noqa: E731
+    dense = btk.ThermalKernel(bias, 1.5, 0.01)
+    monkeypatch.setattr(btk, "_DENSE_MAX", 0)
+    band = btk.ThermalKernel(bias, 1.5, 0.01)
+    assert band._dense is None and dense._dense is not None
+    # the dense matrix keeps the tails beyond the band (4e-9 of the weight)
+    assert band.apply(g_of(band)) == pytest.approx(dense.apply(g_of(dense)), abs=1e-8)
+    stack = np.stack([g_of(band), 2 * g_of(band)], axis=1)
+    assert band.apply(stack)[:, 1] == pytest.approx(2 * dense.apply(g_of(dense)), abs=2e-8)
+    assert band.matrix == pytest.approx(dense.matrix, abs=1e-8)
