@@ -187,7 +187,7 @@ def test_pymeasure_anc300_controller(served):
         anc.z.voltage = 20
         assert anc.z.voltage == pytest.approx(20.0)
         before = lab.contact.position_m
-        anc.z.stepu = 10
+        anc.z.move_raw(10)
         assert lab.contact.position_m > before
     finally:
         anc.adapter.close()
