@@ -109,18 +109,20 @@ class ThermalKernel:
         n = int(np.ceil((self.bias_meV.max() + half + h - lo) / h)) + 1
         self.energy_meV = lo + h * np.arange(n)
         self.width = min(int(np.ceil(2.0 * half / h)) + 2, n)
-        if len(self.bias_meV) * n <= _DENSE_MAX:
-            # small: the whole matrix, applied as one BLAS product
-            self._dense = _sech2((self.energy_meV[None, :] - self.bias_meV[:, None]) / two_kt)
-            self._dense /= self._dense.sum(axis=1, keepdims=True)
-            return
-        self._dense = None
         self.first = np.clip(np.floor((self.bias_meV - half - lo) / h).astype(int), 0,
                              n - self.width)
-        x = (lo + h * (self.first[:, None] + np.arange(self.width)[None, :])
-             - self.bias_meV[:, None]) / two_kt
-        band = _sech2(x)
-        self.band = band / band.sum(axis=1, keepdims=True)
+        offsets = np.arange(self.width)
+        start = (lo + h * self.first - self.bias_meV) / two_kt
+        band = _sech2(start[:, None] + (h / two_kt) * offsets[None, :])
+        band /= band.sum(axis=1, keepdims=True)
+        self.band = band
+        self._dense = None
+        if len(self.bias_meV) * n <= _DENSE_MAX:
+            # small: also as a dense matrix, applied as one BLAS product
+            dense = np.zeros((len(self.bias_meV), n))
+            for i, j in enumerate(self.first.tolist()):
+                dense[i, j:j + self.width] = band[i]
+            self._dense = dense
 
     def apply(self, g: np.ndarray) -> np.ndarray:
         """Thermally smeared spectrum at the biases from g sampled on ``energy_meV`` (the
