@@ -130,18 +130,39 @@ class BiasSweep(StationProcedure):
         measure_sweep(ctx, self, env, progress=(0.0, 1.0))
 
 
-def _measure_point(station: Any, current: float, wait_s: float) -> tuple[float, float, float, int]:
-    """Set the bias, wait, read X/Y (one query) and V_dc; on overload step the sensitivity
-    up and measure again. Returns (I set, X, Y, V_dc, flags)."""
-    lockin = station.lockin
-    got = station.bias.set_current(current)
-    actual = float(got) if isinstance(got, int | float) else current
+class _LockinState:
+    """What the loop needs of the lock-in, read once and refreshed only when the
+    sensitivity changes (the time constant may follow it): no per-point attribute traffic."""
+
+    def __init__(self, lockin: Any, settle_factor: float) -> None:
+        self.lockin = lockin
+        self.settle_factor = settle_factor
+        self.i_ac = lockin.ac_current()
+        self.v_sine = lockin.sine_voltage
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.sensitivity = self.lockin.sensitivity
+        self.wait_s = self.lockin.settle_time(self.settle_factor)
+
+    def resistance(self, x_V: float) -> float:
+        """dV/dI in Ohm from X (see :func:`contact_resistance`)."""
+        frac = 1.0 - x_V / self.v_sine
+        return x_V / (self.i_ac * frac) if self.i_ac > 0 and frac > 0 else math.inf
+
+
+def _read_point(station: Any, state: _LockinState, set_at: float,
+                wait_s: float) -> tuple[float, float, float, int]:
+    """Wait until ``set_at + wait_s`` (the bias was set at ``set_at``), read X/Y (one query)
+    and V_dc; on overload step the sensitivity up and measure again. Returns (X, Y, V_dc,
+    flags)."""
+    lockin, clock = station.lockin, station.clock
     flags = 0
+    clock.sleep(set_at + wait_s - clock.now())
     for _ in range(MAX_OVERLOAD_RETRIES + 1):
-        station.clock.sleep(wait_s)
         x, y = lockin.read_xy()
         # cheap test on the cached sensitivity; only then ask the instrument (LIAS?)
-        if math.hypot(x, y) < 0.9 * lockin.sensitivity or not lockin.is_overloaded():
+        if math.hypot(x, y) < 0.9 * state.sensitivity or not lockin.is_overloaded():
             break
         flags |= FLAG_OVERLOAD_REMEASURED
         try:
@@ -149,39 +170,57 @@ def _measure_point(station: Any, current: float, wait_s: float) -> tuple[float, 
         except Exception:  # already at the coarsest range: keep the point, flagged
             flags |= FLAG_STILL_OVERLOADED
             break
+        state.refresh()
+        clock.sleep(state.wait_s)
     else:
         flags |= FLAG_STILL_OVERLOADED
-    return actual, x, y, station.dmm.read_voltage(), flags
+    return x, y, station.dmm.read_voltage(), flags
 
 
 def measure_sweep(ctx: Any, sweep: BiasSweep, env: Environment,
                   progress: tuple[float, float] = (0.0, 1.0)) -> int:
     """Measure the sweep's points into the current segment; bias back to zero at the end.
 
-    ``progress`` maps this sweep onto a part (start, width) of the step's progress.
-    Returns the number of points recorded."""
+    Each point's bookkeeping (storing the previous point, events, pause/abort) is done while
+    the lock-in settles after the next bias step, so a real-time sweep takes the settle
+    times and little more. ``progress`` maps this sweep onto a part (start, width) of the
+    step's progress. Returns the number of points recorded."""
     station = ctx.station
-    lockin = station.lockin
-    points = sweep.points()
-    t0 = station.clock.now()
+    points = sweep.points().tolist()
+    clock = station.clock
+    t0 = clock.now()
     start, width = progress
     n = 0
+    pending: dict | None = None
+
+    def publish(row: dict) -> None:
+        nonlocal n
+        ctx.record(row)
+        n += 1
+        ctx.progress(start + width * n / len(points))
+        ctx.checkpoint()
+
     try:
+        with station.lock:
+            state = _LockinState(station.lockin, sweep.settle_factor)
         for k, current in enumerate(points):
             with station.lock:
-                wait = lockin.settle_time(sweep.settle_factor)
-                if k == 0:
-                    wait *= 3.0  # the first point follows a large bias step
-                actual, x, y, v_dc, flags = _measure_point(station, float(current), wait)
+                got = station.bias.set_current(current)
+                set_at = clock.now()
+            actual = float(got) if isinstance(got, int | float) else current
+            if pending is not None:
+                publish(pending)  # while the lock-in settles
+            wait = state.wait_s * (3.0 if k == 0 else 1.0)  # the first step is a large one
+            with station.lock:
+                x, y, v_dc, flags = _read_point(station, state, set_at, wait)
                 temp, field = env.read()
-            dvdi = contact_resistance(x, lockin)
-            ctx.record({"time_s": station.clock.now() - t0, "bias_set_A": float(current),
-                        "V_dc_V": v_dc, "I_dc_A": actual, "X_V": x, "Y_V": y,
-                        "dIdV_S": 1.0 / dvdi if dvdi > 0 else math.nan, "dVdI_Ohm": dvdi,
-                        "temperature_K": temp, "field_T": field, "flags": float(flags)})
-            n += 1
-            ctx.progress(start + width * (k + 1) / len(points))
-            ctx.checkpoint()
+            dvdi = state.resistance(x)
+            pending = {"time_s": clock.now() - t0, "bias_set_A": current, "V_dc_V": v_dc,
+                       "I_dc_A": actual, "X_V": x, "Y_V": y,
+                       "dIdV_S": 1.0 / dvdi if dvdi > 0 else math.nan, "dVdI_Ohm": dvdi,
+                       "temperature_K": temp, "field_T": field, "flags": float(flags)}
+        if pending is not None:
+            publish(pending)
     finally:
         with station.lock:
             station.bias.zero()

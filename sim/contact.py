@@ -65,6 +65,7 @@ class Contact:
         #: upper critical field of the contact region, T (gap features almost gone at 7 T)
         self.hc2_T = float(cfg.get("hc2_T", 8.0))
         self._iv_key = None
+        self._stamp = None
         self._iv_max_A = 0.0
 
     @staticmethod
@@ -155,6 +156,9 @@ class Contact:
     def _iv(self, current_A: float) -> ContactIV:
         """The tabulated response of the present state, rebuilt only when T (to 5 mK), B (to
         1 mT), the resistance (to 0.01 %) or the needed current range changed."""
+        stamp = (self.lab.clock.now(), self.position_m, id(self.params))
+        if stamp == self._stamp and abs(current_A) <= self._iv_max_A:
+            return self._table  # nothing moved since the last query
         t = self.lab.cryostat.temperature()
         r_n = self.normal_resistance_ohm()
         tc = self.tc_now_K()
@@ -178,6 +182,7 @@ class Contact:
                                  critical_current_A=ic if ic > 0 else math.inf,
                                  max_current_A=self._iv_max_A)
             self._iv_key = key
+        self._stamp = stamp
         return self._table
 
     def _response(self, current_A: float) -> tuple[float, float]:

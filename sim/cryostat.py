@@ -81,6 +81,13 @@ class Cryostat:
         if not self.ramping:
             self._ramp_sp = self.setpoint_K if not self.ramp_enabled else self._ramp_sp
 
+    def set_temperature(self, kelvin: float) -> None:
+        """Put the stage at ``kelvin`` now, the heater off (tests and benchmarks that need a
+        steady stage without waiting for a cooldown)."""
+        self._advance()
+        self._T = self.setpoint_K = self._ramp_sp = float(kelvin)
+        self.heater_range = 0
+
     def set_range(self, rng: int) -> None:
         """Heater range index (0 = off)."""
         self._advance()

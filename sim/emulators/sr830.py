@@ -84,20 +84,22 @@ class SR830Emulator(Emulator):
         self.filter.set_input(self.signal_V())
 
     def _outputs(self) -> complex:
-        self.filter.follow(self.signal_V())
+        signal = self.signal_V()
+        self.filter.follow(signal)
         z = self.filter.output()
         rng = self.lab.rng
         z += complex(rng.normal(0, NOISE_V), rng.normal(0, NOISE_V))
         sens = SENSITIVITIES_V[int(self.values["SENS"])]
         limit = sens * RESERVE_FACTOR.get(int(self.values["RMOD"]), 1.0)
-        if self.force_overload or abs(self.signal_V()) > limit:
+        if self.force_overload or abs(signal) > limit:
             self.lias |= 0b101  # input/amplifier overload and output overload
         elif abs(z) > sens:
             self.lias |= 0b100
         return z
 
-    def _param(self, code: int) -> float:
-        z = self._outputs()
+    def _param(self, code: int, z: complex | None = None) -> float:
+        """Output ``code`` (OUTP?/SNAP? numbering) from outputs ``z`` (taken now if None)."""
+        z = self._outputs() if z is None else z
         table = {1: z.real, 2: z.imag, 3: abs(z), 4: math.degrees(math.atan2(z.imag, z.real)),
                  9: float(self.values["FREQ"])}
         if code in table:
@@ -162,16 +164,16 @@ class SR830Emulator(Emulator):
             codes = [int(a) for a in args]
             if not 2 <= len(codes) <= 6:
                 raise ValueError(codes)
-            return ",".join(f"{self._param(c):.6e}" for c in codes)
+            z = self._outputs()  # SNAP? values are taken at one instant
+            return ",".join(f"{self._param(c, z):.6e}" for c in codes)
         if head == "AUXV?":
             return f"{self.aux_out[int(args[0]) - 1]:.3f}"
         if head == "AUXV":
             ch, v = int(args[0]), float(args[1])
             if not (1 <= ch <= 4 and -10.5 <= v <= 10.5):
                 raise ValueError(v)
-            self._update_input()
             self.aux_out[ch - 1] = round(v, 3)
-            self._update_input()
+            self._update_input()  # the filter runs to now on the old input, then steps
             return None
         if head == "OAUX?":
             return "0.000"
