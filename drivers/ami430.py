@@ -68,8 +68,12 @@ class AMI430(MagnetDriverBase, Instrument):
         Before refusing on quench, persistent switch or rate, this queries ``STATE?``,
         ``PS?`` (when persistent_switch is configured) and ``FIELD:MAG?`` (for the path)."""
         self.safety.check_abs("max_field_T", field, "target field")
-        if self.state() == "quench":
+        state = self.state()
+        if state == "quench":
             raise QuenchError("AMI430: quench reported; clear it (QU 0) before ramping")
+        if state in ("heating_switch", "cooling_switch"):
+            raise InstrumentError(f"AMI430: persistent switch {state.split('_')[0]}; wait for "
+                                  "it before ramping (nothing was sent)")
         if self.settings["persistent_switch"] and not self.switch_heater_on():
             raise InstrumentError("AMI430: persistent switch heater is off; nothing was sent")
         self._check_rate(self.read_field(), field, rate)

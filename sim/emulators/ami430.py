@@ -32,11 +32,13 @@ class AMI430Emulator(Emulator):
                   "FIELD:MAG?": lambda: f"{m.field():.8f}",
                   "CURR:MAG?": lambda: f"{m.current():.8f}",
                   "FIELD:TARG?": lambda: f"{m.target:.8f}",
-                  "STATE?": lambda: (m.field(), str(m.state))[1],  # advance the ramp first
+                  "STATE?": self._state,
                   "QU?": lambda: "1" if m.quenched else "0",
                   "COIL?": lambda: f"{m.coil:.6f}",
                   "CURR:LIMIT?": lambda: f"{self.current_limit:.4f}",
                   "PS?": lambda: "1" if self.switch_heater else "0",
+                  "CONF:PS:HTIME?": lambda: f"{self.heat_time_s:g}",
+                  "CONF:PS:CTIME?": lambda: f"{self.cool_time_s:g}",
                   "CONF:FIELD:UNITS?": lambda: str(self.field_units),
                   "CONF:RAMP:RATE:UNITS?": lambda: str(self.rate_units),
                   "SYST:ERR?": lambda: self.errors.pop(0) if self.errors else "0,\"No error\""}
@@ -73,7 +75,15 @@ class AMI430Emulator(Emulator):
             self.current_limit = float(arg)
         elif head == "PS":
             self.switch_heater = arg.strip() == "1"
+            self._switch_changed_at = self.lab.clock.now()
+        elif head == "CONF:PS:HTIME":
+            self.heat_time_s = min(max(float(arg), 5.0), 120.0)
+        elif head == "CONF:PS:CTIME":
+            self.cool_time_s = min(max(float(arg), 5.0), 3600.0)
         elif head == "RAMP":
+            if self._switch_settling():
+                self.errors.append("-200,\"Persistent switch heating or cooling\"")
+                return None
             if m.quenched:
                 self.errors.append("-200,\"Quench: reset before ramping\"")
                 return None
@@ -100,3 +110,23 @@ class AMI430Emulator(Emulator):
 
     field_units = 1
     rate_units = 1
+    heat_time_s = 20.0  #: persistent switch heating time, s (CONF:PS:HTIME, 5-120)
+    cool_time_s = 60.0  #: persistent switch cooling time, s (CONF:PS:CTIME, 5-3600)
+    _switch_changed_at = -1e30
+
+    def _switch_settling(self) -> str | None:
+        """'heating'/'cooling' while the persistent switch changes state, else None."""
+        elapsed = self.lab.clock.now() - self._switch_changed_at
+        if self.switch_heater and elapsed < self.heat_time_s:
+            return "heating"
+        if not self.switch_heater and elapsed < self.cool_time_s:
+            return "cooling"
+        return None
+
+    def _state(self) -> str:
+        """STATE?: 9 heating switch, 10 cooling switch, else the magnet's state (advanced)."""
+        settling = self._switch_settling()
+        if settling is not None:
+            return "9" if settling == "heating" else "10"
+        self.lab.magnet.field()  # advance the ramp first
+        return str(self.lab.magnet.state)

@@ -191,3 +191,21 @@ def test_pymeasure_anc300_controller(served):
         assert lab.contact.position_m > before
     finally:
         anc.adapter.close()
+
+
+def test_ami430_persistent_switch_heating_blocks_ramps():
+    from pcsdaq.drivers.ami430 import AMI430
+
+    lab = SimLab.from_station_file(str(packaged_config("station-sim.yaml")), clock=VirtualClock())
+    rc = load_station_config(packaged_config("station-sim.yaml")).roles["magnet"]
+    magnet = AMI430(lab.adapter("ami430"), settings={**rc.settings, "persistent_switch": True},
+                    limits=dict(rc.safety))
+    with pytest.raises(InstrumentError, match="heater is off"):
+        magnet.ramp_to(0.5)
+    magnet.set_switch_heater(True)
+    assert magnet.state() == "heating_switch"
+    with pytest.raises(InstrumentError, match="persistent switch heating"):
+        magnet.ramp_to(0.5)
+    lab.clock.sleep(lab.emulators["ami430"].heat_time_s + 1)
+    magnet.ramp_to(0.5)
+    assert magnet.state() == "ramping"
