@@ -21,17 +21,21 @@ FLAG_STILL_OVERLOADED = 2  #: still overloaded at the coarsest allowed retry
 MAX_OVERLOAD_RETRIES = 4
 
 
-def contact_resistance(x_V: float, lockin: Any) -> float:
+def divider_resistance(x_V: float, i_ac_A: float, v_sine_V: float) -> float:
     """dV/dI in Ohm from the in-phase AC voltage X (V rms).
 
-    The sine output drives the contact through the excitation resistor, a divider:
-    R = X / (I_ac (1 - X / V_sine)), which is X / I_ac for a contact much smaller than the
-    resistor and stays right for an open one."""
-    i_ac = lockin.ac_current()
-    frac = 1.0 - x_V / lockin.sine_voltage
-    if i_ac <= 0 or frac <= 0:
+    The sine output (``v_sine_V``) drives the contact through the excitation resistor, a
+    divider: R = X / (I_ac (1 - X / V_sine)), which is X / I_ac for a contact much smaller
+    than the resistor and stays right for an open one (inf when X reaches V_sine)."""
+    frac = 1.0 - x_V / v_sine_V
+    if i_ac_A <= 0 or frac <= 0:
         return math.inf
-    return x_V / (i_ac * frac)
+    return x_V / (i_ac_A * frac)
+
+
+def contact_resistance(x_V: float, lockin: Any) -> float:
+    """dV/dI in Ohm from X with the lock-in's present excitation (see divider_resistance)."""
+    return divider_resistance(x_V, lockin.ac_current(), lockin.sine_voltage)
 
 
 class Environment:
@@ -146,9 +150,8 @@ class _LockinState:
         self.wait_s = self.lockin.settle_time(self.settle_factor)
 
     def resistance(self, x_V: float) -> float:
-        """dV/dI in Ohm from X (see :func:`contact_resistance`)."""
-        frac = 1.0 - x_V / self.v_sine
-        return x_V / (self.i_ac * frac) if self.i_ac > 0 and frac > 0 else math.inf
+        """dV/dI in Ohm from X (see :func:`divider_resistance`)."""
+        return divider_resistance(x_V, self.i_ac, self.v_sine)
 
 
 def _read_point(station: Any, state: _LockinState, set_at: float,
