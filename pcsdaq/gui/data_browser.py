@@ -13,8 +13,9 @@ from pcsdaq.gui.live_plots import LivePlot
 class DataBrowser(QtWidgets.QWidget):
     """List of opened runs' segments; the checked ones are overlaid; BTK fit of the selected."""
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, settings=None) -> None:
         super().__init__(parent)
+        self.settings = settings  #: QSettings remembering the last run folder (or None)
         lay = QtWidgets.QHBoxLayout(self)
         left = QtWidgets.QVBoxLayout()
         self.open_button = QtWidgets.QPushButton("Open runs...")
@@ -51,8 +52,11 @@ class DataBrowser(QtWidgets.QWidget):
 
     def open_dialog(self) -> None:
         """Ask for run files and open them."""
-        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open runs", "", "Runs (*.h5)")
+        start = str(self.settings.value("last_run_dir", "")) if self.settings is not None else ""
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open runs", start, "Runs (*.h5)")
         if paths:
+            if self.settings is not None:
+                self.settings.setValue("last_run_dir", str(Path(paths[0]).parent))
             self.open_runs(paths)
 
     def _redraw(self, *_args) -> None:

@@ -5,6 +5,7 @@ commands go out to the engine; no instrument I/O on the GUI thread."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PyQt6 import QtCore, QtWidgets
 
@@ -45,7 +46,8 @@ class _LogHandler(logging.Handler):
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    """Cooldown window; ``settings`` (a QSettings) remembers the window size and last run."""
+    """Cooldown window; ``settings`` (a QSettings) remembers the window size, the last run
+    folder (data browser) and the last plan folder (queue)."""
 
     def __init__(self, engine=None, parent=None, settings: QtCore.QSettings | None = None) -> None:
         super().__init__(parent)
@@ -57,7 +59,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.segment = "run"
         self.dashboard = Dashboard(station)
         self.procedures = ProcedurePanel(station.config if station is not None else None)
-        self.queue = QueuePanel(engine)
+        self.queue = QueuePanel(engine, settings=self.settings)
         self.procedures.step_ready.connect(self.queue.add_step)
         self.procedures.add_button.setEnabled(engine is not None and
                                               self.procedures.add_button.isEnabled())
@@ -69,7 +71,7 @@ class MainWindow(QtWidgets.QMainWindow):
         tabs.addTab(self.plots.didv, "dI/dV vs V")
         tabs.addTab(self.plots.rt, "R vs T")
         tabs.addTab(self.plots.t_time, "T vs time")
-        self.browser = DataBrowser()
+        self.browser = DataBrowser(settings=self.settings)
         tabs.addTab(self.browser, "Data browser")
         self.tabs = tabs
         self.log = QtWidgets.QPlainTextEdit(readOnly=True)
@@ -123,7 +125,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.log.appendPlainText(f"[{ev.get('level')}] {ev.get('message')}")
         elif kind == "run_started":
             self.log.appendPlainText(f"run started: {ev.get('procedure')} -> {ev.get('path')}")
-            self.settings.setValue("last_data_dir", str(ev.get("path", "")))
+            self.settings.setValue("last_run_dir", str(Path(str(ev.get("path", ""))).parent))
 
     def export_dialog(self) -> None:
         """Save the visible plot as a PNG."""

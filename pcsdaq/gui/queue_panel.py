@@ -41,9 +41,10 @@ class QueuePanel(QtWidgets.QGroupBox):
 
     message = QtCore.pyqtSignal(str)
 
-    def __init__(self, engine=None, parent=None) -> None:
+    def __init__(self, engine=None, parent=None, settings=None) -> None:
         super().__init__("Queue", parent)
         self.engine = engine
+        self.settings = settings  #: QSettings remembering the last plan folder (or None)
         lay = QtWidgets.QVBoxLayout(self)
         self.list = QtWidgets.QListWidget()
         lay.addWidget(self.list, 1)
@@ -114,12 +115,25 @@ class QueuePanel(QtWidgets.QGroupBox):
 
     def load_dialog(self) -> None:
         """Ask for a plan file and load it."""
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load plan", "", "Plans (*.yaml)")
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load plan", self._last_dir(),
+                                                        "Plans (*.yaml)")
         if path:
+            self._remember(path)
             self.load_plan(path)
 
     def save_dialog(self) -> None:
         """Ask for a file name and save the queue as a plan."""
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save plan", "", "Plans (*.yaml)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save plan", self._last_dir(),
+                                                        "Plans (*.yaml)")
         if path:
+            self._remember(path)
             self.engine.save_plan(path)
+
+    def _last_dir(self) -> str:
+        return str(self.settings.value("last_plan_dir", "")) if self.settings is not None else ""
+
+    def _remember(self, path: str) -> None:
+        if self.settings is not None:
+            from pathlib import Path
+
+            self.settings.setValue("last_plan_dir", str(Path(path).parent))

@@ -149,6 +149,13 @@ def test_settings_remember_the_geometry(sim_station, tmp_path, qtbot, settings):
     again = MainWindow(RunEngine(station, tmp_path), settings=settings)
     qtbot.addWidget(again)
     assert (again.size().width(), again.size().height()) == (1234, 777)
+    again.queue._remember(str(tmp_path / "plans" / "night.yaml"))
+    again.on_event({"type": "run_started", "step": 0, "procedure": "bias_sweep",
+                    "path": str(tmp_path / "runs" / "a.h5")})
+    third = MainWindow(RunEngine(station, tmp_path), settings=settings)
+    qtbot.addWidget(third)
+    assert third.queue._last_dir() == str(tmp_path / "plans")
+    assert third.settings.value("last_run_dir") == str(tmp_path / "runs")
 
 
 def test_screenshot_of_a_real_simulated_series(window, qtbot, tmp_path):
