@@ -20,8 +20,7 @@ def served():
 
 
 def driver(name, resource, role):
-    from pcsdaq.drivers import DRIVERS  # noqa: F401  (lazy table)
-    import pcsdaq.drivers as drivers
+    from pcsdaq import drivers  # a lazy name -> class table
 
     rc = load_station_config(packaged_config("station-sim.yaml")).roles.get(role)
     settings = dict(rc.settings) if rc is not None and rc.driver == name else None
