@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import h5py
-import numpy as np
 
 from pcsdaq.storage import layout as L
 
@@ -24,7 +23,7 @@ def _strings(f: h5py.File, name: str) -> list[str]:
     return [str(s) for s in f[name].asstr()[...]] if name in f else []
 
 
-def _segment_groups(f: h5py.File, path: Path) -> None:
+def _segment_groups(f: h5py.File) -> None:
     rows = f[L.ROWS]
     n, ncol = rows.shape
     names_col = [L.decode_attr(c) for c in rows.attrs["columns"]]
@@ -51,14 +50,7 @@ def _segment_groups(f: h5py.File, path: Path) -> None:
         g.attrs["first_row"] = start
         g.attrs["n_rows"] = stop - start
         for i, (name, unit) in enumerate(zip(names_col, units, strict=True)):
-            if stop > start:
-                vlayout = h5py.VirtualLayout(shape=(stop - start,), dtype="f8")
-                source = h5py.VirtualSource(str(path), "/" + L.ROWS, shape=(n, ncol))
-                vlayout[:] = source[start:stop, i]
-                ds = g.create_virtual_dataset(name, vlayout, fillvalue=np.nan)
-            else:
-                ds = g.create_dataset(name, shape=(0,), dtype="f8")
-            ds.attrs["units"] = unit
+            L.add_column_view(g, name, i, ncol, start, stop).attrs["units"] = unit
 
 
 def _apply(f: h5py.File, path: Path) -> None:
@@ -74,7 +66,7 @@ def _apply(f: h5py.File, path: Path) -> None:
     ea["status"] = record["status"]
     ea["abort_reason"] = record["reason"]
     ea["end_time"] = record["end_time"]
-    _segment_groups(f, path)
+    _segment_groups(f)
 
 
 def finalize_run(path: str | os.PathLike, *, wait_s: float = 0.0) -> bool:

@@ -33,6 +33,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import h5py
 import numpy as np
 
 FORMAT_VERSION = 1
@@ -77,3 +78,28 @@ def decode_attr(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def add_column_view(group: h5py.Group, name: str, column: int, n_columns: int,
+                    start: int = 0, stop: int | None = None) -> h5py.Dataset:
+    """Create ``group/name``: a 1D float64 virtual dataset viewing rows ``start:stop`` of
+    column ``column`` of ``/entry/data/rows`` in the same file (source file ".", so the file
+    can be moved or renamed). ``stop=None`` maps every row to come: the view grows with
+    ``rows``. Built with h5py's low-level calls: ~0.05 ms a view, against ~0.2 ms through
+    ``h5py.VirtualLayout``, which counts at run start and close (one view per column)."""
+    unlimited = h5py.h5s.UNLIMITED
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_fill_value(np.array(np.nan))
+    source = h5py.h5s.create_simple((0, n_columns), (unlimited, n_columns))
+    if stop is None:
+        view = h5py.h5s.create_simple((0,), (unlimited,))
+        source.select_hyperslab((start, column), (unlimited, 1))
+        view.select_hyperslab((0,), (unlimited,))
+    else:
+        n = stop - start
+        source.set_extent_simple((stop, n_columns), (unlimited, n_columns))
+        source.select_hyperslab((start, column), (n, 1))
+        view = h5py.h5s.create_simple((n,), (n,))
+    dcpl.set_virtual(view, b".", ("/" + ROWS).encode(), source)
+    h5py.h5d.create(group.id, name.encode(), h5py.h5t.IEEE_F64LE, view, dcpl=dcpl)
+    return group[name]

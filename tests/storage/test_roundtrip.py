@@ -174,3 +174,32 @@ def test_read_while_writing_in_the_same_process(tmp_path):
     assert read_run(path).columns["x"].tolist() == [1.0, 2.0]
     w.close()
     assert w.finalized and read_run(path).status == "finished"
+
+
+def test_rows_across_chunks_keep_their_own_values(tmp_path):
+    """RunWriter writes whole 256-row chunks: a row never shows a value of an earlier row
+    (same slot of the previous chunk, or a refused append) in a column it left out."""
+    path = tmp_path / "long.h5"
+    n = 600  # three chunks, the last one partly filled
+    w = RunWriter(path, procedure="p", columns={"x": "V", "y": "S", "z": "K"})
+    w.begin_segment("a")
+    for k in range(n):
+        row = {"x": float(k)} if k >= 256 else {"x": float(k), "y": 2.0 * k, "z": -1.0}
+        if k == 300:
+            with pytest.raises(ValueError):
+                w.append({"z": 5.0, "x": "not a number"})  # refused half-way through
+        if k == 400:
+            w.begin_segment("b", index=1)
+        w.append(row)
+    assert read_run(path).n_rows == n  # readable while running, every row there
+    w.close()
+    run = read_run(path)
+    x, y, z = (run.columns[c] for c in ("x", "y", "z"))
+    np.testing.assert_array_equal(x, np.arange(n, dtype=float))
+    np.testing.assert_array_equal(y[:256], 2.0 * np.arange(256))
+    assert np.isnan(y[256:]).all() and np.isnan(z[256:]).all()
+    assert [(s.name, s.n_rows) for s in run.segments] == [("a", 400), ("b", 200)]
+    with h5py.File(path, "r") as f:  # the column views of a plain reader see the same rows
+        np.testing.assert_array_equal(f["entry/data/x"][...], x)
+        np.testing.assert_array_equal(f["entry/segment_001/x"][...], x[400:])
+        assert f["entry/data/rows"].shape == (n, 3)
