@@ -123,7 +123,7 @@ class StationProcedure(Procedure):
                 raise PlanError(f"{key} = {value!r} must be a number ({describe_range(specs[key])})",
                                 key=key)
             try:
-                checked = copy.deepcopy(specs[key])
+                checked = copy.copy(specs[key])  # the class attribute stays untouched
                 checked.value = value  # pymeasure converts and checks the bounds here
                 setattr(proc, key, checked.value)
             except (ValueError, TypeError) as exc:

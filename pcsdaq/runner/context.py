@@ -22,6 +22,7 @@ class EngineContext:
         self.resume_state = dict(resume_state)
         self.n_points = 0
         self._started = time.monotonic()
+        self._last_progress = -math.inf
         self._segment_names = segment_names if segment_names is not None else set()
 
     def begin_segment(self, name: str, **attrs: Any) -> None:
@@ -45,10 +46,18 @@ class EngineContext:
         """Between points: wait while paused, raise AbortRequested when aborted."""
         self.engine.checkpoint()
 
+    #: at most one progress event per this many wall-clock s (the end always gets one): a
+    #: progress bar needs no more, and a fast sweep calls progress() at every point
+    PROGRESS_INTERVAL_S = 0.1
+
     def progress(self, fraction: float) -> None:
         """Progress of this step 0..1; the engine adds the ETAs."""
         fraction = min(max(float(fraction), 0.0), 1.0)
-        elapsed = time.monotonic() - self._started
+        now = time.monotonic()
+        if fraction < 1.0 and now - self._last_progress < self.PROGRESS_INTERVAL_S:
+            return
+        self._last_progress = now
+        elapsed = now - self._started
         eta = elapsed * (1.0 - fraction) / fraction if fraction > 0 else math.nan
         self.engine.step_progress(self.step, fraction, eta)
 
