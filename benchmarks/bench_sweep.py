@@ -4,12 +4,15 @@ Run: ``python benchmarks/bench_sweep.py [--points N] [--repeats R] [--quick]``. 
 only (no assertions; the machine is shared). Sections:
 
 1. storage: per-point cost of append + flush for 12 float64 columns, for the candidate
-   HDF5 layouts side by side (why RunWriter keeps one 2D ``rows`` dataset), RunWriter itself,
+   HDF5 layouts and write calls side by side (why RunWriter keeps one 2D ``rows`` dataset
+   and writes its current chunk whole), RunWriter itself,
    and a CSV line written and flushed (what pymeasure's Recorder does per point);
 2. sweep: points/s of a bias sweep on the in-process emulators (zero instrument delay,
-   VirtualClock) with pcsdaq (drivers + RunWriter, durable per point) and with a plain
-   pymeasure Procedure + Worker writing CSV via its SR830 ``x``/``y`` and Keithley2000
-   ``voltage``; the ratio and the software overhead per point beyond instrument I/O;
+   VirtualClock) with pcsdaq (BiasSweep run by the RunEngine on a Station, every point
+   durable in HDF5 with the full run record) and with a plain pymeasure Procedure + Worker
+   writing CSV via its SR830 ``x``/``y`` and Keithley2000 ``voltage``, both waiting the same
+   settle time per point on the lab clock; the ratio and the software overhead per point
+   beyond instrument I/O;
 3. settle: with a real-time clock and a 3 ms / 24 dB/oct lock-in, the total sweep time
    against N x settle time.
 
@@ -27,7 +30,6 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
 
 import h5py
 import numpy as np
@@ -94,6 +96,22 @@ def _layout_2d_lowlevel(path: Path, n: int) -> float:
         return (time.perf_counter() - t0) / n
 
 
+def _layout_2d_direct_chunk(path: Path, n: int) -> float:
+    with h5py.File(path, "w", libver="latest") as f:
+        ds = f.create_dataset("rows", shape=(0, N_COLUMNS), maxshape=(None, N_COLUMNS),
+                              chunks=(256, N_COLUMNS), dtype="f8")
+        f.swmr_mode = True
+        chunk = np.full((256, N_COLUMNS), np.nan)
+        dsid = ds.id
+        t0 = time.perf_counter()
+        for k in range(n):
+            chunk[k % 256] = np.arange(N_COLUMNS, dtype=float)
+            dsid.set_extent((k + 1, N_COLUMNS))
+            dsid.write_direct_chunk((k - k % 256, 0), chunk)
+            dsid.flush()
+        return (time.perf_counter() - t0) / n
+
+
 def _run_writer(path: Path, n: int) -> float:
     from pcsdaq.storage import RunWriter
 
@@ -128,6 +146,8 @@ def bench_storage(tmp: Path, n: int, repeats: int) -> None:
         "one 2D dataset, Dataset.flush()": lambda: _layout_2d(tmp / "c.h5", n, False),
         "one 2D dataset, File.flush()": lambda: _layout_2d(tmp / "d.h5", n, True),
         "one 2D dataset, low-level h5py calls": lambda: _layout_2d_lowlevel(tmp / "g.h5", n),
+        "one 2D dataset, whole chunk H5Dwrite_chunk": lambda: _layout_2d_direct_chunk(
+            tmp / "h.h5", n),
         "RunWriter.append (2D + SWMR, dict row)": lambda: _run_writer(tmp / "e.h5", n),
         "CSV line write + flush (pymeasure-style)": lambda: _csv_lines(tmp / "f.csv", n),
     }
@@ -144,74 +164,6 @@ SWEEP_COLUMNS = {
 }
 
 
-class StandInAdapter:
-    """Zero-delay stand-in for an emulator, used only while pcsdaq.sim is not in the tree.
-
-    Answers the few SR830 / Keithley 2000 commands of the sweep with fixed numbers, so the
-    benchmark still measures the software path (drivers, storage, framework) per point.
-    """
-
-    REPLIES: ClassVar[dict[str, str]] = {
-        "OUTP?1": "1.0e-4", "OUTP?2": "2.0e-7", "SNAP? 1,2": "1.0e-4,2.0e-7",
-        ":READ?": "1.25e-3", "AUXV?1": "0.0", "*IDN?": "stand-in"}
-
-    def __new__(cls, name: str):
-        from pymeasure.adapters import Adapter
-
-        class _Adapter(Adapter):
-            def _write(self, command: str, **kwargs) -> None:
-                self._pending = [cls.REPLIES[c] for c in command.rstrip(";").split(";")
-                                 if c.strip() in cls.REPLIES]
-
-            def _read(self, **kwargs) -> str:
-                reply = ";".join(self._pending) if self._pending else "0"
-                self._pending = []
-                return reply
-
-        return _Adapter()
-
-
-class StandInLab:
-    """Minimal lab (``clock``, ``adapter(name)``) for when pcsdaq.sim.lab is missing."""
-
-    def __init__(self, clock) -> None:
-        self.clock = clock
-
-    def adapter(self, name: str):
-        """A stand-in adapter for emulator ``name``."""
-        return StandInAdapter(name)
-
-
-class PymeasureRoles:
-    """Lock-in/bias/DMM roles on pymeasure's drivers, used only while pcsdaq.drivers is
-    not in the tree (same calls per point: aux out, one X/Y query, one DMM reading)."""
-
-    def __init__(self, lab) -> None:
-        from pymeasure.instruments.keithley import Keithley2000 as PmKeithley2000
-        from pymeasure.instruments.srs import SR830 as PmSR830
-
-        self.sr830 = PmSR830(lab.adapter("sr830"))
-        self.k2000 = PmKeithley2000(lab.adapter("keithley2000"))
-        self.settings = {"excitation_resistance_ohm": 1e6}
-        self.sine_voltage, self.sensitivity, self.time_constant = 0.01, 1e-3, 3e-3
-        self.filter_slope = 24
-
-    def set_current(self, current: float) -> None:
-        self.sr830.aux_out_1 = current * 1e3  # 1 kOhm series resistor
-
-    def read_xy(self) -> tuple[float, float]:
-        return tuple(self.sr830.xy)
-
-    def read_voltage(self) -> float:
-        return self.k2000.voltage
-
-    def settle_time(self) -> float:
-        return {6: 5, 12: 7, 18: 9, 24: 10}[self.filter_slope] * self.time_constant
-
-    def snapshot(self) -> dict:
-        return {"time_constant": self.time_constant, "filter_slope": self.filter_slope}
-
-
 MODE: dict[str, str] = {}
 #: seconds from the first to the last point of each sweep (without file open/close)
 LOOP_TIMES: dict[str, list[float]] = {"pcsdaq": [], "pymeasure": []}
@@ -219,11 +171,8 @@ LOOP_TIMES: dict[str, list[float]] = {"pcsdaq": [], "pymeasure": []}
 
 def make_lab(clock):
     """The simulated lab of the sim station file, on ``clock`` (zero instrument delay)."""
-    try:
-        from pcsdaq.sim.lab import SimLab
-    except ImportError:
-        MODE["lab"] = "stand-in adapters (pcsdaq.sim.lab not in the tree)"
-        return StandInLab(clock)
+    from pcsdaq.sim.lab import SimLab
+
     MODE["lab"] = "pcsdaq.sim.lab in-process emulators, needle in contact (~30 Ohm)"
     lab = SimLab.from_station_file(STATION, clock=clock)
     lab.contact.place()  # both sides measure the same superconducting contact
@@ -235,13 +184,8 @@ def pcsdaq_instruments(lab):
     """(lockin, bias, dmm) pcsdaq drivers on the lab's in-process adapters."""
     import yaml
 
-    try:
-        from pcsdaq.drivers import SR830, Keithley2000, SR830AuxBias
-    except (ImportError, AttributeError):
-        MODE["drivers"] = "pymeasure drivers (pcsdaq.drivers not in the tree)"
-        roles = PymeasureRoles(lab)
-        return roles, roles, roles
-    MODE["drivers"] = "pcsdaq drivers"
+    from pcsdaq.drivers import SR830, Keithley2000, SR830AuxBias
+
     roles = yaml.safe_load(STATION.read_text())["roles"]
     lockin = SR830(lab.adapter("sr830"), settings=roles["lockin"].get("settings"),
                    limits=roles["lockin"].get("limits"))
@@ -252,6 +196,13 @@ def pcsdaq_instruments(lab):
     return lockin, bias, dmm
 
 
+#: the sweep's settle wait per point: 10 time constants of 10 us (24 dB/oct), what the pcsdaq
+#: BiasSweep below waits. Every loop of section 2 waits it on the lab's VirtualClock (no wall
+#: time; the emulators simulate the elapsed time), as pymeasure's examples sleep(self.delay)
+#: per point: the same physical waits on both sides, so only the software differs.
+SETTLE_S = 10 * 1e-5
+
+
 def _currents(n: int) -> np.ndarray:
     return np.linspace(-2e-3, 2e-3, n)
 
@@ -259,38 +210,13 @@ def _currents(n: int) -> np.ndarray:
 def pcsdaq_io_only(lab, n: int) -> float:
     """Seconds for the sweep's instrument transactions alone (no storage, no bookkeeping)."""
     lockin, bias, dmm = pcsdaq_instruments(lab)
+    clock = lab.clock
     t0 = time.perf_counter()
     for current in _currents(n):
         bias.set_current(float(current))
+        clock.sleep(SETTLE_S)
         lockin.read_xy()
         dmm.read_voltage()
-    return time.perf_counter() - t0
-
-
-def pcsdaq_loop(lab, n: int, path: Path, settle: bool = False) -> float:
-    """Seconds for a bias sweep with pcsdaq drivers, every point appended durably to HDF5."""
-    from pcsdaq.storage import RunWriter
-
-    lockin, bias, dmm = pcsdaq_instruments(lab)
-    clock = lab.clock
-    excitation = lockin.settings.get("excitation_resistance_ohm", 1e6)
-    t0 = time.perf_counter()
-    with RunWriter(path, procedure="bench bias sweep", columns=SWEEP_COLUMNS, signal="dIdV",
-                   axes="bias_current", snapshot={"lockin": lockin.snapshot()}) as w:
-        w.begin_segment("sweep")
-        i_ac = lockin.sine_voltage / excitation
-        sens, tc = lockin.sensitivity, lockin.time_constant
-        t_loop = time.perf_counter()
-        for current in _currents(n):
-            bias.set_current(float(current))
-            if settle:
-                clock.sleep(lockin.settle_time())
-            x, y = lockin.read_xy()
-            v_dc = dmm.read_voltage()
-            w.append({"bias_current": current, "X": x, "Y": y, "dIdV": i_ac / x if x else np.nan,
-                      "V_dc": v_dc, "time": clock.now(), "sensitivity": sens,
-                      "time_constant": tc, "overload": 0.0})
-        LOOP_TIMES["pcsdaq"].append(time.perf_counter() - t_loop)
     return time.perf_counter() - t0
 
 
@@ -327,15 +253,17 @@ def pymeasure_io_only(lab, n: int) -> float:
     from pymeasure.instruments.srs import SR830 as PmSR830
 
     lockin, dmm = PmSR830(lab.adapter("sr830")), PmKeithley2000(lab.adapter("keithley2000"))
+    clock = lab.clock
     t0 = time.perf_counter()
     for current in _currents(n):
         lockin.aux_out_1 = float(current) * 1e3  # 1 kOhm series resistor
+        clock.sleep(SETTLE_S)
         _ = lockin.x, lockin.y
         _ = dmm.voltage
     return time.perf_counter() - t0
 
 
-def pymeasure_worker(lab, n: int, path: Path, settle_s: float = 0.0) -> float:
+def pymeasure_worker(lab, n: int, path: Path) -> float:
     """Seconds for the same sweep as a pymeasure Procedure run by a Worker writing CSV."""
     from pymeasure.experiment import FloatParameter, IntegerParameter, Procedure, Results
     from pymeasure.experiment.workers import Worker
@@ -347,6 +275,7 @@ def pymeasure_worker(lab, n: int, path: Path, settle_s: float = 0.0) -> float:
 
         max_current = FloatParameter("Maximum current", units="A", default=2e-3)
         n_points = IntegerParameter("Points", default=n)
+        delay = FloatParameter("Settle delay", units="s", default=SETTLE_S)
         DATA_COLUMNS = ["Current (A)", "X (V)", "Y (V)", "Voltage (V)"]  # noqa: RUF012
 
         def startup(self):
@@ -357,8 +286,7 @@ def pymeasure_worker(lab, n: int, path: Path, settle_s: float = 0.0) -> float:
             t_loop = time.perf_counter()
             for current in np.linspace(-self.max_current, self.max_current, self.n_points):
                 self.lockin.aux_out_1 = float(current) * 1e3
-                if settle_s:
-                    time.sleep(settle_s)
+                lab.clock.sleep(self.delay)  # sleep(self.delay), on the simulated lab's clock
                 self.emit("results", {"Current (A)": current, "X (V)": self.lockin.x,
                                       "Y (V)": self.lockin.y, "Voltage (V)": self.dmm.voltage})
                 if self.should_stop():
@@ -382,7 +310,8 @@ def bench_sweep(tmp: Path, n: int, repeats: int) -> None:
     from pcsdaq.clock import VirtualClock
 
     print(f"\n[2] bias sweep of {n} points on the in-process emulators (VirtualClock, zero "
-          f"instrument delay), median of {repeats}")
+          f"instrument delay), each point waiting {SETTLE_S * 1e3:g} ms of virtual settle time, "
+          f"median of {repeats}")
     counter = iter(range(10**6))
 
     def fresh(fn, *args):
@@ -401,7 +330,7 @@ def bench_sweep(tmp: Path, n: int, repeats: int) -> None:
                      repeats)
     loop_pc = statistics.median(LOOP_TIMES["pcsdaq"])
     loop_pm = statistics.median(LOOP_TIMES["pymeasure"])
-    print(f"    (lab: {MODE.get('lab')}; pcsdaq side: {MODE.get('drivers')})")
+    print(f"    (lab: {MODE.get('lab')})")
     print("    per point, ms                    whole run   in the loop   I/O alone   points/s")
     for label, whole, loop, io in (("pcsdaq BiasSweep+engine+HDF5", t_pc, loop_pc, t_io),
                                    ("pymeasure Procedure+Worker+CSV", t_pm, loop_pm, t_pm_io)):
@@ -450,12 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="pcsdaq-bench-") as tmpdir:
         tmp = Path(tmpdir)
         bench_storage(tmp, args.points, args.repeats)
-        for section in (bench_sweep, bench_settle):
-            n = args.points if section is bench_sweep else max(20, args.points // 20)
-            try:
-                section(tmp, n, args.repeats)
-            except (ImportError, AttributeError, TypeError) as exc:
-                print(f"    skipped: {type(exc).__name__}: {exc}")
+        bench_sweep(tmp, args.points, args.repeats)
+        bench_settle(tmp, max(20, args.points // 20), args.repeats)
     return 0
 
 
