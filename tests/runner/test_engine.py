@@ -35,6 +35,23 @@ def test_a_sweep_runs_to_a_finished_file_with_events(engine_on_sim):
     assert aux_voltage(lab) == 0.0  # bias back to zero
 
 
+@pytest.mark.parametrize(("interval_s", "expected"), [(0.0, 41), (1e9, 2)])
+def test_progress_events_are_rate_limited_but_the_end_is_always_reported(
+        engine_on_sim, monkeypatch, interval_s, expected):
+    from pcsdaq.runner.context import EngineContext
+
+    lab, station, engine, events = engine_on_sim
+    walk_in(lab)
+    monkeypatch.setattr(EngineContext, "PROGRESS_INTERVAL_S", interval_s)
+    engine.queue = [PlanStep("bias_sweep", dict(SWEEP))]
+    assert engine.run_blocking() == "finished"
+    fractions = [e["fraction"] for e in events if e["type"] == "progress"]
+    # one call per point: every one passes with no interval; with a long one the first
+    # and the end only
+    assert len(fractions) == expected
+    assert fractions[0] == pytest.approx(1 / 41) and fractions[-1] == pytest.approx(1.0)
+
+
 def test_abort_mid_sweep_leaves_the_station_safe(engine_on_sim):
     lab, station, engine, events = engine_on_sim
     walk_in(lab)
