@@ -41,16 +41,14 @@ def _segment_groups(f: h5py.File) -> None:
             continue
         stop = starts[k + 1] if k + 1 < len(starts) else n
         g = entry.create_group(group_name)
-        g.attrs["NX_class"] = "NXdata"
-        g.attrs["signal"] = signal
+        L.add_text_attrs(g, NX_class="NXdata", signal=signal, segment_name=names[k],
+                         segment_attrs=attrs[k])
         g.attrs["axes"] = [axes]
         g.attrs[f"{axes}_indices"] = 0
-        g.attrs["segment_name"] = names[k]
-        g.attrs["segment_attrs"] = attrs[k]
         g.attrs["first_row"] = start
         g.attrs["n_rows"] = stop - start
         for i, (name, unit) in enumerate(zip(names_col, units, strict=True)):
-            L.add_column_view(g, name, i, ncol, start, stop).attrs["units"] = unit
+            L.add_column_view(g, name, i, ncol, unit, start, stop)
 
 
 def _apply(f: h5py.File, path: Path) -> None:

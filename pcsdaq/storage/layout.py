@@ -80,13 +80,29 @@ def decode_attr(value: Any) -> Any:
     return value
 
 
+_TEXT = h5py.string_dtype()
+
+
+def add_text_attrs(obj: h5py.Group | h5py.Dataset | h5py.h5d.DatasetID,
+                   **values: str) -> None:
+    """Create new string attributes on ``obj`` (variable-length UTF-8 scalars, as h5py
+    writes a ``str``) with low-level calls: ~10 us an attribute against ~22 us through
+    ``obj.attrs``; a run file gets ~80 of them at start and close. Raises if one exists."""
+    oid = obj.id if isinstance(obj, h5py.Group | h5py.Dataset) else obj
+    tid = h5py.h5t.py_create(_TEXT, logical=True)
+    space = h5py.h5s.create(h5py.h5s.SCALAR)
+    for name, value in values.items():
+        h5py.h5a.create(oid, name.encode(), tid, space).write(np.array(str(value), dtype=_TEXT))
+
+
 def add_column_view(group: h5py.Group, name: str, column: int, n_columns: int,
-                    start: int = 0, stop: int | None = None) -> h5py.Dataset:
+                    units: str, start: int = 0, stop: int | None = None) -> None:
     """Create ``group/name``: a 1D float64 virtual dataset viewing rows ``start:stop`` of
     column ``column`` of ``/entry/data/rows`` in the same file (source file ".", so the file
-    can be moved or renamed). ``stop=None`` maps every row to come: the view grows with
-    ``rows``. Built with h5py's low-level calls: ~0.05 ms a view, against ~0.2 ms through
-    ``h5py.VirtualLayout``, which counts at run start and close (one view per column)."""
+    can be moved or renamed), with attribute ``units``. ``stop=None`` maps every row to
+    come: the view grows with ``rows``. Built with h5py's low-level calls: ~0.03 ms a view,
+    against ~0.25 ms through ``h5py.VirtualLayout`` and ``attrs``, which counts at run start
+    and close (one view per column)."""
     unlimited = h5py.h5s.UNLIMITED
     dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
     dcpl.set_fill_value(np.array(np.nan))
@@ -101,5 +117,5 @@ def add_column_view(group: h5py.Group, name: str, column: int, n_columns: int,
         source.select_hyperslab((start, column), (n, 1))
         view = h5py.h5s.create_simple((n,), (n,))
     dcpl.set_virtual(view, b".", ("/" + ROWS).encode(), source)
-    h5py.h5d.create(group.id, name.encode(), h5py.h5t.IEEE_F64LE, view, dcpl=dcpl)
-    return group[name]
+    dsid = h5py.h5d.create(group.id, name.encode(), h5py.h5t.IEEE_F64LE, view, dcpl=dcpl)
+    add_text_attrs(dsid, units=units)

@@ -108,31 +108,21 @@ class RunWriter:
 
         f = self._file
         names, units = list(self.columns), list(self.columns.values())
-        f.attrs["NX_class"] = "NXroot"
-        f.attrs["default"] = L.ENTRY
-        f.attrs["creator"] = f"pcsdaq {__version__}"
+        L.add_text_attrs(f, NX_class="NXroot", default=L.ENTRY, creator=f"pcsdaq {__version__}")
         entry = f.create_group(L.ENTRY)
-        ea = entry.attrs
-        ea["NX_class"] = "NXentry"
-        ea["default"] = "data"
-        ea["format_version"] = L.FORMAT_VERSION
-        ea["procedure"] = str(procedure)
-        ea["parameters"] = L.to_json(parameters or {})
-        ea["metadata"] = L.to_json(self._metadata)
-        ea["snapshot"] = L.to_json(snapshot or {})
-        ea["software_version"] = __version__
-        ea["start_time"] = L.utc_now_iso()
-        ea["end_time"] = ""
-        ea["status"] = "running"
-        ea["abort_reason"] = ""
-        ea["writer_pid"] = os.getpid()
-        ea["writer_host"] = socket.gethostname()
-        ea["columns"] = L.to_json(names)
-        ea["units"] = L.to_json(self.columns)
+        L.add_text_attrs(
+            entry, NX_class="NXentry", default="data", procedure=procedure,
+            parameters=L.to_json(parameters or {}), metadata=L.to_json(self._metadata),
+            snapshot=L.to_json(snapshot or {}), software_version=__version__,
+            start_time=L.utc_now_iso(), end_time="", status="running", abort_reason="",
+            writer_host=socket.gethostname(), columns=L.to_json(names),
+            units=L.to_json(self.columns),
+        )
+        entry.attrs["format_version"] = L.FORMAT_VERSION
+        entry.attrs["writer_pid"] = os.getpid()
 
         data = f.create_group(L.DATA)
-        data.attrs["NX_class"] = "NXdata"
-        data.attrs["signal"] = self.signal
+        L.add_text_attrs(data, NX_class="NXdata", signal=self.signal)
         data.attrs["axes"] = [self.axes]
         data.attrs[f"{self.axes}_indices"] = 0
         n = len(names)
@@ -145,9 +135,10 @@ class RunWriter:
         self._chunk = np.full((_ROW_CHUNK, n), np.nan)  # the chunk the next row goes into
         self._rows.attrs["columns"] = names
         self._rows.attrs["units"] = units
-        self._rows.attrs["long_name"] = "one row per measured point; columns in attr 'columns'"
+        L.add_text_attrs(self._rows,
+                         long_name="one row per measured point; columns in attr 'columns'")
         for i, (name, unit) in enumerate(self.columns.items()):
-            L.add_column_view(data, name, i, n).attrs["units"] = unit
+            L.add_column_view(data, name, i, n, unit)
         strs = h5py.string_dtype()
         self._seg_start = f.create_dataset(
             L.SEG_START, shape=(0,), maxshape=(None,), chunks=(64,), dtype="i8"
