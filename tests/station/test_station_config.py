@@ -23,7 +23,7 @@ def test_shipped_sim_station_loads():
     assert cfg.roles["bias"].uses == "lockin" and cfg.roles["bias"].resource is None
     assert cfg.roles["positioner"].safety["max_voltage_V"] == 60.0
     assert cfg.time_scale == 20.0
-    assert cfg.sim["ports"]["sr830"] == 51830
+    assert cfg.sim["ports"]["sr830"] == 25830
 
 
 def test_shipped_lab_example_loads_with_serial_framing():
