@@ -42,8 +42,12 @@ class InProcessAdapter(Adapter):
             if self.lock is not None:
                 with self.lock:
                     reply = self.emulator.handle(msg)
+                    wait = self.emulator.take_reply_delay()
             else:
                 reply = self.emulator.handle(msg)
+                wait = self.emulator.take_reply_delay()
+            if wait > 0:  # the instrument is still busy (a DMM integrating)
+                self.emulator.lab.clock.sleep(wait)
             if self.faults is not None:
                 reply = self.faults.reply(self.emulator.name, reply)
             if reply is not None:

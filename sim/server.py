@@ -55,6 +55,9 @@ class SimServer:
                         return  # closing the socket: the client sees the link drop
                     with lock:
                         reply = emu.handle(msg)
+                        wait = emu.take_reply_delay()
+                    if wait > 0:  # the instrument is still busy (a DMM integrating)
+                        emu.lab.clock.sleep(wait)
                     if self.faults is not None:
                         reply = self.faults.reply(emu.name, reply)
                     if reply is not None:

@@ -3,7 +3,10 @@
 An emulator is a command parser bound to the shared :class:`~pcsdaq.sim.lab.SimLab`
 state. Transports (TCP server, in-process adapter) split the incoming byte stream on
 ``command_terminators``, call :meth:`Emulator.handle` for each message and write back the
-reply followed by ``reply_terminator``. Emulators never sleep and never touch sockets.
+reply followed by ``reply_terminator``. Emulators never sleep and never touch sockets: an
+instrument that needs time before it answers (a DMM integrating over its NPLC) says so in
+:attr:`Emulator.reply_after_s`; the transport takes it with the reply, under the lab lock,
+and waits that long on the lab clock, outside the lock, before it delivers the reply.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ class Emulator:
     reply_terminator: str = "\n"
     #: sent once when a client connects (AMI 430 greeting, ANC300 junk bytes)
     greeting: bytes = b""
+    #: set by handle(): (virtual) s the instrument still needs before the reply is ready
+    reply_after_s: float = 0.0
 
     def __init__(self, lab: Any) -> None:
         self.lab = lab
@@ -31,6 +36,13 @@ class Emulator:
         terminator, or None when the instrument sends nothing back."""
         raise NotImplementedError
 
+    def take_reply_delay(self) -> float:
+        """(Virtual) s to wait before delivering the reply of the message just handled; reset
+        to 0. Transports call it right after :meth:`handle`, under the same lock."""
+        wait, self.reply_after_s = self.reply_after_s, 0.0
+        return wait
+
     def on_connect(self) -> bytes:
         """Bytes sent to a newly connected client."""
         return self.greeting
+

@@ -3,7 +3,10 @@
 Reads the DC voltage across the simulated contact (I_dc from the SR830's AUX OUT through
 the series resistor). Short and long SCPI forms are accepted; the default SENS node and
 the ``:DC`` suffix are optional. Noise: seeded Gaussian, 100 nV rms / sqrt(NPLC).
-Readings above 1.2 x range (fixed range) read +9.9E37 (overflow).
+Readings above 1.2 x range (fixed range) read +9.9E37 (overflow). A reading takes its
+integration time, NPLC / 50 Hz of lab time (20 ms at NPLC 1; the autozero reference
+reading the real meter adds is not modelled): ``:READ?`` and ``:MEAS?`` answer after it, and
+``:FETC?`` after ``:INIT`` answers when it is over.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pcsdaq.sim.emulators.base import Emulator
 NOISE_V_AT_1PLC = 1e-7
 RANGES_V = (0.1, 1.0, 10.0, 100.0, 1000.0)
 OVERFLOW = 9.9e37
+LINE_FREQUENCY_HZ = 50.0
 
 
 def _short(word: str) -> str:
@@ -50,6 +54,18 @@ class Keithley2000Emulator(Emulator):
                        "INIT:CONT": 1, "FUNC": '"VOLT:DC"', "FORM:ELEM": "READ",
                        "TRIG:COUN": 1, "TRIG:SEQ:DEL": 0.0}
         self._last = None
+        self._ready_at = -math.inf  # lab time (s) at which the last reading is complete
+
+    def _start_reading(self) -> None:
+        self._last = self.voltage_V()
+        self._ready_at = self.lab.clock.now() + self.integration_time_s()
+
+    def _reply_when_ready(self) -> None:
+        self.reply_after_s = max(self._ready_at - self.lab.clock.now(), 0.0)
+
+    def integration_time_s(self) -> float:
+        """Time one reading integrates, s (NPLC power-line cycles at 50 Hz)."""
+        return float(self.values["VOLT:NPLC"]) / LINE_FREQUENCY_HZ
 
     def _push_error(self, text: str) -> None:
         if len(self.errors) >= 10:
@@ -102,15 +118,17 @@ class Keithley2000Emulator(Emulator):
         if key == "SYST:ERR" and query:
             return self.errors.pop(0) if self.errors else '0,"No error"'
         if key in ("READ", "MEAS:VOLT", "MEAS") and query:
-            self._last = self.voltage_V()
+            self._start_reading()
+            self._reply_when_ready()
             return f"{self._last:+.7E}"
         if key in ("FETC", "DATA") and query:
             if self._last is None:
                 self._push_error('-230,"Data corrupt or stale"')
                 return None
+            self._reply_when_ready()
             return f"{self._last:+.7E}"
         if key == "INIT":
-            self._last = self.voltage_V()
+            self._start_reading()
             return None
         if key.startswith("CONF"):
             if query:

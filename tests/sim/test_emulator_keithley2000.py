@@ -83,3 +83,35 @@ def test_pymeasure_keithley2000_client_works():
     dmm.voltage_nplc = 10
     assert dmm.voltage_nplc == 10
     assert dmm.voltage == pytest.approx(1e-3 * lab.contact.normal_resistance_ohm(), rel=1e-3)
+
+
+def test_a_reading_takes_its_integration_time_on_the_lab_clock():
+    """:READ? answers NPLC / 50 Hz later (the transport waits, the emulator never sleeps);
+    :FETC? after :INIT answers when the integration started by :INIT is over."""
+    from pcsdaq.sim.inprocess import InProcessAdapter
+
+    lab = FakeLab()
+    adapter = InProcessAdapter(Keithley2000Emulator(lab))
+
+    def ask(command):
+        adapter.write(command)
+        return adapter.read()
+
+    clock = lab.clock
+    t0 = clock.now()
+    float(ask(":READ?"))
+    assert clock.now() - t0 == pytest.approx(1.0 / 50.0)  # NPLC 1 at power-up
+    adapter.write(":SENS:VOLT:DC:NPLC 10")
+    t0 = clock.now()
+    float(ask(":READ?"))
+    assert clock.now() - t0 == pytest.approx(10.0 / 50.0)
+    adapter.write(":INIT")
+    clock.sleep(0.15)  # 150 ms of the 200 ms integration pass elsewhere
+    t0 = clock.now()
+    ask(":FETC?")
+    assert clock.now() - t0 == pytest.approx(0.05)
+    t0 = clock.now()
+    ask(":FETC?")  # the reading is there already
+    assert clock.now() == t0
+    ask("*IDN?")
+    assert clock.now() == t0  # settings and identity answer at once

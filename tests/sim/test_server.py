@@ -1,3 +1,4 @@
+import pytest
 import pyvisa
 from pcsdaq.sim.lab import SimLab
 
@@ -39,3 +40,17 @@ def test_sim_serve_subprocess(tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+def test_over_tcp_a_dmm_reading_takes_its_integration_time():
+    lab = SimLab(clock=VirtualClock())
+    with lab.serve() as srv:
+        rm = pyvisa.ResourceManager("@py")
+        inst = rm.open_resource(srv.resources["keithley2000"], read_termination="\n",
+                                write_termination="\n", timeout=2000)
+        inst.write(":SENS:VOLT:DC:NPLC 2")
+        t0 = lab.clock.now()
+        float(inst.query(":READ?"))
+        assert lab.clock.now() - t0 == pytest.approx(2.0 / 50.0)
+        inst.close()
+        rm.close()
