@@ -60,6 +60,20 @@ class Environment:
         return self.temperature_K, self.field_T
 
 
+#: mains frequency for the DMM's integration time in estimates, Hz (60 Hz mains: shorter)
+LINE_FREQUENCY_HZ = 50.0
+
+
+def dmm_reading_time_s(station_config: Any) -> float:
+    """Integration time of one DMM reading, s, from the station's NPLC setting (0 when the
+    DMM role's driver has none)."""
+    rc = station_config.roles.get("dmm")
+    spec = getattr(rc.driver_class, "SETTINGS", {}).get("nplc") if rc is not None else None
+    if spec is None:
+        return 0.0
+    return float(rc.settings.get("nplc", spec[1])) / LINE_FREQUENCY_HZ
+
+
 class BiasSweep(StationProcedure):
     """One dI/dV(V) spectrum: DC current points through the bias role, lock-in X/Y and DMM."""
 
@@ -87,6 +101,8 @@ class BiasSweep(StationProcedure):
     sensitivity_V = FloatParameter("Sensitivity", units="V", minimum=2e-9, maximum=1.0,
                                    default=1e-3)
     settle_factor = FloatParameter("Settle time factor", minimum=0.1, maximum=20.0, default=1.0)
+    dc_settle_s = FloatParameter("DC settle time before the DMM reading", units="s",
+                                 minimum=0.0, maximum=10.0, default=2e-3)
     env_interval_s = FloatParameter("T/B read interval", units="s", minimum=0.0, maximum=3600.0,
                                     default=5.0)
 
@@ -106,14 +122,17 @@ class BiasSweep(StationProcedure):
                   "lock-in sine limit")
         return problems
 
-    def point_time_s(self) -> float:
-        """Expected time per point: the settle wait plus ~5 ms of I/O, s."""
-        return self.settle_factor * SETTLE_TAUS[int(self.filter_slope_db)] * \
-            self.time_constant_s + 5e-3
+    def point_time_s(self, dmm_reading_s: float = 0.0) -> float:
+        """Expected time per point, s: the lock-in's settle wait, or the DC settle plus the
+        DMM reading (``dmm_reading_s``) if that takes longer (the DMM reads while the
+        lock-in settles), plus ~5 ms of I/O."""
+        lockin_s = self.settle_factor * SETTLE_TAUS[int(self.filter_slope_db)] * \
+            self.time_constant_s
+        return max(lockin_s, self.dc_settle_s + dmm_reading_s) + 5e-3
 
     def estimate_duration_s(self, station_config: Any) -> float:
         """Points times the per-point time, s."""
-        return len(self.points()) * self.point_time_s()
+        return len(self.points()) * self.point_time_s(dmm_reading_time_s(station_config))
 
     def configure_lockin(self, lockin: Any) -> None:
         """Apply the sweep's lock-in settings (once, before the first point)."""
@@ -154,13 +173,20 @@ class _LockinState:
         return divider_resistance(x_V, self.i_ac, self.v_sine)
 
 
-def _read_point(station: Any, state: _LockinState, set_at: float,
+def _read_point(station: Any, state: _LockinState, set_at: float, dc_settle_s: float,
                 wait_s: float) -> tuple[float, float, float, int]:
-    """Wait until ``set_at + wait_s`` (the bias was set at ``set_at``), read X/Y (one query)
-    and V_dc; on overload step the sensitivity up and measure again. Returns (X, Y, V_dc,
-    flags)."""
+    """The bias was set at ``set_at``: read V_dc once the DC path has settled
+    (``set_at + dc_settle_s``), then X/Y (one query) once the lock-in has (``set_at +
+    wait_s``); on overload step the sensitivity up and measure X/Y again. Returns (X, Y,
+    V_dc, flags).
+
+    The DC voltage needs only the bias source and wiring to settle (well under a
+    millisecond), not the lock-in's output filter: reading it first puts the DMM's
+    integration (20 ms at NPLC 1) inside the lock-in's settle wait instead of after it."""
     lockin, clock = station.lockin, station.clock
     flags = 0
+    clock.sleep(set_at + dc_settle_s - clock.now())
+    v_dc = station.dmm.read_voltage()
     clock.sleep(set_at + wait_s - clock.now())
     for _ in range(MAX_OVERLOAD_RETRIES + 1):
         x, y = lockin.read_xy()
@@ -177,7 +203,7 @@ def _read_point(station: Any, state: _LockinState, set_at: float,
         clock.sleep(state.wait_s)
     else:
         flags |= FLAG_STILL_OVERLOADED
-    return x, y, station.dmm.read_voltage(), flags
+    return x, y, v_dc, flags
 
 
 def measure_sweep(ctx: Any, sweep: BiasSweep, env: Environment,
@@ -215,7 +241,8 @@ def measure_sweep(ctx: Any, sweep: BiasSweep, env: Environment,
                 publish(pending)  # while the lock-in settles
             wait = state.wait_s * (3.0 if k == 0 else 1.0)  # the first step is a large one
             with station.lock:
-                x, y, v_dc, flags = _read_point(station, state, set_at, wait)
+                x, y, v_dc, flags = _read_point(station, state, set_at, sweep.dc_settle_s,
+                                                wait)
                 temp, field = env.read()
             dvdi = state.resistance(x)
             pending = {"time_s": clock.now() - t0, "bias_set_A": current, "V_dc_V": v_dc,

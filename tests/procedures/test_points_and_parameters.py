@@ -44,6 +44,17 @@ def test_estimates_follow_the_settle_time():
     assert slow.estimate_duration_s(SIM) > 5 * fast.estimate_duration_s(SIM)
 
 
+@pytest.mark.parametrize(("time_constant_s", "point_s"), [
+    (3e-3, 0.030 + 0.005),  # the lock-in's 10 tau outlasts 2 ms + 20 ms of DMM (NPLC 1)
+    (1e-3, 0.022 + 0.005),  # the DMM's reading sets the pace
+])
+def test_estimates_take_the_longer_of_lockin_settle_and_dmm_reading(time_constant_s, point_s):
+    assert SIM.roles["dmm"].settings.get("nplc", 1.0) == 1.0
+    sweep = BiasSweep.from_parameters({"time_constant_s": time_constant_s, "n_points": 100,
+                                       "filter_slope_db": 24, "dc_settle_s": 2e-3})
+    assert sweep.estimate_duration_s(SIM) == pytest.approx(100 * point_s)
+
+
 def test_validation_names_key_value_and_range():
     proc = TemperatureSeries.from_parameters({"setpoints_K": [2.0, 310.0], "heater_range": 8,
                                               "max_current_A": 0.02})

@@ -204,3 +204,38 @@ def test_steady_state_sweep_costs_three_transactions_per_point(sim_station, tmp_
             first = total
     # the extra 100 points cost exactly 3 transactions each (set bias, SNAP?, :READ?)
     assert total - first == 3 * 100
+
+
+@pytest.mark.parametrize(("nplc", "dc_settle_s", "point_s"), [
+    (1.0, 2e-3, 0.030),  # 2 + 20 ms of DMM inside the lock-in's 30 ms settle
+    (5.0, 2e-3, 0.102),  # 2 + 100 ms of DMM: the DMM sets the pace
+])
+def test_the_dmm_reads_while_the_lockin_settles(engine_on_sim, nplc, dc_settle_s, point_s):
+    """V_dc is read dc_settle_s after the bias step, X/Y once the lock-in has settled: a
+    point takes max(lock-in settle, DC settle + DMM integration), not their sum."""
+    lab, station, engine, events = engine_on_sim
+    walk_in(lab)
+    station.dmm.nplc = nplc
+    log = []
+    for name in ("sr830", "keithley2000"):
+        emu = lab.emulators[name]
+
+        def logged(msg, _orig=emu.handle):
+            log.append((lab.clock.now(), msg.strip()))
+            return _orig(msg)
+
+        emu.handle = logged
+    sweep = dict(SWEEP, n_points=21, time_constant_s=3e-3, filter_slope_db=24,
+                 dc_settle_s=dc_settle_s, env_interval_s=3600.0)
+    engine.queue = [PlanStep("bias_sweep", sweep)]
+    assert engine.run_blocking() == "finished"
+    times = read_run(engine.files[0]).segments[0].columns["time_s"]
+    np.testing.assert_allclose(np.diff(times)[1:], point_s, rtol=1e-9)
+    steps = [t for t, m in log if m.startswith("AUXV") and "?" not in m][2:-1]
+    for t_set in steps:  # each steady-state point: bias, then :READ?, then SNAP?
+        # (the previous point's SNAP? shares the bias step's instant: no time passes)
+        reads = [(t, m) for t, m in log if t_set < t <= t_set + point_s + 1e-9
+                 and m in (":READ?", "SNAP? 1,2")]
+        assert [m for _, m in reads] == [":READ?", "SNAP? 1,2"]
+        assert reads[0][0] == pytest.approx(t_set + dc_settle_s)
+        assert reads[1][0] == pytest.approx(max(t_set + 0.030, t_set + dc_settle_s + nplc / 50))
