@@ -7,8 +7,9 @@ only (no assertions; the machine is shared). Sections:
    HDF5 layouts and write calls side by side (why RunWriter keeps one 2D ``rows`` dataset
    and writes its current chunk whole), RunWriter itself,
    and a CSV line written and flushed (what pymeasure's Recorder does per point);
-2. sweep: points/s of a bias sweep on the in-process emulators (zero instrument delay,
-   VirtualClock) with pcsdaq (BiasSweep run by the RunEngine on a Station, every point
+2. sweep: points/s of a bias sweep on the in-process emulators on a VirtualClock (zero
+   instrument delay: settle waits and the DMM's integration pass on the lab clock and cost
+   no wall time) with pcsdaq (BiasSweep run by the RunEngine on a Station, every point
    durable in HDF5 with the full run record) and with a plain pymeasure Procedure + Worker
    writing CSV via its SR830 ``x``/``y`` and Keithley2000 ``voltage``, both waiting the same
    settle time per point on the lab clock; the ratio and the software overhead per point
@@ -170,7 +171,7 @@ LOOP_TIMES: dict[str, list[float]] = {"pcsdaq": [], "pymeasure": []}
 
 
 def make_lab(clock):
-    """The simulated lab of the sim station file, on ``clock`` (zero instrument delay)."""
+    """The simulated lab of the sim station file, on ``clock``."""
     from pcsdaq.sim.lab import SimLab
 
     MODE["lab"] = "pcsdaq.sim.lab in-process emulators, needle in contact (~30 Ohm)"
@@ -271,7 +272,9 @@ def pymeasure_worker(lab, n: int, path: Path) -> float:
     from pymeasure.instruments.srs import SR830 as PmSR830
 
     class PymeasureBiasSweep(Procedure):
-        """Bias sweep written the way pymeasure's examples write one."""
+        """Bias sweep written the way pymeasure's examples write one (the loop of
+        examples/Current-Voltage Measurements/iv_keithley.py: set the source, sleep the
+        delay, read, emit the results and the progress, check should_stop)."""
 
         max_current = FloatParameter("Maximum current", units="A", default=2e-3)
         n_points = IntegerParameter("Points", default=n)
@@ -284,11 +287,13 @@ def pymeasure_worker(lab, n: int, path: Path) -> float:
 
         def execute(self):
             t_loop = time.perf_counter()
-            for current in np.linspace(-self.max_current, self.max_current, self.n_points):
+            currents = np.linspace(-self.max_current, self.max_current, self.n_points)
+            for i, current in enumerate(currents):
                 self.lockin.aux_out_1 = float(current) * 1e3
                 lab.clock.sleep(self.delay)  # sleep(self.delay), on the simulated lab's clock
                 self.emit("results", {"Current (A)": current, "X (V)": self.lockin.x,
                                       "Y (V)": self.lockin.y, "Voltage (V)": self.dmm.voltage})
+                self.emit("progress", 100.0 * i / len(currents))
                 if self.should_stop():
                     break
             LOOP_TIMES["pymeasure"].append(time.perf_counter() - t_loop)
@@ -309,9 +314,9 @@ def bench_sweep(tmp: Path, n: int, repeats: int) -> None:
     """Print points/s of pcsdaq and pymeasure sweeps and the per-point software overhead."""
     from pcsdaq.clock import VirtualClock
 
-    print(f"\n[2] bias sweep of {n} points on the in-process emulators (VirtualClock, zero "
-          f"instrument delay), each point waiting {SETTLE_S * 1e3:g} ms of virtual settle time, "
-          f"median of {repeats}")
+    print(f"\n[2] bias sweep of {n} points on the in-process emulators (VirtualClock: zero "
+          f"instrument delay in wall time), each point waiting {SETTLE_S * 1e3:g} ms of "
+          f"virtual settle time, median of {repeats}")
     counter = iter(range(10**6))
 
     def fresh(fn, *args):
