@@ -27,6 +27,7 @@ class AMI430(MagnetDriverBase, Instrument):
         visa_kwargs.setdefault("read_termination", "\r\n")
         visa_kwargs.setdefault("write_termination", "\r\n")
         super().__init__(adapter, name or "AMI 430", includeSCPI=False, **visa_kwargs)
+        self.tune_link()
         self._discard_greeting()
         self.write("CONF:FIELD:UNITS 1")
         self.write("CONF:RAMP:RATE:UNITS 1")

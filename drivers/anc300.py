@@ -46,6 +46,7 @@ class ANC300(StationDriver, Instrument):
         self.visa_defaults(adapter, visa_kwargs, read_termination="\r\n",
                            write_termination="\r\n", encoding="latin-1")
         super().__init__(adapter, name or "ANC300", includeSCPI=False, **visa_kwargs)
+        self.tune_link()
         self._login()
 
     @classmethod

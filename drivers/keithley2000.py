@@ -54,6 +54,7 @@ class Keithley2000(StationDriver, Instrument):
         self._init_station(settings, limits)
         self.visa_defaults(adapter, visa_kwargs, read_termination="\n", write_termination="\n")
         super().__init__(adapter, name or "Keithley 2000", includeSCPI=False, **visa_kwargs)
+        self.tune_link()
         self.write(":INIT:CONT OFF;:SENS:FUNC 'VOLT:DC';:FORM:ELEM READ")
         self.nplc = self.settings["nplc"]
         if self.settings["range_V"] is None:

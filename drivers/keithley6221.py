@@ -30,6 +30,7 @@ class Keithley6221(StationDriver, Instrument):
         self._init_station(settings, limits)
         self.visa_defaults(adapter, visa_kwargs, read_termination="\n", write_termination="\n")
         super().__init__(adapter, name or "Keithley 6221", includeSCPI=False, **visa_kwargs)
+        self.tune_link()
         self.max_current = self.safety["max_current_A"]
         self.write(f"SOUR:CURR:COMP {self.settings['compliance_V']:g}")
         self._output_on = self.ask("OUTP?").strip() in ("1", "ON")

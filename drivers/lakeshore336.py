@@ -52,6 +52,7 @@ class LakeShore336(StationDriver, Instrument):
         visa_kwargs.setdefault("write_termination", "\r\n")
         super().__init__(adapter, name or f"Lake Shore {self.settings['model']}",
                          includeSCPI=False, **visa_kwargs)
+        self.tune_link()
 
     @classmethod
     def check_config(cls, settings, limits) -> SafetyLimits:

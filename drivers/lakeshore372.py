@@ -57,6 +57,7 @@ class LakeShore372(StationDriver, Instrument):
         visa_kwargs.setdefault("read_termination", "\r\n")
         visa_kwargs.setdefault("write_termination", "\r\n")
         super().__init__(adapter, name or "Lake Shore 372", includeSCPI=False, **visa_kwargs)
+        self.tune_link()
 
     @classmethod
     def check_config(cls, settings, limits):

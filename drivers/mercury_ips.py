@@ -42,6 +42,7 @@ class MercuryIPS(MagnetDriverBase, Instrument):
         visa_kwargs.setdefault("read_termination", "\n")
         visa_kwargs.setdefault("write_termination", "\n")
         super().__init__(adapter, name or "Oxford MercuryiPS", includeSCPI=False, **visa_kwargs)
+        self.tune_link()
 
     def query(self, command: str) -> str:
         """Send a READ/SET command and return the reply; InstrumentError on an error word."""

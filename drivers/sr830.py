@@ -87,6 +87,7 @@ class SR830(StationDriver, _PymeasureSR830):
         self._init_station(settings, limits)
         self.visa_defaults(adapter, visa_kwargs, read_termination="\n", write_termination="\n")
         super().__init__(adapter, name or "SR830 lock-in", **visa_kwargs)
+        self.tune_link()
         self.write(f"OUTX {1 if self.settings['interface'] == 'gpib' else 0}")
         self._sine_voltage = float(self.ask("SLVL?"))
         self.refresh_filter()

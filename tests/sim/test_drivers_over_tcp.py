@@ -208,3 +208,22 @@ def test_ami430_persistent_switch_heating_blocks_ramps():
     lab.clock.sleep(lab.emulators["ami430"].heat_time_s + 1)
     magnet.ramp_to(0.5)
     assert magnet.state() == "ramping"
+
+
+@pytest.mark.parametrize(("name", "emulator", "role"), [
+    ("SR830", "sr830", "lockin"), ("Keithley2000", "keithley2000", "dmm"),
+    ("LakeShore372", "ls372", "thermometer"), ("AMI430", "ami430", "magnet"),
+    ("ANC300", "anc300", "positioner")])
+def test_socket_links_send_at_once(served, name, emulator, role):
+    """Nagle off (VISA's default for sockets, which pyvisa-py does not apply): a command
+    written after one that got no reply goes out at once, not after the delayed ACK."""
+    import socket
+
+    lab, res = served
+    inst = driver(name, res[emulator], role)
+    try:
+        conn = inst.adapter.connection
+        sock = conn.visalib.sessions[conn.session].interface
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        inst.adapter.close()
