@@ -203,3 +203,17 @@ def test_rows_across_chunks_keep_their_own_values(tmp_path):
         np.testing.assert_array_equal(f["entry/data/x"][...], x)
         np.testing.assert_array_equal(f["entry/segment_001/x"][...], x[400:])
         assert f["entry/data/rows"].shape == (n, 3)
+
+
+def test_a_segment_without_rows_gets_empty_column_views(tmp_path):
+    path = tmp_path / "empty.h5"
+    w = RunWriter(path, procedure="p", columns={"x": "V", "y": "S"})
+    w.begin_segment("a")
+    w.append({"x": 1.0})
+    w.begin_segment("b")  # aborted before its first point
+    w.close("aborted", "operator")
+    with h5py.File(path, "r") as f:
+        assert f["entry/segment_001/x"].shape == (0,)
+        assert f["entry/segment_001/y"].attrs["units"] == "S"
+        assert f["entry/segment_000/x"][...].tolist() == [1.0]
+    assert [(s.name, s.n_rows) for s in read_run(path).segments] == [("a", 1), ("b", 0)]
