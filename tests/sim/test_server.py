@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 import pytest
 import pyvisa
 from pcsdaq.sim.lab import SimLab
@@ -5,15 +7,24 @@ from pcsdaq.sim.lab import SimLab
 from pcsdaq.clock import VirtualClock
 
 
-def test_pyvisa_py_queries_ls372_over_tcp():
+@contextmanager
+def served_instrument(name, termination):
+    """(lab, pyvisa-py resource) for emulator ``name`` of a fresh lab served over TCP."""
     lab = SimLab(clock=VirtualClock())
     with lab.serve() as srv:
         rm = pyvisa.ResourceManager("@py")
-        inst = rm.open_resource(srv.resources["ls372"], read_termination="\r\n",
-                                write_termination="\r\n", timeout=2000)
+        inst = rm.open_resource(srv.resources[name], read_termination=termination,
+                                write_termination=termination, timeout=2000)
+        try:
+            yield lab, inst
+        finally:
+            inst.close()
+            rm.close()
+
+
+def test_pyvisa_py_queries_ls372_over_tcp():
+    with served_instrument("ls372", "\r\n") as (_, inst):
         assert "MODEL372" in inst.query("*IDN?")
-        inst.close()
-        rm.close()
 
 
 def test_sim_serve_subprocess(tmp_path):
@@ -43,14 +54,8 @@ def test_sim_serve_subprocess(tmp_path):
 
 
 def test_over_tcp_a_dmm_reading_takes_its_integration_time():
-    lab = SimLab(clock=VirtualClock())
-    with lab.serve() as srv:
-        rm = pyvisa.ResourceManager("@py")
-        inst = rm.open_resource(srv.resources["keithley2000"], read_termination="\n",
-                                write_termination="\n", timeout=2000)
+    with served_instrument("keithley2000", "\n") as (lab, inst):
         inst.write(":SENS:VOLT:DC:NPLC 2")
         t0 = lab.clock.now()
         float(inst.query(":READ?"))
         assert lab.clock.now() - t0 == pytest.approx(2.0 / 50.0)
-        inst.close()
-        rm.close()
