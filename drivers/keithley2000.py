@@ -32,6 +32,13 @@ class Keithley2000(StationDriver, Instrument):
         "nplc": (float, 1.0, "integration time in power-line cycles (0.01-10)"),
         "range_V": ((int, float, type(None)), None, "DC range in V (0.1-1000), None: autorange"),
     }
+    #: mains frequency the integration time counts in, Hz (on 60 Hz mains readings are shorter)
+    LINE_FREQUENCY_HZ = 50.0
+
+    @classmethod
+    def reading_time_s(cls, settings: dict | None) -> float:
+        """Integration time of one reading for station ``settings``, s: NPLC / mains (no I/O)."""
+        return float(cls.settings_with_defaults(settings)["nplc"]) / cls.LINE_FREQUENCY_HZ
 
     nplc = Instrument.control(
         ":SENS:VOLT:DC:NPLC?", ":SENS:VOLT:DC:NPLC %g",

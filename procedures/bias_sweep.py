@@ -60,18 +60,12 @@ class Environment:
         return self.temperature_K, self.field_T
 
 
-#: mains frequency for the DMM's integration time in estimates, Hz (60 Hz mains: shorter)
-LINE_FREQUENCY_HZ = 50.0
-
-
 def dmm_reading_time_s(station_config: Any) -> float:
-    """Integration time of one DMM reading, s, from the station's NPLC setting (0 when the
-    DMM role's driver has none)."""
+    """Time of one DMM reading, s, from the station's settings (its driver's
+    ``reading_time_s``; 0 when the DMM role's driver does not say)."""
     rc = station_config.roles.get("dmm")
-    spec = getattr(rc.driver_class, "SETTINGS", {}).get("nplc") if rc is not None else None
-    if spec is None:
-        return 0.0
-    return float(rc.settings.get("nplc", spec[1])) / LINE_FREQUENCY_HZ
+    reading_time = getattr(rc.driver_class, "reading_time_s", None) if rc is not None else None
+    return float(reading_time(rc.settings)) if reading_time is not None else 0.0
 
 
 class BiasSweep(StationProcedure):
