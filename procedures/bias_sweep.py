@@ -143,8 +143,17 @@ class BiasSweep(StationProcedure):
             self.configure_lockin(station.lockin)
         env = Environment(station, self.env_interval_s)
         t, b = env.read(force=True)
-        ctx.begin_segment("sweep", temperature_K=t, field_T=b, index=0)
+        ctx.begin_segment("sweep", temperature_K=t, field_T=b, index=0,
+                          lockin=lockin_settings(station))
         measure_sweep(ctx, self, env, progress=(0.0, 1.0))
+
+
+def lockin_settings(station: Any) -> dict[str, Any]:
+    """The lock-in's settings as a spectrum starts, for its segment's attributes: the run's
+    station snapshot is taken before the procedure configures the lock-in, and an overload
+    may have stepped the sensitivity since the previous spectrum."""
+    with station.lock:
+        return station.lockin.snapshot()
 
 
 class _LockinState:

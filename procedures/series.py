@@ -8,7 +8,12 @@ from typing import Any, ClassVar
 from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParameter, ListParameter
 
 from pcsdaq.procedures.base import FloatListParameter, check_max, require_roles, role_limit
-from pcsdaq.procedures.bias_sweep import BiasSweep, Environment, measure_sweep
+from pcsdaq.procedures.bias_sweep import (
+    BiasSweep,
+    Environment,
+    lockin_settings,
+    measure_sweep,
+)
 from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperature
 
 
@@ -70,7 +75,7 @@ class TemperatureSeries(BiasSweep):
                 t = env.read(force=True)[0]
             b = env.read(force=True)[1]
             ctx.begin_segment(f"T{i:02d}_{sp:g}K", temperature_K=t, setpoint_K=sp, field_T=b,
-                              index=i)
+                              index=i, lockin=lockin_settings(station))
             measure_sweep(ctx, self, env, progress=(i / n, 1.0 / n))
             done.append(sp)
             ctx.save_resume_state(completed_setpoints=done)
@@ -132,7 +137,8 @@ class FieldSeries(BiasSweep):
             ctx.log(f"ramping to {b:g} T")
             field = wait_field(ctx, b, self.hold_timeout_s)
             t = env.read(force=True)[0]
-            ctx.begin_segment(f"B{i:02d}_{b:g}T", temperature_K=t, field_T=field, index=i)
+            ctx.begin_segment(f"B{i:02d}_{b:g}T", temperature_K=t, field_T=field, index=i,
+                              lockin=lockin_settings(station))
             measure_sweep(ctx, self, env, progress=(i / n, 1.0 / n))
             done.append(b)
             ctx.save_resume_state(completed_fields=done)

@@ -175,6 +175,8 @@ def test_temperature_series_resumes_at_the_next_setpoint(engine_on_sim):
     assert engine.state == "finished"
     second = read_run(engine.files[-1])
     assert [s.attrs["setpoint_K"] for s in second.segments] == [6.0, 8.0]
+    assert all(s.attrs["lockin"]["time_constant_s"] == SWEEP["time_constant_s"]
+               for s in second.segments)
     assert any("4 K done in an earlier run" in e.get("message", "") for e in events)
 
 
@@ -239,3 +241,18 @@ def test_the_dmm_reads_while_the_lockin_settles(engine_on_sim, nplc, dc_settle_s
         assert [m for _, m in reads] == [":READ?", "SNAP? 1,2"]
         assert reads[0][0] == pytest.approx(t_set + dc_settle_s)
         assert reads[1][0] == pytest.approx(max(t_set + 0.030, t_set + dc_settle_s + nplc / 50))
+
+
+def test_each_spectrum_records_the_lockin_settings_it_was_measured_with(engine_on_sim):
+    lab, station, engine, events = engine_on_sim
+    walk_in(lab)
+    before = station.lockin.time_constant
+    engine.queue = [PlanStep("bias_sweep", dict(SWEEP, time_constant_s=3e-3,
+                                                 filter_slope_db=18))]
+    assert engine.run_blocking() == "finished"
+    run = read_run(engine.files[0])
+    seg = run.segments[0].attrs["lockin"]
+    assert (seg["time_constant_s"], seg["filter_slope_dB"]) == (3e-3, 18)
+    assert seg["sensitivity_V"] == SWEEP["sensitivity_V"]
+    # the station snapshot of the run is taken before the sweep configures the lock-in
+    assert run.attrs["snapshot"]["lockin"]["time_constant_s"] == before != 3e-3
