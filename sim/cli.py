@@ -1,4 +1,5 @@
-"""``pcsdaq sim serve``: run the simulated lab's instruments on TCP ports until stopped."""
+"""``pcsdaq sim serve``: run the simulated lab's instruments on TCP ports (and, with
+``--serial NAME``, on pseudo-terminal serial ports) until stopped."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import json
 import signal
 import threading
+from contextlib import ExitStack
 from importlib.resources import files
 
 from pcsdaq.sim.lab import SimLab
@@ -25,8 +27,15 @@ def main(argv: list[str]) -> int:
                             "latency, no_reply, drop, garble); repeatable")
     serve.add_argument("--free-ports", action="store_true",
                        help="pick free ports instead of the station file's (see --json)")
+    serve.add_argument("--serial", action="append", default=[], metavar="NAME",
+                       help="serve this emulator on a serial port (a pseudo-terminal, "
+                            "ASRL/dev/pts/N::INSTR) instead of TCP; repeatable")
     args = parser.parse_args(argv)
     lab = SimLab.from_station_file(args.config)
+    unknown = sorted(set(args.serial) - set(lab.emulators))
+    if unknown:
+        parser.error(f"--serial {', '.join(unknown)}: no such emulator; known: "
+                     f"{', '.join(lab.emulators)}")
     if args.time_scale is not None:
         lab.clock = type(lab.clock)(args.time_scale)
     if args.seed is not None:
@@ -38,12 +47,16 @@ def main(argv: list[str]) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ports = {name: 0 for name in lab.emulators} if args.free_ports else None
-    with lab.serve(ports=ports) as srv:
-        for name, res in srv.resources.items():
-            print(f"{name}  {type(lab.emulators[name]).__name__}  {res}", flush=True)
-        if args.json:
+    on_tcp = [name for name in lab.emulators if name not in args.serial]
+    with ExitStack() as servers:
+        resources = dict(servers.enter_context(lab.serve(ports=ports, emulators=on_tcp)).resources)
+        if args.serial:
+            resources.update(servers.enter_context(lab.serve_serial(args.serial)).resources)
+        if args.json:  # before the listing, so a script that saw the listing finds it
             with open(args.json, "w") as fh:
-                json.dump(srv.resources, fh)
+                json.dump(resources, fh)
+        for name, res in resources.items():
+            print(f"{name}  {type(lab.emulators[name]).__name__}  {res}", flush=True)
         try:
             stop.wait()
         except KeyboardInterrupt:

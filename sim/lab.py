@@ -113,8 +113,17 @@ class SimLab:
                 cfg.setdefault(key, src[key])
         return cls(cfg, **kwargs)
 
-    def serve(self, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> Any:
-        """Serve every emulator over TCP; returns a SimServer (context manager)."""
+    def serve(self, host: str = "127.0.0.1", ports: dict[str, int] | None = None,
+              emulators: list[str] | None = None) -> Any:
+        """Serve the emulators (all, or those named) over TCP; returns a SimServer (context
+        manager)."""
         from pcsdaq.sim.server import SimServer
-        return SimServer(self.emulators, host, ports or self.config.get("ports"),
+        chosen = {n: e for n, e in self.emulators.items() if emulators is None or n in emulators}
+        return SimServer(chosen, host, ports or self.config.get("ports"),
                          faults=self.faults, lock=self.lock)
+
+    def serve_serial(self, names: list[str]) -> Any:
+        """Serve the named emulators on pseudo-terminals (the serial transport); returns a
+        PtyServer (context manager) whose ``resources`` are ASRL resource names."""
+        from pcsdaq.sim.serial_link import PtyServer
+        return PtyServer(self.emulators, names, faults=self.faults, lock=self.lock)

@@ -1,11 +1,51 @@
-"""TCP transport: one listener per emulator on 127.0.0.1, threads, one lock per emulator."""
+"""TCP transport: one listener per emulator on 127.0.0.1, a thread per client, one lab lock;
+and the message loop every transport shares (:func:`answer_messages`)."""
 
 from __future__ import annotations
 
 import re
 import socket
 import threading
+from collections.abc import Callable, Iterable
 from typing import Any
+
+
+def answer_messages(emu: Any, lock: Any, faults: Any, chunks: Iterable[bytes],
+                    send: Callable[[bytes], None]) -> bool:
+    """Answer a byte stream as the instrument does: split ``chunks`` on the emulator's
+    command terminators, handle each message under the lab ``lock``, wait the instrument's
+    busy time on the lab clock (outside the lock), apply transport ``faults`` and ``send``
+    each reply with its terminator. Returns True when a "drop" fault cut the link, False
+    when the stream ended."""
+    split = re.compile("|".join(re.escape(t) for t in emu.command_terminators))
+    buf = ""
+    for data in chunks:
+        buf += data.decode(errors="replace")
+        *messages, buf = split.split(buf)
+        for msg in messages:
+            if faults is not None and faults.drop(emu.name):
+                return True
+            with lock:
+                reply = emu.handle(msg)
+                wait = emu.take_reply_delay()
+            if wait > 0:  # the instrument is still busy (a DMM integrating)
+                emu.lab.clock.sleep(wait)
+            if faults is not None:
+                reply = faults.reply(emu.name, reply)
+            if reply is not None:
+                send((reply + emu.reply_terminator).encode())
+    return False
+
+
+def _received(conn: socket.socket):
+    while True:
+        try:
+            data = conn.recv(4096)
+        except OSError:
+            return
+        if not data:
+            return
+        yield data
 
 
 class SimServer:
@@ -35,33 +75,11 @@ class SimServer:
             threading.Thread(target=self._client, args=(conn, emu, lock), daemon=True).start()
 
     def _client(self, conn: socket.socket, emu: Any, lock: threading.Lock) -> None:
-        split = re.compile("|".join(re.escape(t) for t in emu.command_terminators))
-        buf = ""
-        with conn:
+        with conn:  # leaving it closes the socket: after a "drop" the client sees the link go
             greeting = emu.on_connect()
             if greeting:
                 conn.sendall(greeting)
-            while True:
-                try:
-                    data = conn.recv(4096)
-                except OSError:
-                    return
-                if not data:
-                    return
-                buf += data.decode(errors="replace")
-                *messages, buf = split.split(buf)
-                for msg in messages:
-                    if self.faults is not None and self.faults.drop(emu.name):
-                        return  # closing the socket: the client sees the link drop
-                    with lock:
-                        reply = emu.handle(msg)
-                        wait = emu.take_reply_delay()
-                    if wait > 0:  # the instrument is still busy (a DMM integrating)
-                        emu.lab.clock.sleep(wait)
-                    if self.faults is not None:
-                        reply = self.faults.reply(emu.name, reply)
-                    if reply is not None:
-                        conn.sendall((reply + emu.reply_terminator).encode())
+            answer_messages(emu, lock, self.faults, _received(conn), conn.sendall)
 
     def close(self) -> None:
         """Stop listening."""

@@ -59,3 +59,29 @@ def test_over_tcp_a_dmm_reading_takes_its_integration_time():
         t0 = lab.clock.now()
         float(inst.query(":READ?"))
         assert lab.clock.now() - t0 == pytest.approx(2.0 / 50.0)
+
+
+def test_sim_serve_puts_named_instruments_on_serial_ports(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    ports = tmp_path / "ports.json"
+    proc = subprocess.Popen([sys.executable, "-m", "pcsdaq.cli", "sim", "serve", "--free-ports",
+                             "--serial", "mercury", "--json", str(ports)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(7)]
+        resources = json.loads(ports.read_text())
+        assert resources["mercury"].startswith("ASRL/dev/")
+        assert resources["sr830"].startswith("TCPIP::")
+        assert any(line.split()[-1] == resources["mercury"] for line in lines)
+        rm = pyvisa.ResourceManager("@py")
+        inst = rm.open_resource(resources["mercury"], read_termination="\n",
+                                write_termination="\n", timeout=2000, baud_rate=9600)
+        assert "MERCURY IPS" in inst.query("*IDN?")
+        inst.close()
+        rm.close()
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0

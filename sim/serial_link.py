@@ -1,0 +1,91 @@
+"""Serial transport: emulators on pseudo-terminals, opened by pyvisa-py as serial ports.
+
+Each served emulator gets a pty pair; the client opens the slave side
+(``ASRL/dev/pts/N::INSTR``) exactly as it opens a USB-serial adapter: pyvisa-py's serial
+session, through pyserial and termios. The emulator answers on the master side with the
+loop the TCP transport uses (:func:`pcsdaq.sim.server.answer_messages`). Baud rate and
+framing set by the client are accepted and have no effect, as on any pty. A serial line
+has no connection, so there is no greeting; a "drop" fault loses the message in flight
+and the line goes on answering (a glitch: the client's query times out, and a reopen
+works). POSIX only (``pty``).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+import tty
+from typing import Any
+
+from pcsdaq.sim.server import answer_messages
+
+#: how often (s) a reader thread looks whether the server was closed
+_POLL_S = 0.1
+
+
+class PtyServer:
+    """Serves ``names`` of ``emulators`` on pseudo-terminals; ``resources`` maps name ->
+    "ASRL/dev/pts/N::INSTR". Use as a context manager (close() releases the terminals)."""
+
+    def __init__(self, emulators: dict[str, Any], names: list[str], faults: Any = None,
+                 lock: Any = None) -> None:
+        unknown = sorted(set(names) - set(emulators))
+        if unknown:
+            raise ValueError(f"no emulator {', '.join(unknown)}; known: "
+                             f"{', '.join(sorted(emulators))}")
+        self.faults = faults
+        self.resources: dict[str, str] = {}
+        self._fds: list[int] = []
+        self._threads: list[threading.Thread] = []
+        self._closed = threading.Event()
+        lock = lock or threading.Lock()  # one lock for the whole lab
+        for name in names:
+            master, slave = os.openpty()
+            tty.setraw(slave)  # no echo, no line editing, before any client opens it
+            # the slave stays open here too: with no slave open, reads on the master fail
+            self._fds += [master, slave]
+            self.resources[name] = f"ASRL{os.ttyname(slave)}::INSTR"
+            thread = threading.Thread(target=self._serve, args=(master, emulators[name], lock),
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _chunks(self, master: int):
+        while not self._closed.is_set():
+            ready, _, _ = select.select([master], [], [], _POLL_S)
+            if not ready:
+                continue
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            yield data
+
+    def _serve(self, master: int, emu: Any, lock: Any) -> None:
+        def send(data: bytes) -> None:
+            os.write(master, data)
+
+        # after a "drop" the message in flight is lost and the line answers again
+        while answer_messages(emu, lock, self.faults, self._chunks(master), send):
+            pass
+
+    def close(self) -> None:
+        """Stop answering and release the terminals."""
+        self._closed.set()
+        for thread in self._threads:  # each notices within _POLL_S
+            thread.join(timeout=2.0)
+        for fd in self._fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._fds.clear()
+
+    def __enter__(self) -> PtyServer:  # noqa: PYI034
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
