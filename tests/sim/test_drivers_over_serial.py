@@ -3,6 +3,7 @@ pseudo-terminals opened by pyvisa-py's serial session (pyserial, termios), as a 
 adapter on the bench."""
 
 import math
+import os
 import threading
 
 import pytest
@@ -11,6 +12,8 @@ from pcsdaq.clock import VirtualClock
 from pcsdaq.errors import InstrumentError
 from pcsdaq.sim.lab import SimLab
 from pcsdaq.station import load_station_config, packaged_config
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX only")
 
 SERIAL = ["sr830", "keithley2000", "ls372", "ls336", "mercury"]
 #: each instrument's RS-232 framing, as a station file gives it (the pty accepts any)

@@ -1,3 +1,4 @@
+import os
 from contextlib import contextmanager
 
 import pytest
@@ -61,6 +62,7 @@ def test_over_tcp_a_dmm_reading_takes_its_integration_time():
         assert lab.clock.now() - t0 == pytest.approx(2.0 / 50.0)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX only")
 def test_sim_serve_puts_named_instruments_on_serial_ports(tmp_path):
     import json
     import subprocess
