@@ -3,9 +3,12 @@
 Each served emulator gets a pty pair; the client opens the slave side
 (``ASRL/dev/pts/N::INSTR``) exactly as it opens a USB-serial adapter: pyvisa-py's serial
 session, through pyserial and termios. The emulator answers on the master side with the
-loop the TCP transport uses (:func:`pcsdaq.sim.server.answer_messages`). Baud rate and
-framing set by the client are accepted and have no effect, as on any pty. A serial line
-has no connection, so there is no greeting; a "drop" fault loses the message in flight
+loop the TCP transport uses (:func:`pcsdaq.sim.server.answer_messages`). The line is as
+slow as the client set it up: every command and reply takes its bytes x (start + data +
+parity + stop bits) / baud of lab time, read from the terminal's settings (SNAP? and its
+reply, 37 bytes at 9600 baud 8N1: 38.5 ms). A Linux pty keeps no parity bit in its
+settings, and pyvisa-py fails to open one with 7 data bits (EINVAL), so a client of the
+Lake Shores' 7O1 line opens it as 8N1 here, and parity is not counted. A serial line has no connection, so there is no greeting; a "drop" fault loses the message in flight
 and the line goes on answering (a glitch: the client's query times out, and a reopen
 works). POSIX only (``pty``).
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import os
 import select
+import termios
 import threading
 import tty
 from typing import Any
@@ -22,6 +26,22 @@ from pcsdaq.sim.server import answer_messages
 
 #: how often (s) a reader thread looks whether the server was closed
 _POLL_S = 0.1
+#: termios speed constant -> baud
+_BAUD = {getattr(termios, n): int(n[1:]) for n in dir(termios)
+         if n.startswith("B") and n[1:].isdigit()}
+_DATA_BITS = {termios.CS5: 5, termios.CS6: 6, termios.CS7: 7, termios.CS8: 8}
+
+
+def line_time_s(fd: int, n_bytes: int) -> float:
+    """Time (s) ``n_bytes`` take on the serial line ``fd`` as its terminal settings say
+    (baud rate, data bits, parity, stop bits; a pty keeps no parity); 0 at speed 0."""
+    cflag, speed = termios.tcgetattr(fd)[2], termios.tcgetattr(fd)[5]
+    baud = _BAUD.get(speed, 0)
+    if baud <= 0:
+        return 0.0
+    bits = (1 + _DATA_BITS[cflag & termios.CSIZE] + (1 if cflag & termios.PARENB else 0)
+            + (2 if cflag & termios.CSTOPB else 1))
+    return n_bytes * bits / baud
 
 
 class PtyServer:
@@ -46,8 +66,8 @@ class PtyServer:
             # the slave stays open here too: with no slave open, reads on the master fail
             self._fds += [master, slave]
             self.resources[name] = f"ASRL{os.ttyname(slave)}::INSTR"
-            thread = threading.Thread(target=self._serve, args=(master, emulators[name], lock),
-                                      daemon=True)
+            thread = threading.Thread(target=self._serve,
+                                      args=(master, slave, emulators[name], lock), daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -64,12 +84,16 @@ class PtyServer:
                 return
             yield data
 
-    def _serve(self, master: int, emu: Any, lock: Any) -> None:
+    def _serve(self, master: int, slave: int, emu: Any, lock: Any) -> None:
         def send(data: bytes) -> None:
             os.write(master, data)
 
+        def on_the_line(n_bytes: int) -> float:
+            return line_time_s(slave, n_bytes)
+
         # after a "drop" the message in flight is lost and the line answers again
-        while answer_messages(emu, lock, self.faults, self._chunks(master), send):
+        while answer_messages(emu, lock, self.faults, self._chunks(master), send,
+                              on_the_line):
             pass
 
     def close(self) -> None:

@@ -11,12 +11,15 @@ from typing import Any
 
 
 def answer_messages(emu: Any, lock: Any, faults: Any, chunks: Iterable[bytes],
-                    send: Callable[[bytes], None]) -> bool:
+                    send: Callable[[bytes], None],
+                    line_time_s: Callable[[int], float] | None = None) -> bool:
     """Answer a byte stream as the instrument does: split ``chunks`` on the emulator's
     command terminators, handle each message under the lab ``lock``, wait the instrument's
     busy time on the lab clock (outside the lock), apply transport ``faults`` and ``send``
-    each reply with its terminator. Returns True when a "drop" fault cut the link, False
-    when the stream ended."""
+    each reply with its terminator. ``line_time_s(n)``, for a slow line (serial), is the
+    time n bytes take on it: the command's bytes are waited before it is handled and the
+    reply's before it is sent, on the lab clock. Returns True when a "drop" fault cut the
+    link, False when the stream ended."""
     split = re.compile("|".join(re.escape(t) for t in emu.command_terminators))
     buf = ""
     for data in chunks:
@@ -25,6 +28,8 @@ def answer_messages(emu: Any, lock: Any, faults: Any, chunks: Iterable[bytes],
         for msg in messages:
             if faults is not None and faults.drop(emu.name):
                 return True
+            if line_time_s is not None:  # the command's bytes arriving
+                emu.lab.clock.sleep(line_time_s(len(msg.encode()) + 1))
             with lock:
                 reply = emu.handle(msg)
                 wait = emu.take_reply_delay()
@@ -33,7 +38,10 @@ def answer_messages(emu: Any, lock: Any, faults: Any, chunks: Iterable[bytes],
             if faults is not None:
                 reply = faults.reply(emu.name, reply)
             if reply is not None:
-                send((reply + emu.reply_terminator).encode())
+                data = (reply + emu.reply_terminator).encode()
+                if line_time_s is not None:  # the reply's bytes leaving
+                    emu.lab.clock.sleep(line_time_s(len(data)))
+                send(data)
     return False
 
 

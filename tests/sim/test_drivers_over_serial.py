@@ -57,7 +57,9 @@ def test_lockin_in_rs232_mode_and_dmm_measure_the_contact(on_ptys):
         assert 0 < x / lockin.ac_current() < 40.0 and math.isfinite(y)  # the contact's dV/dI
         t0 = lab.clock.now()
         v = dmm.read_voltage()
-        assert lab.clock.now() - t0 == pytest.approx(dmm.nplc / 50.0)  # it integrated
+        # it integrated, and ":READ?" and a 14-character reading crossed a 9600 8N1 line
+        line_s = (len(":READ?\n") + len("+1.2345670E-02\n")) * 10 / 9600
+        assert lab.clock.now() - t0 == pytest.approx(dmm.nplc / 50.0 + line_s)
         assert 0 < v < 0.5 * 40.0 / 1e3  # I = 0.5 V / 1 kOhm through < 40 Ohm
     finally:
         lockin.set_aux_voltage(1, 0.0)
@@ -105,3 +107,26 @@ def test_closing_releases_the_terminals():
     assert threading.active_count() == before - 1
     with pytest.raises(ValueError, match="no emulator nope"):
         lab.serve_serial(["nope"])
+
+
+@pytest.mark.parametrize(("framing", "bits"), [
+    ({"baud_rate": 9600, "data_bits": 8}, 10),  # 8N1
+    ({"baud_rate": 19200, "data_bits": 8, "stop_bits": 20}, 11),  # 8N2 (pyvisa: 20 = two)
+    ({"baud_rate": 57600, "data_bits": 8}, 10),  # the Lake Shores' speed
+])
+def test_a_query_takes_its_bytes_time_on_the_line(on_ptys, framing, bits):
+    import pyvisa
+
+    lab, res = on_ptys
+    rm = pyvisa.ResourceManager("@py")
+    inst = rm.open_resource(res["sr830"], read_termination="\n", write_termination="\n",
+                            timeout=2000, **framing)
+    try:
+        inst.query("*IDN?")  # the port is set up
+        t0 = lab.clock.now()
+        reply = inst.query("SNAP? 1,2")
+        n_bytes = len("SNAP? 1,2\n") + len(reply) + 1
+        assert lab.clock.now() - t0 == pytest.approx(n_bytes * bits / framing["baud_rate"])
+    finally:
+        inst.close()
+        rm.close()
