@@ -38,6 +38,8 @@ SETTLE_TAUS = {6: 5.0, 12: 7.0, 18: 9.0, 24: 10.0}
 #: LIAS? bits meaning an overload (input/reserve, filter, output)
 OVERLOAD_BITS = {0: "input", 1: "filter", 2: "output"}
 AUX_HARDWARE_V = 10.5
+#: sine output amplitude range, V rms
+SINE_MIN_V, SINE_MAX_V = 0.004, 5.0
 
 
 def _nearest_index(table: list[float], value: float) -> int:
@@ -74,7 +76,8 @@ class SR830(StationDriver, _PymeasureSR830):
     """SR830 lock-in: reference, filter, sensitivity, snap of X and Y, aux outputs (SI units)."""
 
     LIMITS: ClassVar[dict[str, Limit]] = {
-        "max_sine_voltage_V": Limit("V", 5.0, description="largest sine output amplitude, rms"),
+        "max_sine_voltage_V": Limit("V", SINE_MAX_V,
+                                    description="largest sine output amplitude, rms"),
         "max_aux_voltage_V": Limit("V", AUX_HARDWARE_V, description="largest |aux output|"),
     }
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
@@ -180,7 +183,8 @@ class SR830(StationDriver, _PymeasureSR830):
 
     @sine_voltage.setter
     def sine_voltage(self, volts: float) -> None:
-        self.safety.check_range("max_sine_voltage_V", volts, low=0.004, what="sine amplitude")
+        self.safety.check_range("max_sine_voltage_V", volts, low=SINE_MIN_V,
+                                what="sine amplitude")
         self.write(f"SLVL {volts:.3f}")
         self._sine_voltage = round(volts, 3)
 

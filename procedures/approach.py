@@ -9,6 +9,7 @@ from pymeasure.experiment import FloatParameter, IntegerParameter
 from pcsdaq.errors import PcsdaqError
 from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
 from pcsdaq.procedures.bias_sweep import contact_resistance
+from pcsdaq.procedures.lockin_parameters import sine_voltage_parameter, time_constant_parameter
 
 
 class ApproachFailed(PcsdaqError):
@@ -40,10 +41,8 @@ class NeedleApproach(StationProcedure):
                                     default=30.0)
     step_frequency_Hz = FloatParameter("Step frequency", units="Hz", minimum=1.0,
                                        maximum=10000.0, default=100.0)
-    sine_voltage_V = FloatParameter("Sine amplitude", units="V", minimum=0.004, maximum=5.0,
-                                    default=0.1)
-    time_constant_s = FloatParameter("Time constant", units="s", minimum=1e-5, maximum=30.0,
-                                     default=0.03)
+    sine_voltage_V = sine_voltage_parameter()
+    time_constant_s = time_constant_parameter(0.03, maximum=30.0)
 
     def validate(self, station_config: Any) -> list[str]:
         """Window order and piezo/excitation limits (no I/O)."""

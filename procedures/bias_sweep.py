@@ -8,9 +8,14 @@ from typing import Any, ClassVar
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
 
+from pcsdaq.drivers.sr830 import SETTLE_TAUS, SLOPES_DB
 from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
+from pcsdaq.procedures.lockin_parameters import (
+    sensitivity_parameter,
+    sine_voltage_parameter,
+    time_constant_parameter,
+)
 from pcsdaq.procedures.points import bias_points
-from pcsdaq.drivers.sr830 import SETTLE_TAUS
 
 SWEEP_COLUMNS = {"time_s": "s", "bias_set_A": "A", "V_dc_V": "V", "I_dc_A": "A", "X_V": "V",
                  "Y_V": "V", "dIdV_S": "S", "dVdI_Ohm": "Ohm", "temperature_K": "K",
@@ -84,16 +89,13 @@ class BiasSweep(StationProcedure):
                                     default=0.0)
     dense_factor = IntegerParameter("Density factor in the dense region", minimum=1, maximum=10,
                                     default=1)
-    sine_voltage_V = FloatParameter("Sine amplitude", units="V", minimum=0.004, maximum=5.0,
-                                    default=0.1)
+    sine_voltage_V = sine_voltage_parameter()
     frequency_Hz = FloatParameter("Reference frequency", units="Hz", minimum=0.001,
                                   maximum=102000.0, default=1037.0)
-    time_constant_s = FloatParameter("Time constant", units="s", minimum=1e-5, maximum=3e4,
-                                     default=0.03)
-    filter_slope_db = ListParameter("Filter slope", units="dB/oct", choices=[6, 12, 18, 24],
+    time_constant_s = time_constant_parameter(0.03)
+    filter_slope_db = ListParameter("Filter slope", units="dB/oct", choices=SLOPES_DB,
                                     default=24)
-    sensitivity_V = FloatParameter("Sensitivity", units="V", minimum=2e-9, maximum=1.0,
-                                   default=1e-3)
+    sensitivity_V = sensitivity_parameter(1e-3)
     settle_factor = FloatParameter("Settle time factor", minimum=0.1, maximum=20.0, default=1.0)
     dc_settle_s = FloatParameter("DC settle time before the DMM reading", units="s",
                                  minimum=0.0, maximum=10.0, default=2e-3)

@@ -9,6 +9,11 @@ from pymeasure.experiment import FloatParameter, IntegerParameter
 from pcsdaq.procedures.base import (FloatListParameter, StationProcedure, check_max,
                                     require_roles, role_limit)
 from pcsdaq.procedures.bias_sweep import contact_resistance
+from pcsdaq.procedures.lockin_parameters import (
+    sensitivity_parameter,
+    sine_voltage_parameter,
+    time_constant_parameter,
+)
 from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperature
 
 
@@ -34,12 +39,9 @@ class RTLog(StationProcedure):
                                 default=5.0)
     current_A = FloatParameter("DC bias current", units="A", minimum=-0.1, maximum=0.1,
                                default=0.0)
-    sine_voltage_V = FloatParameter("Sine amplitude", units="V", minimum=0.004, maximum=5.0,
-                                    default=0.1)
-    time_constant_s = FloatParameter("Time constant", units="s", minimum=1e-5, maximum=30.0,
-                                     default=0.3)
-    sensitivity_V = FloatParameter("Sensitivity", units="V", minimum=2e-9, maximum=1.0,
-                                   default=1e-4)
+    sine_voltage_V = sine_voltage_parameter()
+    time_constant_s = time_constant_parameter(0.3, maximum=30.0)
+    sensitivity_V = sensitivity_parameter(1e-4)
     fields_T = FloatListParameter("Fields", units="T", minimum=-7.0, maximum=7.0, default=[0.0])
     timeout_s = FloatParameter("Timeout per field", units="s", minimum=10.0, maximum=1e6,
                                default=36000.0)
