@@ -16,15 +16,15 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import statistics  # noqa: E402
-import time  # noqa: E402
+import statistics
+import time
 
-import numpy as np  # noqa: E402
-from scipy.integrate import quad  # noqa: E402
-from scipy.optimize import least_squares  # noqa: E402
+import numpy as np
+from scipy.integrate import quad
+from scipy.optimize import least_squares
 
-from pcsdaq.analysis.btk_fit import fit_btk, fit_series  # noqa: E402
-from pcsdaq.physics import bcs, btk  # noqa: E402
+from pcsdaq.analysis.btk_fit import fit_btk, fit_series
+from pcsdaq.physics import bcs, btk
 
 T_K = 2.0
 BIAS_V = np.linspace(-8e-3, 8e-3, 400)

@@ -279,7 +279,7 @@ def pymeasure_worker(lab, n: int, path: Path) -> float:
         max_current = FloatParameter("Maximum current", units="A", default=2e-3)
         n_points = IntegerParameter("Points", default=n)
         delay = FloatParameter("Settle delay", units="s", default=SETTLE_S)
-        DATA_COLUMNS = ["Current (A)", "X (V)", "Y (V)", "Voltage (V)"]  # noqa: RUF012
+        DATA_COLUMNS = ["Current (A)", "X (V)", "Y (V)", "Voltage (V)"]
 
         def startup(self):
             self.lockin = PmSR830(lab.adapter("sr830"))

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from pymeasure.instruments import Instrument
 
 from pcsdaq.driver_support import StationDriver
+from pcsdaq.drivers._lakeshore_common import LakeShoreControlLoop
 from pcsdaq.errors import ConfigError, InstrumentError, LimitError
 from pcsdaq.limits import Limit, SafetyLimits
 
@@ -27,7 +28,7 @@ MODEL_MAX_RANGE = {("336", 1): 3, ("336", 2): 3, ("336", 3): 1, ("336", 4): 1,
                    ("340", 1): 5, ("340", 2): 5}
 
 
-class LakeShore336(StationDriver, Instrument):
+class LakeShore336(LakeShoreControlLoop, StationDriver, Instrument):
     """Lake Shore 336/350/340 controller: input readings, output heater control (SI units)."""
 
     LIMITS: ClassVar[dict[str, Limit]] = {
@@ -96,10 +97,6 @@ class LakeShore336(StationDriver, Instrument):
     def _in(self) -> str:
         return self.settings["input"]
 
-    @property
-    def _out(self) -> int:
-        return self.settings["output"]
-
     def read_temperature(self) -> float:
         """Input temperature in K (``KRDG?``)."""
         return float(self.ask(f"KRDG? {self._in}"))
@@ -113,30 +110,9 @@ class LakeShore336(StationDriver, Instrument):
         code = int(self.ask(f"RDGST? {self._in}"))
         return {name for bit, name in READING_STATUS_BITS.items() if code & bit}
 
-    def reading_valid(self) -> bool:
-        """False when any invalid/over/under flag is set."""
-        return not self.reading_status()
-
-    def is_ramping(self) -> bool:
-        """True while the setpoint ramps (``RAMPST? out``)."""
-        return self.ask(f"RAMPST? {self._out}").strip() == "1"
-
     def is_settled(self) -> bool:
         """No settle status on these models: reading valid and no ramp in progress."""
         return self.reading_valid() and not self.is_ramping()
-
-    def set_setpoint(self, kelvin: float) -> None:
-        """Setpoint in K (``SETP out,v``), read back; InstrumentError if ignored."""
-        self.safety.check_range("max_temperature_K", kelvin, 0.0, "setpoint")
-        self.write(f"SETP {self._out},{kelvin:g}")
-        got = self.get_setpoint()
-        if abs(got - kelvin) > max(1e-6, 1e-4 * abs(kelvin)):
-            raise InstrumentError(f"controller ignored SETP {self._out},{kelvin:g} "
-                                  f"(reads {got:g} K)")
-
-    def get_setpoint(self) -> float:
-        """Setpoint in K (``SETP? out``)."""
-        return float(self.ask(f"SETP? {self._out}"))
 
     def _range_query(self) -> int:
         if self.settings["model"] == "340":
@@ -158,20 +134,6 @@ class LakeShore336(StationDriver, Instrument):
         if got != index:
             raise InstrumentError(f"controller ignored RANGE {index} (reads {got})")
 
-    def set_pid(self, p: float, i: float, d: float) -> None:
-        """PID parameters (``PID out,P,I,D``)."""
-        self.write(f"PID {self._out},{p:g},{i:g},{d:g}")
-
-    def get_pid(self) -> tuple[float, float, float]:
-        """(P, I, D) from ``PID? out``."""
-        p, i, d = (float(x) for x in self.ask(f"PID? {self._out}").split(","))
-        return p, i, d
-
-    def set_ramp(self, rate_K_per_min: float, enabled: bool = True) -> None:
-        """Setpoint ramp (``RAMP out,on,rate``) in K/min."""
-        self.safety.check_range("max_ramp_K_per_min", rate_K_per_min, 0.0, "ramp rate")
-        self.write(f"RAMP {self._out},{int(bool(enabled))},{rate_K_per_min:g}")
-
     def heater_output(self) -> float:
         """Heater output in % (``HTR? out``)."""
         return float(self.ask(f"HTR? {self._out}"))
@@ -180,11 +142,6 @@ class LakeShore336(StationDriver, Instrument):
         """'ok', 'open' or 'short' from ``HTRST? out``."""
         return {0: "ok", 1: "open", 2: "short"}.get(int(self.ask(f"HTRST? {self._out}")),
                                                      "unknown")
-
-    def safe_state(self) -> None:
-        """Ramp off and heater range to ``safe_heater_range``."""
-        self.write(f"RAMP {self._out},0,0")
-        self.set_heater_range(self.settings["safe_heater_range"])
 
     def snapshot(self) -> dict[str, Any]:
         """Settings, limits, setpoint, range and PID."""

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from pymeasure.instruments import Instrument
 
 from pcsdaq.driver_support import StationDriver
+from pcsdaq.drivers._lakeshore_common import LakeShoreControlLoop
 from pcsdaq.errors import ConfigError, InstrumentError
 from pcsdaq.limits import Limit
 
@@ -34,7 +35,7 @@ def decode_reading_status(code: int) -> set[str]:
     return {name for bit, name in READING_STATUS_BITS.items() if code & bit}
 
 
-class LakeShore372(StationDriver, Instrument):
+class LakeShore372(LakeShoreControlLoop, StationDriver, Instrument):
     """Lake Shore 372 bridge: kelvin/ohm readings, settle status, heater control (SI units)."""
 
     LIMITS: ClassVar[dict[str, Limit]] = {
@@ -93,10 +94,6 @@ class LakeShore372(StationDriver, Instrument):
     def _ch(self) -> str:
         return str(self.settings["channel"])
 
-    @property
-    def _out(self) -> int:
-        return self.settings["output"]
-
     # --- readings --------------------------------------------------------------------
     def read_temperature(self) -> float:
         """Channel temperature in K (``RDGK?``)."""
@@ -110,10 +107,6 @@ class LakeShore372(StationDriver, Instrument):
         """Decoded ``RDGST?`` flags of the channel (empty: valid)."""
         return decode_reading_status(int(self.ask(f"RDGST? {self._ch}")))
 
-    def reading_valid(self) -> bool:
-        """False when any overload/over/under range flag is set."""
-        return not self.reading_status()
-
     def settle_status(self) -> tuple[bool, bool]:
         """(control channel settled, active channel settled) from ``RDGSTL?``."""
         parts = self.ask("RDGSTL?").strip().split(",")
@@ -125,18 +118,6 @@ class LakeShore372(StationDriver, Instrument):
         return control if self._ch == "A" else active
 
     # --- control ---------------------------------------------------------------------
-    def set_setpoint(self, kelvin: float) -> None:
-        """Setpoint in K (``SETP out,v``), read back; InstrumentError if ignored."""
-        self.safety.check_range("max_temperature_K", kelvin, 0.0, "setpoint")
-        self.write(f"SETP {self._out},{kelvin:g}")
-        got = self.get_setpoint()
-        if abs(got - kelvin) > max(1e-6, 1e-4 * abs(kelvin)):
-            raise InstrumentError(f"372 ignored SETP {self._out},{kelvin:g} (reads {got:g} K)")
-
-    def get_setpoint(self) -> float:
-        """Setpoint in K (``SETP? out``)."""
-        return float(self.ask(f"SETP? {self._out}"))
-
     def set_heater_range(self, index: int) -> None:
         """Heater range index 0-8 (``RANGE out,r``), read back; InstrumentError if ignored."""
         if not isinstance(index, int) or isinstance(index, bool):
@@ -146,24 +127,6 @@ class LakeShore372(StationDriver, Instrument):
         got = int(self.ask(f"RANGE? {self._out}"))
         if got != index:
             raise InstrumentError(f"372 ignored RANGE {self._out},{index} (reads {got})")
-
-    def set_pid(self, p: float, i: float, d: float) -> None:
-        """PID parameters (``PID out,P,I,D``)."""
-        self.write(f"PID {self._out},{p:g},{i:g},{d:g}")
-
-    def get_pid(self) -> tuple[float, float, float]:
-        """(P, I, D) from ``PID? out``."""
-        p, i, d = (float(x) for x in self.ask(f"PID? {self._out}").split(","))
-        return p, i, d
-
-    def set_ramp(self, rate_K_per_min: float, enabled: bool = True) -> None:
-        """Setpoint ramp (``RAMP out,on,rate``) in K/min."""
-        self.safety.check_range("max_ramp_K_per_min", rate_K_per_min, 0.0, "ramp rate")
-        self.write(f"RAMP {self._out},{int(bool(enabled))},{rate_K_per_min:g}")
-
-    def is_ramping(self) -> bool:
-        """True while the setpoint ramps (``RAMPST? out``)."""
-        return self.ask(f"RAMPST? {self._out}").strip() == "1"
 
     def heater_output(self) -> float:
         """Sample heater output in % of range (``HTR?``)."""
@@ -180,11 +143,6 @@ class LakeShore372(StationDriver, Instrument):
         Field layout from the 372 manual; unconfirmed against a real box."""
         self.write(f"HTRSET {self._out},{resistance_ohm:g},{max_current_code},"
                    f"{max_user_current_A:g},{display}")
-
-    def safe_state(self) -> None:
-        """Ramp off and heater range to ``safe_heater_range``."""
-        self.write(f"RAMP {self._out},0,0")
-        self.set_heater_range(self.settings["safe_heater_range"])
 
     def snapshot(self) -> dict[str, Any]:
         """Settings and limits, plus setpoint, range and PID as read from the box."""

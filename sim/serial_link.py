@@ -108,7 +108,7 @@ class PtyServer:
                 pass
         self._fds.clear()
 
-    def __enter__(self) -> PtyServer:  # noqa: PYI034
+    def __enter__(self) -> PtyServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -95,7 +95,7 @@ class SimServer:
         for s in self._socks:
             s.close()
 
-    def __enter__(self) -> SimServer:  # noqa: PYI034
+    def __enter__(self) -> SimServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

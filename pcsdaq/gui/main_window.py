@@ -134,7 +134,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if path:
             widget.grab().save(path, "PNG")
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event) -> None:
         """Remember the window size; stop the dashboard timer."""
         self.settings.setValue("window_size", self.size())
         self.dashboard.timer.stop()

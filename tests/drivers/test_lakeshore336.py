@@ -52,3 +52,17 @@ def test_check_config():
         LakeShore336.check_config({"input": "E"}, None)
     with pytest.raises(ConfigError):
         LakeShore336.check_config({"model": "340", "output": 3}, None)
+
+
+def test_control_loop_commands_on_the_configured_output():
+    comm = [("PID 2,12,30,0", None), ("PID? 2", "+12.0,+30.0,+0.0"),
+            ("RAMP 2,1,0.5", None), ("RAMPST? 2", "0"),
+            ("SETP 2,4.2", None), ("SETP? 2", "+4.2000"),
+            ("RAMP 2,0,0", None), ("RANGE 2,0", None), ("RANGE? 2", "0")]
+    with expected_protocol(LakeShore336, comm, settings={**S, "output": 2}) as t:
+        t.set_pid(12, 30, 0)
+        assert t.get_pid() == (12.0, 30.0, 0.0)
+        t.set_ramp(0.5)
+        assert not t.is_ramping()
+        t.set_setpoint(4.2)
+        t.safe_state()  # ramp off, the safe heater range (0 by default)

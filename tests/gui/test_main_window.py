@@ -59,7 +59,7 @@ def test_events_from_worker_thread_reach_plot(qtbot, settings):
 
 
 def test_sweep_started_from_the_gui_reaches_the_plot(window, qtbot):
-    lab, station, engine, win = window
+    lab, _station, engine, win = window
     win.procedures.select("bias_sweep")
     for key, value in SWEEP.items():
         win.procedures.set_value(key, value)

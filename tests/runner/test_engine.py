@@ -18,7 +18,7 @@ def aux_voltage(lab):
 
 
 def test_a_sweep_runs_to_a_finished_file_with_events(engine_on_sim):
-    lab, station, engine, events = engine_on_sim
+    lab, _station, engine, events = engine_on_sim
     walk_in(lab)
     engine.queue = [PlanStep("bias_sweep", dict(SWEEP))]
     assert engine.run_blocking() == "finished"
@@ -40,7 +40,7 @@ def test_progress_events_are_rate_limited_but_the_end_is_always_reported(
         engine_on_sim, monkeypatch, interval_s, expected):
     from pcsdaq.runner.context import EngineContext
 
-    lab, station, engine, events = engine_on_sim
+    lab, _station, engine, events = engine_on_sim
     walk_in(lab)
     monkeypatch.setattr(EngineContext, "PROGRESS_INTERVAL_S", interval_s)
     engine.queue = [PlanStep("bias_sweep", dict(SWEEP))]
@@ -53,7 +53,7 @@ def test_progress_events_are_rate_limited_but_the_end_is_always_reported(
 
 
 def test_abort_mid_sweep_leaves_the_station_safe(engine_on_sim):
-    lab, station, engine, events = engine_on_sim
+    lab, station, engine, _events = engine_on_sim
     walk_in(lab)
     station.thermometer.set_heater_range(3)
     engine.queue = [PlanStep("bias_sweep", dict(SWEEP, n_points=401))]
@@ -72,7 +72,7 @@ def test_abort_mid_sweep_leaves_the_station_safe(engine_on_sim):
 
 
 def test_pause_holds_between_points_and_resume_continues(engine_on_sim):
-    lab, station, engine, events = engine_on_sim
+    lab, _station, engine, events = engine_on_sim
     walk_in(lab)
     engine.queue = [PlanStep("bias_sweep", dict(SWEEP, n_points=200))]
     paused = threading.Event()
@@ -96,7 +96,7 @@ def test_pause_holds_between_points_and_resume_continues(engine_on_sim):
 
 
 def test_quench_during_a_field_series_is_a_hard_stop(engine_on_sim):
-    lab, station, engine, events = engine_on_sim
+    lab, _station, engine, _events = engine_on_sim
     walk_in(lab)
     engine.queue = [PlanStep("field_series", dict(SWEEP, fields_T=[1.0, 2.0]))]
 
@@ -114,7 +114,7 @@ def test_quench_during_a_field_series_is_a_hard_stop(engine_on_sim):
 
 @pytest.mark.parametrize("fault", ["no_reply", "drop", "garble"])
 def test_transport_fault_is_retried_after_reconnect(engine_on_sim, fault):
-    lab, station, engine, events = engine_on_sim
+    lab, _station, engine, events = engine_on_sim
     walk_in(lab)
     engine.queue = [PlanStep("bias_sweep", dict(SWEEP))]
     injected = []
@@ -135,7 +135,7 @@ def test_transport_fault_is_retried_after_reconnect(engine_on_sim, fault):
 
 
 def test_persistent_fault_ends_in_a_safe_failed_run(engine_on_sim):
-    lab, station, engine, events = engine_on_sim
+    lab, _station, engine, _events = engine_on_sim
     walk_in(lab)
     engine.queue = [PlanStep("bias_sweep", dict(SWEEP))]
     lab.inject("no_reply", "keithley2000", count=1000)
@@ -146,7 +146,7 @@ def test_persistent_fault_ends_in_a_safe_failed_run(engine_on_sim):
 
 
 def test_overload_is_remeasured_at_a_coarser_sensitivity(engine_on_sim):
-    lab, station, engine, events = engine_on_sim
+    lab, station, engine, _events = engine_on_sim
     walk_in(lab)
     engine.queue = [PlanStep("bias_sweep", dict(SWEEP, sensitivity_V=1e-6))]
     assert engine.run_blocking() == "finished"
@@ -156,7 +156,7 @@ def test_overload_is_remeasured_at_a_coarser_sensitivity(engine_on_sim):
 
 
 def test_temperature_series_resumes_at_the_next_setpoint(engine_on_sim):
-    lab, station, engine, events = engine_on_sim
+    lab, _station, engine, events = engine_on_sim
     walk_in(lab)
     params = dict(SWEEP, setpoints_K=[4.0, 6.0, 8.0], window_s=10.0, heater_range=4)
     engine.queue = [PlanStep("temperature_series", params)]
@@ -215,7 +215,7 @@ def test_steady_state_sweep_costs_three_transactions_per_point(sim_station, tmp_
 def test_the_dmm_reads_while_the_lockin_settles(engine_on_sim, nplc, dc_settle_s, point_s):
     """V_dc is read dc_settle_s after the bias step, X/Y once the lock-in has settled: a
     point takes max(lock-in settle, DC settle + DMM integration), not their sum."""
-    lab, station, engine, events = engine_on_sim
+    lab, station, engine, _events = engine_on_sim
     walk_in(lab)
     station.dmm.nplc = nplc
     log = []
@@ -244,7 +244,7 @@ def test_the_dmm_reads_while_the_lockin_settles(engine_on_sim, nplc, dc_settle_s
 
 
 def test_each_spectrum_records_the_lockin_settings_it_was_measured_with(engine_on_sim):
-    lab, station, engine, events = engine_on_sim
+    lab, station, engine, _events = engine_on_sim
     walk_in(lab)
     before = station.lockin.time_constant
     engine.queue = [PlanStep("bias_sweep", dict(SWEEP, time_constant_s=3e-3,

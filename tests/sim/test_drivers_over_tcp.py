@@ -219,7 +219,7 @@ def test_socket_links_send_at_once(served, name, emulator, role):
     written after one that got no reply goes out at once, not after the delayed ACK."""
     import socket
 
-    lab, res = served
+    _lab, res = served
     inst = driver(name, res[emulator], role)
     try:
         conn = inst.adapter.connection

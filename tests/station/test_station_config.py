@@ -45,7 +45,7 @@ def test_limits_default_to_hardware_when_unset():
     assert cfg.roles["magnet"].safety["max_field_T"] == 7.0
 
 
-def _write(data, tmp=[]):  # noqa: B006 - one temp dir per test session is enough
+def _write(data, tmp=[]):
     import tempfile
 
     if not tmp:
