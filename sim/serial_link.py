@@ -8,8 +8,9 @@ slow as the client set it up: every command and reply takes its bytes x (start +
 parity + stop bits) / baud of lab time, read from the terminal's settings (SNAP? and its
 reply, 37 bytes at 9600 baud 8N1: 38.5 ms). A Linux pty keeps no parity bit in its
 settings, and pyvisa-py fails to open one with 7 data bits (EINVAL), so a client of the
-Lake Shores' 7O1 line opens it as 8N1 here, and parity is not counted. A serial line has no connection, so there is no greeting; a "drop" fault loses the message in flight
-and the line goes on answering (a glitch: the client's query times out, and a reopen
+Lake Shores' 7O1 line opens it as 8N1 here, and parity is not counted. A serial line has
+no connection, so there is no greeting; a "drop" fault loses the message in flight and the
+line goes on answering (a glitch: the client's query times out, and a reopen
 works). POSIX only (``pty``).
 """
 
@@ -35,7 +36,8 @@ _DATA_BITS = {termios.CS5: 5, termios.CS6: 6, termios.CS7: 7, termios.CS8: 8}
 def line_time_s(fd: int, n_bytes: int) -> float:
     """Time (s) ``n_bytes`` take on the serial line ``fd`` as its terminal settings say
     (baud rate, data bits, parity, stop bits; a pty keeps no parity); 0 at speed 0."""
-    cflag, speed = termios.tcgetattr(fd)[2], termios.tcgetattr(fd)[5]
+    attrs = termios.tcgetattr(fd)
+    cflag, speed = attrs[2], attrs[5]
     baud = _BAUD.get(speed, 0)
     if baud <= 0:
         return 0.0
