@@ -63,6 +63,7 @@ class PtyServer:
         self._closed = threading.Event()
         lock = lock or threading.Lock()  # one lock for the whole lab
         for name in names:
+            emulators[name].interface = "rs232"
             master, slave = os.openpty()
             tty.setraw(slave)  # no echo, no line editing, before any client opens it
             # the slave stays open here too: with no slave open, reads on the master fail

@@ -27,6 +27,9 @@ class Emulator:
     greeting: bytes = b""
     #: set by handle(): (virtual) s the instrument still needs before the reply is ready
     reply_after_s: float = 0.0
+    #: the instrument's port the transport stands for: "gpib" (TCP and in-process, as
+    #: through a GPIB-Ethernet gateway) or "rs232" (the serial transport sets it)
+    interface: str = "gpib"
 
     def __init__(self, lab: Any) -> None:
         self.lab = lab

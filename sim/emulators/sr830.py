@@ -115,9 +115,13 @@ class SR830Emulator(Emulator):
         self.errs |= 0x10
 
     def handle(self, message: str) -> str | None:
-        """Handle one line of ';'-separated commands; each query's reply is LF-joined."""
+        """Handle one line of ';'-separated commands; each query's reply is LF-joined. The
+        replies go to the interface OUTX selects (0 RS-232, 1 GPIB): asked on the other
+        one, the instrument executes the commands and its answer is not seen here."""
         replies = [r for r in (self._one(p.strip()) for p in message.split(";") if p.strip())
                    if r is not None]
+        if int(self.values["OUTX"]) != (0 if self.interface == "rs232" else 1):
+            return None
         return "\n".join(replies) if replies else None
 
     def _one(self, cmd: str) -> str | None:

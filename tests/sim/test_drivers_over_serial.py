@@ -40,13 +40,13 @@ def on_ptys():
         yield lab, server.resources
 
 
-def driver(name, resource, role, **settings):
+def driver(name, resource, role, timeout_ms=2000, **settings):
     from pcsdaq import drivers
 
     rc = load_station_config(packaged_config("station-sim.yaml")).roles.get(role)
     merged = {**(rc.settings if rc is not None and rc.driver == name else {}), **settings}
-    return getattr(drivers, name)(resource, settings=merged, visa_library="@py", timeout=2000,
-                                  **FRAMING)
+    return getattr(drivers, name)(resource, settings=merged, visa_library="@py",
+                                  timeout=timeout_ms, **FRAMING)
 
 
 def test_resources_are_serial_ports(on_ptys):
@@ -143,3 +143,18 @@ def test_a_query_takes_its_bytes_time_on_the_line(on_ptys, framing, bits):
     finally:
         inst.close()
         rm.close()
+
+
+def test_a_lockin_set_to_answer_on_gpib_is_silent_on_its_serial_port(on_ptys):
+    """OUTX chooses the SR830's reply port: a station file saying interface "gpib" for a
+    lock-in wired over RS-232 times out at once, as on the bench, instead of half working."""
+    lab, res = on_ptys
+    with pytest.raises(Exception, match="(?i)timeout|timed out"):
+        lockin = driver("SR830", res["sr830"], "lockin", timeout_ms=300, interface="gpib")
+        lockin.adapter.close()
+    assert lab.emulators["sr830"].values["OUTX"] == 1  # the command itself was executed
+    ok = driver("SR830", res["sr830"], "lockin", interface="rs232")  # sends OUTX 0 first
+    try:
+        assert ok.sine_voltage > 0
+    finally:
+        ok.adapter.close()
