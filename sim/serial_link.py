@@ -60,6 +60,7 @@ class PtyServer:
         self.resources: dict[str, str] = {}
         self._fds: list[int] = []
         self._threads: list[threading.Thread] = []
+        self._served = [emulators[name] for name in names]
         self._closed = threading.Event()
         lock = lock or threading.Lock()  # one lock for the whole lab
         for name in names:
@@ -110,6 +111,8 @@ class PtyServer:
             except OSError:
                 pass
         self._fds.clear()
+        for emu in self._served:  # back on the GPIB side for the other transports
+            emu.interface = "gpib"
 
     def __enter__(self) -> PtyServer:
         return self

@@ -158,3 +158,10 @@ def test_a_lockin_set_to_answer_on_gpib_is_silent_on_its_serial_port(on_ptys):
         assert ok.sine_voltage > 0
     finally:
         ok.adapter.close()
+
+
+def test_closing_puts_the_emulators_back_on_gpib():
+    lab = SimLab(clock=VirtualClock())
+    with lab.serve_serial(["sr830"]):
+        assert lab.emulators["sr830"].interface == "rs232"
+    assert lab.emulators["sr830"].interface == "gpib"
