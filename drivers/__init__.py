@@ -1,35 +1,26 @@
 """Instrument drivers, one class per model, in the pymeasure Instrument idiom.
 
-``from pcsdaq.drivers import SR830`` works for every name in :data:`DRIVERS`; modules are
-imported on first use so that importing one driver does not import them all.
+``from pcsdaq.drivers import SR830`` works for every driver the registry knows
+(:mod:`pcsdaq.drivers.registry`: each driver class declares its roles, emulator and models;
+every driver table is derived from those declarations). The driver modules are imported on
+the first such lookup, not when this package is imported.
 """
 
 from __future__ import annotations
 
 import importlib
-
-#: public class name -> module (inside pcsdaq.drivers) that defines it
-DRIVERS: dict[str, str] = {
-    "SR830": "sr830",
-    "SR830AuxBias": "bias",
-    "Keithley2000": "keithley2000",
-    "Keithley6221": "keithley6221",
-    "LakeShore372": "lakeshore372",
-    "LakeShore336": "lakeshore336",
-    "AMI430": "ami430",
-    "MercuryIPS": "mercury_ips",
-    "ANC300": "anc300",
-}
-
-__all__ = sorted(DRIVERS)
+from typing import Any
 
 
-def __getattr__(name: str):
-    if name in DRIVERS:
-        module = importlib.import_module(f"{__name__}.{DRIVERS[name]}")
-        return getattr(module, name)
+def __getattr__(name: str) -> Any:
+    if name.startswith("_") or name == "registry":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    registry = importlib.import_module(f"{__name__}.registry")
+    if name in registry.entries():
+        return registry.driver_class(name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(DRIVERS))
+    registry = importlib.import_module(f"{__name__}.registry")
+    return sorted(list(globals()) + registry.names())

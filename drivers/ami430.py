@@ -21,6 +21,10 @@ STATES = {1: "ramping", 2: "holding", 3: "paused", 4: "manual_up", 5: "manual_do
 class AMI430(MagnetDriverBase, Instrument):
     """AMI 430 supply: field in T, rates in T/min, segmented ramp table, quench detection."""
 
+    ROLES = ("magnet",)
+    EMULATOR = "ami430"
+    MODELS = ("430",)
+
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
         self._init_station(settings, limits)

@@ -25,6 +25,10 @@ _VALUE = re.compile(r"=\s*([-+0-9.eE]+)")
 class ANC300(StationDriver, Instrument):
     """ANC300: mode, frequency, voltage, offset, capacitance and stepping of one axis (SI)."""
 
+    ROLES = ("positioner",)
+    EMULATOR = "anc300"
+    MODELS = ("ANC300",)
+
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_voltage_V": Limit("V", 150.0, description="largest step amplitude"),
         "max_steps_per_burst": Limit("", 100000.0, default=1000.0,

@@ -18,6 +18,11 @@ from pcsdaq.limits import Limit
 class SR830AuxBias(StationDriver):
     """Bias source riding on an SR830 instance: one ``AUXV n,x`` write per set point (A)."""
 
+    ROLES = ("bias",)
+    EMULATOR = None
+    MODELS = ("SR830",)
+    USES = "lockin"  #: rides on the lock-in's link
+
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_current_A": Limit("A", 0.1, description="largest |DC bias current|"),
     }

@@ -27,6 +27,10 @@ OVERFLOW_V = 9.9e37
 class Keithley2000(StationDriver, Instrument):
     """Keithley 2000: DC volts with range/autorange and NPLC, fresh readings, error queue."""
 
+    ROLES = ("dmm",)
+    EMULATOR = "keithley2000"
+    MODELS = ("2000",)
+
     LIMITS: ClassVar[dict[str, Limit]] = {}
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "nplc": (float, 1.0, "integration time in power-line cycles (0.01-10)"),

@@ -18,6 +18,10 @@ from pcsdaq.limits import Limit
 class Keithley6221(StationDriver, Instrument):
     """Keithley 6221: DC current in A with compliance; output switched on at the first set."""
 
+    ROLES = ("bias",)
+    EMULATOR = None
+    MODELS = ("6221",)
+
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_current_A": Limit("A", 0.105, description="largest |DC current|"),
     }

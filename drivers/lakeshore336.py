@@ -31,6 +31,10 @@ MODEL_MAX_RANGE = {("336", 1): 3, ("336", 2): 3, ("336", 3): 1, ("336", 4): 1,
 class LakeShore336(LakeShoreControlLoop, StationDriver, Instrument):
     """Lake Shore 336/350/340 controller: input readings, output heater control (SI units)."""
 
+    ROLES = ("thermometer",)
+    EMULATOR = "ls336"
+    MODELS = ("336", "350", "340")
+
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_heater_range": Limit("", 5.0, description="highest heater range index"),
         "max_temperature_K": Limit("K", 300.0, description="highest setpoint"),

@@ -38,6 +38,10 @@ def decode_reading_status(code: int) -> set[str]:
 class LakeShore372(LakeShoreControlLoop, StationDriver, Instrument):
     """Lake Shore 372 bridge: kelvin/ohm readings, settle status, heater control (SI units)."""
 
+    ROLES = ("thermometer",)
+    EMULATOR = "ls372"
+    MODELS = ("372",)
+
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_heater_range": Limit("", 8.0, description="highest heater range index"),
         "max_temperature_K": Limit("K", 300.0, description="highest setpoint"),

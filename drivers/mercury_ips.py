@@ -33,6 +33,10 @@ def parse_value(reply: str) -> tuple[float, str]:
 class MercuryIPS(MagnetDriverBase, Instrument):
     """MercuryiPS Z-group supply: field in T, rate in T/min, switch heater, HOLD/RTOS/RTOZ."""
 
+    ROLES = ("magnet",)
+    EMULATOR = "mercury"
+    MODELS = ("MercuryiPS",)
+
     #: Status-word bit taken as "quenched" in READ:DEV:GRPZ:PSU:STAT (unconfirmed vs a manual).
     QUENCH_MASK: ClassVar[int] = 0x1
 

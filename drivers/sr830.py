@@ -75,6 +75,10 @@ def decode_overload(status: int) -> set[str]:
 class SR830(StationDriver, _PymeasureSR830):
     """SR830 lock-in: reference, filter, sensitivity, snap of X and Y, aux outputs (SI units)."""
 
+    ROLES = ("lockin",)
+    EMULATOR = "sr830"
+    MODELS = ("SR830",)
+
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_sine_voltage_V": Limit("V", SINE_MAX_V,
                                     description="largest sine output amplitude, rms"),

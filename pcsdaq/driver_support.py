@@ -2,6 +2,9 @@
 
 A driver class mixes in :class:`StationDriver` and declares:
 
+* ``ROLES``, ``EMULATOR``, ``MODELS`` (and ``USES`` for a driver riding on another role's
+  link): what it fills, which emulator of the simulated lab speaks its command set, which
+  models it talks to; :mod:`pcsdaq.drivers.registry` derives every driver table from them;
 * ``LIMITS``: safety limits (key -> :class:`~pcsdaq.limits.Limit`) it enforces;
 * ``SETTINGS``: the station-file settings it accepts (key -> (type, default, doc)).
 
@@ -28,6 +31,15 @@ class StationDriver:
     # _special_names is empty for every driver), so the guard never fires; the plain lookup
     # saves ~10 us per sweep point of three transactions (benchmarks/bench_sweep.py).
     __getattribute__ = object.__getattribute__
+
+    #: station roles this driver can fill (see pcsdaq.roles.ROLE_PROTOCOLS)
+    ROLES: ClassVar[tuple[str, ...]] = ()
+    #: name of the simulated lab's emulator for it (None: none, or no link of its own)
+    EMULATOR: ClassVar[str | None] = None
+    #: instrument models it talks to
+    MODELS: ClassVar[tuple[str, ...]] = ()
+    #: role whose instrument it rides on instead of opening a link (None: its own link)
+    USES: ClassVar[str | None] = None
 
     LIMITS: ClassVar[dict[str, Limit]] = {}
     #: setting key -> (accepted type or tuple of types, default, description with unit)

@@ -155,3 +155,15 @@ class Positioner(Protocol):
 
     def ground(self) -> None:
         """Safe state: ground the axis."""
+
+
+#: station role name -> the Protocol a driver filling it implements (the order is the one
+#: station files, error messages and :class:`pcsdaq.station.Station` list roles in)
+ROLE_PROTOCOLS: dict[str, type] = {
+    "lockin": Lockin,
+    "bias": BiasSource,
+    "dmm": Voltmeter,
+    "thermometer": Thermometer,
+    "magnet": Magnet,
+    "positioner": Positioner,
+}

@@ -12,7 +12,6 @@ drivers; procedures only ever see the roles.
 from __future__ import annotations
 
 import argparse
-import importlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,21 +23,10 @@ from pyvisa import constants as visa_constants
 from pyvisa import rname
 
 from pcsdaq.clock import ScaledClock
-from pcsdaq.drivers import DRIVERS
+from pcsdaq.drivers import registry
 from pcsdaq.errors import ConfigError, InstrumentFault, LimitError, PcsdaqError
 from pcsdaq.limits import SafetyLimits
-
-#: role -> driver classes that can fill it
-ROLE_DRIVERS: dict[str, tuple[str, ...]] = {
-    "lockin": ("SR830",),
-    "bias": ("SR830AuxBias", "Keithley6221"),
-    "dmm": ("Keithley2000",),
-    "thermometer": ("LakeShore372", "LakeShore336"),
-    "magnet": ("AMI430", "MercuryIPS"),
-    "positioner": ("ANC300",),
-}
-#: drivers that ride on another role's instrument instead of opening a resource
-USES_DRIVERS: dict[str, str] = {"SR830AuxBias": "lockin"}
+from pcsdaq.roles import ROLE_PROTOCOLS
 
 TOP_KEYS = ("station", "clock", "roles", "sim")
 ROLE_KEYS = ("driver", "resource", "uses", "settings", "limits", "visa")
@@ -121,30 +109,28 @@ def _check_visa(source: str, key: str, visa: Any) -> dict[str, Any]:
     return out
 
 
-def _driver_class(name: str) -> type:
-    return getattr(importlib.import_module(f"pcsdaq.drivers.{DRIVERS[name]}"), name)
-
-
 def _role_config(source: str, role: str, entry: Any, all_roles: Mapping[str, Any]) -> RoleConfig:
     where = f"roles.{role}"
+    role_drivers = registry.role_drivers()[role]
+    uses_drivers = registry.uses_drivers()
     if not isinstance(entry, Mapping):
         raise _fail(source, where, "must be a mapping with driver, resource, settings, limits")
     unknown = sorted(set(entry) - set(ROLE_KEYS))
     if unknown:
         raise _fail(source, where, f"unknown key {', '.join(unknown)}; allowed: {', '.join(ROLE_KEYS)}")
     if "driver" not in entry:
-        raise _fail(source, f"{where}.driver", f"missing; allowed: {', '.join(ROLE_DRIVERS[role])}")
+        raise _fail(source, f"{where}.driver", f"missing; allowed: {', '.join(role_drivers)}")
     driver = entry["driver"]
-    if driver not in ROLE_DRIVERS[role]:
+    if driver not in role_drivers:
         raise _fail(source, f"{where}.driver",
-                    f"{driver!r} cannot fill the {role} role; allowed: {', '.join(ROLE_DRIVERS[role])}")
+                    f"{driver!r} cannot fill the {role} role; allowed: {', '.join(role_drivers)}")
     uses, resource = entry.get("uses"), entry.get("resource")
-    if driver in USES_DRIVERS:
+    if driver in uses_drivers:
         if resource is not None:
             raise _fail(source, f"{where}.resource", f"{driver} has no resource of its own; "
-                                                     f"give 'uses: {USES_DRIVERS[driver]}'")
-        if uses != USES_DRIVERS[driver]:
-            raise _fail(source, f"{where}.uses", f"{driver} needs 'uses: {USES_DRIVERS[driver]}'")
+                                                     f"give 'uses: {uses_drivers[driver]}'")
+        if uses != uses_drivers[driver]:
+            raise _fail(source, f"{where}.uses", f"{driver} needs 'uses: {uses_drivers[driver]}'")
         if uses not in all_roles:
             raise _fail(source, f"{where}.uses", f"role {uses!r} is not defined in this file")
     else:
@@ -159,7 +145,7 @@ def _role_config(source: str, role: str, entry: Any, all_roles: Mapping[str, Any
         if not isinstance(value, Mapping):
             raise _fail(source, f"{where}.{key}", "must be a mapping")
     visa = _check_visa(source, f"{where}.visa", entry.get("visa") or {})
-    cls = _driver_class(driver)
+    cls = registry.driver_class(driver)
     try:
         safety = cls.check_config(dict(settings), dict(limits))
     except LimitError as exc:
@@ -183,10 +169,11 @@ def parse_station_config(data: Any, source: str = "<station>") -> StationConfig:
         raise _fail(source, unknown[0], f"unknown top-level key; allowed: {', '.join(TOP_KEYS)}")
     roles_raw = data.get("roles")
     if not isinstance(roles_raw, Mapping) or not roles_raw:
-        raise _fail(source, "roles", "missing or empty; allowed roles: " + ", ".join(ROLE_DRIVERS))
+        raise _fail(source, "roles", "missing or empty; allowed roles: " + ", ".join(ROLE_PROTOCOLS))
     for role in roles_raw:
-        if role not in ROLE_DRIVERS:
-            raise _fail(source, f"roles.{role}", f"unknown role; allowed: {', '.join(ROLE_DRIVERS)}")
+        if role not in ROLE_PROTOCOLS:
+            raise _fail(source, f"roles.{role}",
+                        f"unknown role; allowed: {', '.join(ROLE_PROTOCOLS)}")
     roles = {role: _role_config(source, role, entry, roles_raw) for role, entry in roles_raw.items()}
     clock = data.get("clock") or {}
     if not isinstance(clock, Mapping) or set(clock) - {"time_scale"}:
@@ -235,7 +222,7 @@ class Station:
     interleaves between points instead of inside one); ``config``.
     """
 
-    ROLES = tuple(ROLE_DRIVERS)
+    ROLES = tuple(ROLE_PROTOCOLS)
 
     def __init__(self, config: StationConfig, instruments: Mapping[str, Any], clock: Any) -> None:
         self.config = config

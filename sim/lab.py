@@ -4,7 +4,7 @@ and the instrument emulators that read it. First increment: emulators of sim-A."
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from pcsdaq.sim.cryostat import Cryostat
@@ -34,21 +34,10 @@ class SimLab:
             self.contact = Contact(self, cfg)
         except ImportError:
             pass
-        from pcsdaq.sim.emulators.lakeshore import LakeShore336Emulator, LakeShore372Emulator
-        self.emulators["ls372"] = LakeShore372Emulator(self)
-        self.emulators["ls336"] = LakeShore336Emulator(self)
-        from pcsdaq.sim.emulators.ami430 import AMI430Emulator
-        self.emulators["ami430"] = AMI430Emulator(self)
-        from pcsdaq.sim.emulators.mercury import MercuryIPSEmulator
-        self.emulators["mercury"] = MercuryIPSEmulator(self)
-        for name, mod, cls in (("sr830", "sr830", "SR830Emulator"),
-                               ("keithley2000", "keithley2000", "Keithley2000Emulator"),
-                               ("anc300", "anc300", "ANC300Emulator")):
-            try:
-                module = __import__(f"pcsdaq.sim.emulators.{mod}", fromlist=[cls])
-                self.emulators[name] = getattr(module, cls)(self)
-            except ImportError:
-                pass
+        from pcsdaq.sim.emulators import emulator_classes
+
+        for name, emulator_class in emulator_classes().items():
+            self.emulators[name] = emulator_class(self)
 
     def adapter(self, name: str) -> Any:
         """In-process pymeasure Adapter to emulator ``name`` (e.g. "sr830")."""
@@ -86,14 +75,22 @@ class SimLab:
         if "sr830" in self.emulators:
             self.emulators["sr830"].force_overload = False
 
-    _DRIVER_TO_EMULATOR: ClassVar[dict[str, str]] = {"SR830": "sr830", "Keithley2000": "keithley2000",
-                           "LakeShore372": "ls372", "LakeShore336": "ls336",
-                           "AMI430": "ami430", "MercuryIPS": "mercury", "ANC300": "anc300"}
+    @staticmethod
+    def emulator_for_driver(driver_name: str) -> str:
+        """Name of the emulator standing in for driver class ``driver_name`` (its
+        ``EMULATOR`` declaration, :mod:`pcsdaq.drivers.registry`); KeyError naming the
+        driver when it has none."""
+        from pcsdaq.drivers import registry
+
+        name = registry.emulator_for(driver_name)
+        if name is None:
+            raise KeyError(f"driver {driver_name} has no emulator in the simulated lab")
+        return name
 
     def adapter_factory(self) -> Any:
         """Callable ``(driver_name, resource) -> Adapter`` for a station on this lab."""
         def factory(driver_name: str, resource: str) -> Any:
-            return self.adapter(self._DRIVER_TO_EMULATOR[driver_name])
+            return self.adapter(self.emulator_for_driver(driver_name))
         return factory
 
     @classmethod

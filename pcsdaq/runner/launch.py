@@ -41,7 +41,7 @@ def open_station(station_path: str | Path, *, sim: str | None = None,
     resources = server.resources
 
     def tcp_resource(driver: str, resource: str) -> str:
-        return resources[SimLab._DRIVER_TO_EMULATOR[driver]]
+        return resources[SimLab.emulator_for_driver(driver)]
 
     try:
         station = Station.open(config, adapter_factory=tcp_resource, clock=clock)

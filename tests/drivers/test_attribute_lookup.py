@@ -3,23 +3,18 @@ driver declares a pymeasure dynamic property (whose reserved names the guard pro
 
 from __future__ import annotations
 
-import importlib
 from inspect import getmembers
 
 import pytest
 from pymeasure.instruments.common_base import DynamicProperty
 
 from pcsdaq.driver_support import StationDriver
-from pcsdaq.drivers import DRIVERS
+from pcsdaq.drivers import registry
 
 
-def _driver(name: str) -> type:
-    return getattr(importlib.import_module(f"pcsdaq.drivers.{DRIVERS[name]}"), name)
-
-
-@pytest.mark.parametrize("name", sorted(DRIVERS))
+@pytest.mark.parametrize("name", registry.names())
 def test_no_driver_declares_a_dynamic_property(name):
-    cls = _driver(name)
+    cls = registry.driver_class(name)
     assert issubclass(cls, StationDriver)
     dynamic = [attr for attr, value in getmembers(cls) if isinstance(value, DynamicProperty)]
     assert dynamic == [], f"{name} declares dynamic properties {dynamic}: restore pymeasure's " \

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from pcsdaq.cli import main
+from pcsdaq.sim.lab import SimLab
 from pcsdaq.station import packaged_config
 from pcsdaq.storage import read_run
 
@@ -43,10 +44,9 @@ def test_demo_command_prints_what_it_measured(tmp_path):
 
 def _station_file(tmp_path, resources, time_scale):
     data = yaml.safe_load(SIM_STATION.read_text())
-    names = {"lockin": "sr830", "dmm": "keithley2000", "thermometer": "ls372",
-             "magnet": "ami430", "positioner": "anc300"}
-    for role, name in names.items():
-        data["roles"][role]["resource"] = resources[name]
+    for entry in data["roles"].values():
+        if "resource" in entry:  # the emulator the registry names for the role's driver
+            entry["resource"] = resources[SimLab.emulator_for_driver(entry["driver"])]
     data["clock"]["time_scale"] = time_scale
     path = tmp_path / "station-tcp.yaml"
     path.write_text(yaml.safe_dump(data))

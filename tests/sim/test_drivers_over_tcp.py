@@ -210,10 +210,15 @@ def test_ami430_persistent_switch_heating_blocks_ramps():
     assert magnet.state() == "ramping"
 
 
-@pytest.mark.parametrize(("name", "emulator", "role"), [
-    ("SR830", "sr830", "lockin"), ("Keithley2000", "keithley2000", "dmm"),
-    ("LakeShore372", "ls372", "thermometer"), ("AMI430", "ami430", "magnet"),
-    ("ANC300", "anc300", "positioner")])
+def _socket_drivers() -> list[tuple[str, str, str]]:
+    """(driver, emulator, role) for every registered driver with an emulator."""
+    from pcsdaq.drivers import registry
+
+    return [(e.name, e.emulator, e.roles[0]) for e in registry.entries().values()
+            if e.emulator is not None]
+
+
+@pytest.mark.parametrize(("name", "emulator", "role"), _socket_drivers())
 def test_socket_links_send_at_once(served, name, emulator, role):
     """Nagle off (VISA's default for sockets, which pyvisa-py does not apply): a command
     written after one that got no reply goes out at once, not after the delayed ACK."""
