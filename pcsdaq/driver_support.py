@@ -112,20 +112,26 @@ class StationDriver:
         once; pyvisa-py leaves Nagle on, which holds a command written right after one that
         got no reply until the instrument's delayed ACK: ~40 ms per bias step of a sweep
         (set AUX OUT, then SNAP?) on a LAN-attached instrument or the simulated lab. pyvisa-py
-        (0.8) refuses the attribute itself (UnknownAttribute), so its session's socket gets
-        the option directly; another VISA library takes the attribute."""
+        (0.8) refuses the attribute itself (UnknownAttribute), so where pyvisa-py is the
+        backend its session's socket gets the option directly. Another VISA library (NI-VISA,
+        Keysight VISA: ``visa_library: "@ivi"``) already has it on and is left alone."""
         conn = getattr(self.adapter, "connection", None)
         if conn is None or getattr(conn, "resource_class", "") != "SOCKET":
+            return
+        if not uses_pyvisa_py(conn):
             return
         session = getattr(conn.visalib, "sessions", {}).get(conn.session)
         sock = getattr(session, "interface", None)
         if isinstance(sock, socket.socket):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        else:
-            from pyvisa.constants import ResourceAttribute
-
-            conn.set_visa_attribute(ResourceAttribute.tcpip_nodelay, True)
 
     def snapshot(self) -> dict[str, Any]:
         """The instrument's settings for the run record (subclasses query their settings)."""
         return {"driver": type(self).__name__, "limits": self.safety.as_dict()}
+
+
+def uses_pyvisa_py(resource: Any) -> bool:
+    """True when a pyvisa resource runs on pyvisa-py (``visa_library="@py"``) rather than on
+    an installed VISA library (NI-VISA, Keysight VISA)."""
+    visalib = getattr(resource, "visalib", None)
+    return type(visalib).__module__.split(".")[0] == "pyvisa_py"

@@ -28,8 +28,12 @@ from pcsdaq.errors import ConfigError, InstrumentFault, LimitError, PcsdaqError
 from pcsdaq.limits import SafetyLimits
 from pcsdaq.roles import ROLE_PROTOCOLS
 
-TOP_KEYS = ("station", "clock", "roles", "sim")
-ROLE_KEYS = ("driver", "resource", "uses", "settings", "limits", "visa")
+TOP_KEYS = ("station", "clock", "visa_library", "roles", "sim")
+ROLE_KEYS = ("driver", "resource", "uses", "settings", "limits", "visa", "visa_library")
+#: the VISA library a station uses unless its file says otherwise: pyvisa-py
+DEFAULT_VISA_LIBRARY = "@py"
+#: VISA backends a station file may name with '@' (a library path is also allowed)
+VISA_BACKENDS = ("@py", "@ivi")
 #: pyvisa resource attributes a station file may set (serial framing, terminations, timeout)
 VISA_KEYS = ("timeout", "read_termination", "write_termination", "baud_rate", "data_bits",
              "parity", "stop_bits")
@@ -54,6 +58,7 @@ class RoleConfig:
     limits: dict[str, float]
     safety: SafetyLimits
     visa: dict[str, Any]
+    visa_library: str = DEFAULT_VISA_LIBRARY
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class StationConfig:
     time_scale: float = 1.0
     sim: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    visa_library: str = DEFAULT_VISA_LIBRARY
 
 
 def _fail(source: str, key: str, message: str) -> ConfigError:
@@ -109,7 +115,20 @@ def _check_visa(source: str, key: str, visa: Any) -> dict[str, Any]:
     return out
 
 
-def _role_config(source: str, role: str, entry: Any, all_roles: Mapping[str, Any]) -> RoleConfig:
+def _check_visa_library(source: str, key: str, library: Any) -> str:
+    """'@py' (pyvisa-py), '@ivi' (the installed IVI VISA: NI-VISA, Keysight VISA) or the
+    path of a VISA library (e.g. /usr/lib/x86_64-linux-gnu/libvisa.so, C:/Windows/System32/
+    visa64.dll)."""
+    allowed = f"allowed: {', '.join(VISA_BACKENDS)} or the path of a VISA library"
+    if not isinstance(library, str) or not library.strip():
+        raise _fail(source, key, f"{library!r}; {allowed}")
+    if library.startswith("@") and library not in VISA_BACKENDS:
+        raise _fail(source, key, f"{library!r}; {allowed}")
+    return library
+
+
+def _role_config(source: str, role: str, entry: Any, all_roles: Mapping[str, Any],
+                 visa_library: str = DEFAULT_VISA_LIBRARY) -> RoleConfig:
     where = f"roles.{role}"
     role_drivers = registry.role_drivers()[role]
     uses_drivers = registry.uses_drivers()
@@ -133,6 +152,9 @@ def _role_config(source: str, role: str, entry: Any, all_roles: Mapping[str, Any
             raise _fail(source, f"{where}.uses", f"{driver} needs 'uses: {uses_drivers[driver]}'")
         if uses not in all_roles:
             raise _fail(source, f"{where}.uses", f"role {uses!r} is not defined in this file")
+        if "visa_library" in entry:
+            raise _fail(source, f"{where}.visa_library", f"{driver} rides on the {uses} "
+                                                         "role's link; remove it")
     else:
         if uses is not None:
             raise _fail(source, f"{where}.uses", f"{driver} opens its own resource; remove 'uses'")
@@ -155,9 +177,11 @@ def _role_config(source: str, role: str, entry: Any, all_roles: Mapping[str, Any
         raise _fail(source, key, str(exc).split(": ", 1)[-1]) from None
     except (TypeError, ValueError) as exc:
         raise _fail(source, where, str(exc)) from None
+    library = _check_visa_library(source, f"{where}.visa_library",
+                                  entry.get("visa_library", visa_library))
     return RoleConfig(role=role, driver=driver, driver_class=cls, resource=resource, uses=uses,
                       settings=cls.settings_with_defaults(settings), limits=dict(limits),
-                      safety=safety, visa=visa)
+                      safety=safety, visa=visa, visa_library=library)
 
 
 def parse_station_config(data: Any, source: str = "<station>") -> StationConfig:
@@ -174,7 +198,10 @@ def parse_station_config(data: Any, source: str = "<station>") -> StationConfig:
         if role not in ROLE_PROTOCOLS:
             raise _fail(source, f"roles.{role}",
                         f"unknown role; allowed: {', '.join(ROLE_PROTOCOLS)}")
-    roles = {role: _role_config(source, role, entry, roles_raw) for role, entry in roles_raw.items()}
+    library = _check_visa_library(source, "visa_library",
+                                  data.get("visa_library", DEFAULT_VISA_LIBRARY))
+    roles = {role: _role_config(source, role, entry, roles_raw, library)
+             for role, entry in roles_raw.items()}
     clock = data.get("clock") or {}
     if not isinstance(clock, Mapping) or set(clock) - {"time_scale"}:
         raise _fail(source, "clock", "must be a mapping with only 'time_scale'")
@@ -186,7 +213,8 @@ def parse_station_config(data: Any, source: str = "<station>") -> StationConfig:
     if not isinstance(sim, Mapping):
         raise _fail(source, "sim", "must be a mapping")
     return StationConfig(source=source, name=str(data.get("station", Path(source).stem)),
-                         roles=roles, time_scale=float(scale), sim=dict(sim), raw=dict(data))
+                         roles=roles, time_scale=float(scale), sim=dict(sim), raw=dict(data),
+                         visa_library=library)
 
 
 def load_station_config(path: str | Path) -> StationConfig:
@@ -246,7 +274,8 @@ class Station:
 
         ``adapter_factory(driver_name, resource)`` returns an adapter (the simulated lab's
         in-process mode) or another VISA resource string (a lab served on free ports); by
-        default pyvisa-py opens the file's resource. On failure the instruments already opened are closed and InstrumentFault
+        default the role's VISA library (``visa_library``, '@py' unless the file names
+        another) opens the file's resource. On failure the instruments already opened are closed and InstrumentFault
         names the role and resource."""
         opened: dict[str, Any] = {}
         order = sorted(config.roles.values(), key=lambda rc: rc.uses is not None)
@@ -262,7 +291,7 @@ class Station:
                     opened[rc.role] = rc.driver_class(adapter, **kwargs)
                 else:  # a VISA resource: the file's own, or one the factory chose
                     resource = adapter if isinstance(adapter, str) else rc.resource
-                    opened[rc.role] = rc.driver_class(resource, visa_library="@py",
+                    opened[rc.role] = rc.driver_class(resource, visa_library=rc.visa_library,
                                                       **rc.visa, **kwargs)
         except PcsdaqError:
             _close_all(opened, config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,46 @@ def test_shipped_lab_example_loads_with_serial_framing():
     assert pos.visa["stop_bits"] == constants.StopBits.one
     assert cfg.roles["lockin"].resource == "GPIB0::8::INSTR"
     assert cfg.time_scale == 1.0
+
+
+def test_visa_library_per_station_and_per_role():
+    cfg = load_station_config(SIM)
+    assert cfg.visa_library == "@py"
+    assert {rc.visa_library for rc in cfg.roles.values()} == {"@py"}
+    data = yaml.safe_load(SIM.read_text())
+    data["visa_library"] = "@ivi"  # NI-VISA for the GPIB card ...
+    data["roles"]["positioner"]["visa_library"] = "@py"  # ... pyvisa-py for this one
+    data["roles"]["dmm"]["visa_library"] = "/opt/keysight/lib/libvisa.so"
+    cfg = load_station_config(_write(data))
+    assert cfg.visa_library == "@ivi"
+    assert cfg.roles["lockin"].visa_library == "@ivi"
+    assert cfg.roles["positioner"].visa_library == "@py"
+    assert cfg.roles["dmm"].visa_library == "/opt/keysight/lib/libvisa.so"
+
+
+def test_station_opens_each_role_with_its_visa_library(monkeypatch):
+    """Station.open hands each role's library to its driver (no hardware: a recording
+    driver stands in)."""
+    from pcsdaq.station import Station
+
+    data = yaml.safe_load(SIM.read_text())
+    data["visa_library"] = "@ivi"
+    data["roles"] = {"dmm": dict(data["roles"]["dmm"], visa_library="@py"),
+                     "positioner": data["roles"]["positioner"]}
+    cfg = load_station_config(_write(data))
+    seen = {}
+
+    def recorder(role):
+        class Recorder:
+            def __init__(self, resource, *, visa_library, **kwargs):
+                seen[role] = visa_library
+                self.adapter = type("A", (), {"close": lambda self: None})()
+        return Recorder
+
+    roles = {name: dataclasses.replace(rc, driver_class=recorder(name))
+             for name, rc in cfg.roles.items()}
+    Station.open(dataclasses.replace(cfg, roles=roles)).close()
+    assert seen == {"dmm": "@py", "positioner": "@ivi"}
 
 
 def test_limits_default_to_hardware_when_unset():
@@ -100,6 +141,12 @@ BAD = {
                    "roles.dmm.visa.parity", "none, odd, even"),
     "unknown visa key": (lambda d: d["roles"]["dmm"].__setitem__("visa", {"baud": 9600}),
                          "roles.dmm.visa", "baud_rate"),
+    "unknown VISA backend": (lambda d: d.__setitem__("visa_library", "@ni"), "visa_library",
+                             "allowed: @py, @ivi or the path of a VISA library"),
+    "empty role VISA library": (lambda d: d["roles"]["dmm"].__setitem__("visa_library", ""),
+                                "roles.dmm.visa_library", "@py, @ivi"),
+    "VISA library on a riding role": (lambda d: d["roles"]["bias"].__setitem__(
+        "visa_library", "@ivi"), "roles.bias.visa_library", "rides on the lockin"),
 }
 
 
