@@ -4,7 +4,8 @@ and the instrument emulators that read it. First increment: emulators of sim-A."
 from __future__ import annotations
 
 import threading
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pcsdaq.sim.cryostat import Cryostat
@@ -12,6 +13,9 @@ from pcsdaq.sim.faults import TransportFaults
 from pcsdaq.sim.magnet import Magnet
 
 from pcsdaq.clock import ScaledClock
+
+if TYPE_CHECKING:
+    from pcsdaq.station_schema import StationConfig
 
 
 class SimLab:
@@ -94,21 +98,28 @@ class SimLab:
         return factory
 
     @classmethod
-    def from_station_file(cls, path: str, **kwargs: Any) -> SimLab:
-        """Build a lab from a station YAML's ``sim:`` section and ``clock.time_scale``."""
-        import yaml
-        with open(path) as fh:
-            station = yaml.safe_load(fh) or {}
-        cfg = dict(station.get("sim") or {})
-        cfg.setdefault("time_scale", (station.get("clock") or {}).get("time_scale", 1.0))
-        roles = station.get("roles") or {}
-        lockin = (roles.get("lockin") or {}).get("settings") or {}
-        bias = (roles.get("bias") or {}).get("settings") or {}
-        for key, src in (("excitation_resistance_ohm", lockin), ("series_resistance_ohm", bias),
-                         ("aux_output", bias)):
-            if key in src:
-                cfg.setdefault(key, src[key])
+    def from_station_config(cls, config: StationConfig, **kwargs: Any) -> SimLab:
+        """Build a lab from a validated station file: its ``sim:`` section
+        (:mod:`pcsdaq.sim.config`), its ``clock.time_scale``, and the resistors and aux output
+        its lock-in and bias roles are set up with (unless the section gives them)."""
+        cfg = dict(config.sim)
+        cfg.setdefault("time_scale", config.time_scale)
+        for role, keys in (("lockin", ("excitation_resistance_ohm",)),
+                           ("bias", ("series_resistance_ohm", "aux_output"))):
+            rc = config.roles.get(role)
+            settings = rc.settings if rc is not None else {}
+            for key in keys:
+                if key in settings:
+                    cfg.setdefault(key, settings[key])
         return cls(cfg, **kwargs)
+
+    @classmethod
+    def from_station_file(cls, path: str | Path, **kwargs: Any) -> SimLab:
+        """Validate a station file (ConfigError naming file, key and allowed values) and build
+        a lab from it (see :meth:`from_station_config`)."""
+        from pcsdaq.station_schema import load_station_config
+
+        return cls.from_station_config(load_station_config(path), **kwargs)
 
     def serve(self, host: str = "127.0.0.1", ports: dict[str, int] | None = None,
               emulators: list[str] | None = None) -> Any:

@@ -32,7 +32,7 @@ def open_station(station_path: str | Path, *, sim: str | None = None,
         return Station.open(config, clock=clock), None, None
     from pcsdaq.sim.lab import SimLab
 
-    lab = SimLab.from_station_file(str(station_path), clock=clock)
+    lab = SimLab.from_station_config(config, clock=clock)
     if sim == "inprocess":
         return Station.open(config, adapter_factory=lab.adapter_factory(), clock=clock), lab, None
     if sim != "tcp":

@@ -83,6 +83,11 @@ def parse_plan(data: Any, source: str = "<plan>", base_dir: Path | None = None) 
     if unknown:
         raise PlanError(f"{source}: unknown key {', '.join(unknown)}; allowed: "
                         f"{', '.join(PLAN_KEYS)}", key=unknown[0])
+    for key in ("station", "data_dir", "name", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise PlanError(f"{source}: {key} = {data[key]!r}; allowed: a text "
+                            f"({'a file path' if key in ('station', 'data_dir') else 'a label'})",
+                            key=key)
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise PlanError(f"{source}: 'steps' must be a non-empty list of steps", key="steps")
@@ -98,6 +103,8 @@ def parse_plan(data: Any, source: str = "<plan>", base_dir: Path | None = None) 
         if not isinstance(raw.get("procedure"), str):
             raise PlanError(f"{where}: missing 'procedure'; known: {', '.join(sorted(PROCEDURES))}",
                             key="procedure")
+        if "name" in raw and not isinstance(raw["name"], str):
+            raise PlanError(f"{where}: name = {raw['name']!r}; allowed: a text label", key="name")
         params = raw.get("parameters") or {}
         if not isinstance(params, dict):
             raise PlanError(f"{where}: 'parameters' must be a mapping", key="parameters")

@@ -17,6 +17,10 @@ def step(procedure, **params):
 BAD_PLANS = [
     ({"station": STATION, "steps": [SWEEP], "colour": "red"}, "unknown key colour"),
     ({"station": STATION}, "'steps' must be a non-empty list"),
+    ({"station": 7, "steps": [SWEEP]}, "station = 7; allowed: a text (a file path)"),
+    ({"station": STATION, "steps": [SWEEP], "data_dir": ["a"]}, "data_dir = ['a']"),
+    ({"station": STATION, "steps": [{"procedure": "bias_sweep", "name": 3}]},
+     "name = 3; allowed: a text label"),
     ({"station": STATION, "steps": []}, "'steps' must be a non-empty list"),
     ({"station": STATION, "steps": ["bias_sweep"]}, "a step is a mapping"),
     ({"station": STATION, "steps": [{"procedure": "bias_sweep", "when": 1}]}, "unknown key when"),

@@ -141,6 +141,19 @@ BAD = {
                    "roles.dmm.visa.parity", "none, odd, even"),
     "unknown visa key": (lambda d: d["roles"]["dmm"].__setitem__("visa", {"baud": 9600}),
                          "roles.dmm.visa", "baud_rate"),
+    "misspelt sim key": (lambda d: d["sim"].__setitem__("sampel", "Ce"), "sim.sampel",
+                         "allowed: seed, ports, sample"),
+    "unknown sim sample": (lambda d: d["sim"].__setitem__("sample", "Nb"), "sim.sample",
+                           "allowed: Ce, La, Sc"),
+    "sim seed not an integer": (lambda d: d["sim"].__setitem__("seed", 1.5), "sim.seed",
+                                "integer"),
+    "negative sim temperature": (lambda d: d["sim"].__setitem__("base_temperature_K", -1),
+                                 "sim.base_temperature_K", "number > 0"),
+    "sim port of an unknown emulator": (lambda d: d["sim"]["ports"].__setitem__("sr850", 1),
+                                        "sim.ports.sr850", "allowed: ami430"),
+    "sim port out of range": (lambda d: d["sim"]["ports"].__setitem__("sr830", 70000),
+                              "sim.ports.sr830", "1-65535"),
+    "sim not a mapping": (lambda d: d.__setitem__("sim", [1]), "sim", "allowed keys"),
     "unknown VISA backend": (lambda d: d.__setitem__("visa_library", "@ni"), "visa_library",
                              "allowed: @py, @ivi or the path of a VISA library"),
     "empty role VISA library": (lambda d: d["roles"]["dmm"].__setitem__("visa_library", ""),
@@ -160,6 +173,24 @@ def test_bad_station_file_is_refused_with_file_key_and_allowed(case):
     assert str(path) in message, message
     assert key in message, message
     assert allowed in message, message
+
+
+def test_sim_lab_is_built_from_the_validated_section():
+    from pcsdaq.clock import VirtualClock
+    from pcsdaq.sim.lab import SimLab
+
+    data = yaml.safe_load(SIM.read_text())
+    data["sim"]["sample"] = "La"
+    data["roles"]["bias"]["settings"]["series_resistance_ohm"] = 2.0e3
+    cfg = load_station_config(_write(data))
+    lab = SimLab.from_station_config(cfg, clock=VirtualClock())
+    assert lab.contact.sample == "La"
+    assert lab.contact.series_resistance_ohm == 2.0e3
+    assert lab.contact.excitation_resistance_ohm == 1.0e6
+    assert lab.config["time_scale"] == 20.0
+    bad = _write(_mutate(BAD["misspelt sim key"][0]))
+    with pytest.raises(ConfigError, match="sim.sampel"):
+        SimLab.from_station_file(bad)
 
 
 def test_unreadable_and_invalid_yaml(tmp_path):
