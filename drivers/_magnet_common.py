@@ -67,6 +67,8 @@ def max_rate_on_path(table: Any, start: float, end: float) -> float:
 class MagnetDriverBase(StationDriver):
     """Common LIMITS/SETTINGS and checks for the magnet supplies (fields in T, rates T/min)."""
 
+    max_field: float  #: configured |B| limit, T (the Magnet role's attribute)
+
     HARDWARE_RAMP_TABLE: ClassVar[list[list[float]]] = [[3.0, 0.5], [5.0, 0.3], [7.0, 0.2]]
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_field_T": Limit("T", 7.0, description="largest |B|"),

@@ -8,11 +8,14 @@ recorded with the data (:meth:`SR830AuxBias.conversion`).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pcsdaq.driver_support import StationDriver
 from pcsdaq.errors import ConfigError
 from pcsdaq.limits import Limit
+
+if TYPE_CHECKING:
+    from pcsdaq.drivers.sr830 import SR830
 
 
 class SR830AuxBias(StationDriver):
@@ -23,6 +26,8 @@ class SR830AuxBias(StationDriver):
     MODELS = ("SR830",)
     USES = "lockin"  #: rides on the lock-in's link
 
+    max_current: float  #: configured |I| limit, A (the BiasSource role's attribute)
+
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_current_A": Limit("A", 0.1, description="largest |DC bias current|"),
     }
@@ -31,7 +36,7 @@ class SR830AuxBias(StationDriver):
         "series_resistance_ohm": (float, 1e3, "resistor from AUX OUT to the contact, Ohm"),
     }
 
-    def __init__(self, lockin: Any, name: str | None = None, *, limits: dict | None = None,
+    def __init__(self, lockin: SR830, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None) -> None:
         self._init_station(settings, limits)
         self.lockin = lockin

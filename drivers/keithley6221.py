@@ -22,6 +22,8 @@ class Keithley6221(StationDriver, Instrument):
     EMULATOR = None
     MODELS = ("6221",)
 
+    max_current: float  #: configured |I| limit, A (the BiasSource role's attribute)
+
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_current_A": Limit("A", 0.105, description="largest |DC current|"),
     }

@@ -25,6 +25,7 @@ import pkgutil
 import threading
 from dataclasses import dataclass
 
+from pcsdaq.driver_support import StationDriver
 from pcsdaq.roles import ROLE_PROTOCOLS
 
 
@@ -33,7 +34,7 @@ class DriverEntry:
     """What one driver class declares about itself."""
 
     name: str  #: class name, as a station file's ``driver:`` gives it
-    cls: type
+    cls: type[StationDriver]
     roles: tuple[str, ...]
     emulator: str | None
     models: tuple[str, ...]
@@ -46,6 +47,8 @@ _load_lock = threading.Lock()
 
 
 def _entry(cls: type) -> DriverEntry:
+    if not issubclass(cls, StationDriver):
+        raise ValueError(f"{cls.__name__} is not a StationDriver")
     roles = tuple(getattr(cls, "ROLES", ()))
     if not roles:
         raise ValueError(f"{cls.__name__} declares no ROLES")
@@ -76,8 +79,8 @@ def _load_builtin() -> None:
                 continue
             module = importlib.import_module(f"pcsdaq.drivers.{info.name}")
             for obj in vars(module).values():
-                if (isinstance(obj, type) and obj.__module__ == module.__name__
-                        and "ROLES" in vars(obj)):
+                if (isinstance(obj, type) and issubclass(obj, StationDriver)
+                        and obj.__module__ == module.__name__ and "ROLES" in vars(obj)):
                     found[obj.__name__] = _entry(obj)
         # entries registered before the scan (tests) stay, after the built-in ones
         _entries.update({**found, **_entries})
@@ -109,7 +112,7 @@ def names() -> list[str]:
     return list(entries())
 
 
-def driver_class(name: str) -> type:
+def driver_class(name: str) -> type[StationDriver]:
     """The driver class called ``name``; KeyError naming the known ones if there is none."""
     return _lookup(name).cls
 

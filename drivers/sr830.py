@@ -21,20 +21,17 @@ import math
 from typing import Any, ClassVar
 
 from pymeasure.instruments.srs.sr830 import SR830 as _PymeasureSR830
-from scipy.optimize import brentq
-
 from pcsdaq.driver_support import StationDriver
 from pcsdaq.errors import ConfigError, InstrumentError, LimitError
 from pcsdaq.limits import Limit
+from pcsdaq.roles import LOCKIN_FILTER_SLOPES_DB, lockin_settle_time
 
 #: SENS index -> full-scale sensitivity in V (voltage input)
 SENSITIVITIES_V = [m * 10.0 ** e for e in range(-9, 1) for m in (1, 2, 5)][1:-2]
 #: OFLT index -> time constant in s
 TIME_CONSTANTS_S = [m * 10.0 ** e for e in range(-5, 5) for m in (1, 3)]
-#: OFSL index -> slope in dB/oct
-SLOPES_DB = [6, 12, 18, 24]
-#: settle time in time constants for 6/12/18/24 dB/oct (the usual 5/7/9/10 tau rule)
-SETTLE_TAUS = {6: 5.0, 12: 7.0, 18: 9.0, 24: 10.0}
+#: OFSL index -> slope in dB/oct (the lock-in role's slopes)
+SLOPES_DB = list(LOCKIN_FILTER_SLOPES_DB)
 #: LIAS? bits meaning an overload (input/reserve, filter, output)
 OVERLOAD_BITS = {0: "input", 1: "filter", 2: "output"}
 AUX_HARDWARE_V = 10.5
@@ -47,24 +44,6 @@ def _nearest_index(table: list[float], value: float) -> int:
     if not value > 0:
         raise LimitError(f"{value!r} must be a positive number")
     return min(range(len(table)), key=lambda i: abs(math.log(table[i] / value)))
-
-
-def step_settle_taus(poles: int, accuracy: float) -> float:
-    """Time, in time constants, for ``poles`` cascaded RC stages to reach 1 - accuracy of a step.
-
-    The step response of n equal poles is 1 - exp(-x) * sum_{k<n} x^k / k!; e.g. 99 %
-    (accuracy 1e-2) takes 4.61/6.64/8.41/10.05 tau for 1/2/3/4 poles."""
-    if not 0 < accuracy < 1:
-        raise ValueError(f"accuracy = {accuracy!r} must be between 0 and 1")
-
-    def remaining(x: float) -> float:
-        term, total = 1.0, 1.0
-        for k in range(1, poles):
-            term *= x / k
-            total += term
-        return math.exp(-x) * total - accuracy
-
-    return brentq(remaining, 0.0, 200.0, xtol=1e-9)
 
 
 def decode_overload(status: int) -> set[str]:
@@ -175,9 +154,7 @@ class SR830(StationDriver, _PymeasureSR830):
 
         Without ``accuracy``: 5/7/9/10 time constants for 6/12/18/24 dB/oct, times
         ``factor``; with ``accuracy`` (e.g. 1e-3): the exact n-pole time, times ``factor``."""
-        slope = self.filter_slope
-        taus = SETTLE_TAUS[slope] if accuracy is None else step_settle_taus(slope // 6, accuracy)
-        return factor * taus * self.time_constant
+        return lockin_settle_time(self.time_constant, self.filter_slope, factor, accuracy)
 
     # --- reference ----------------------------------------------------------------------
     @property

@@ -11,6 +11,17 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """What procedures, the engine and the simulated lab ask of a clock (virtual seconds)."""
+
+    def now(self) -> float:
+        """Seconds since the clock was made."""
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``."""
 
 
 class ScaledClock:

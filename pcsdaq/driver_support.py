@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pcsdaq.errors import ConfigError
 from pcsdaq.limits import Limit, SafetyLimits
@@ -46,6 +46,16 @@ class StationDriver:
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {}
 
     safety: SafetyLimits
+    settings: dict[str, Any]
+
+    if TYPE_CHECKING:  # what the station relies on; pymeasure's Instrument provides them
+        adapter: Any
+
+        def __init__(self, adapter: Any, name: str | None = None, **kwargs: Any) -> None: ...
+
+        def write(self, command: str) -> None: ...
+
+        def ask(self, command: str) -> str: ...
 
     @classmethod
     def check_config(

@@ -15,9 +15,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pcsdaq.clock import ScaledClock
+from pcsdaq.clock import Clock, ScaledClock
 from pcsdaq.errors import InstrumentFault, PcsdaqError
-from pcsdaq.roles import ROLE_PROTOCOLS
+from pcsdaq.roles import (
+    ROLE_PROTOCOLS,
+    BiasSource,
+    Lockin,
+    Magnet,
+    Positioner,
+    Thermometer,
+    Voltmeter,
+)
 from pcsdaq.station_cli import main
 from pcsdaq.station_schema import (
     DEFAULT_VISA_LIBRARY,
@@ -51,7 +59,17 @@ class Station:
 
     ROLES = tuple(ROLE_PROTOCOLS)
 
-    def __init__(self, config: StationConfig, instruments: Mapping[str, Any], clock: Any) -> None:
+    # Typed as the role each holds. A role the station file lacks is None: procedures name
+    # the roles they need (require_roles) and the plan is refused before it runs.
+    lockin: Lockin
+    bias: BiasSource
+    dmm: Voltmeter
+    thermometer: Thermometer
+    magnet: Magnet
+    positioner: Positioner
+
+    def __init__(self, config: StationConfig, instruments: Mapping[str, Any],
+                 clock: Clock) -> None:
         self.config = config
         self.instruments = dict(instruments)
         self.clock = clock
@@ -62,13 +80,13 @@ class Station:
 
     @classmethod
     def from_file(cls, path: str | Path, *, adapter_factory: AdapterFactory | None = None,
-                  clock: Any = None) -> Station:
+                  clock: Clock | None = None) -> Station:
         """Validate ``path`` and open its instruments (see :meth:`open`)."""
         return cls.open(load_station_config(path), adapter_factory=adapter_factory, clock=clock)
 
     @classmethod
     def open(cls, config: StationConfig, *, adapter_factory: AdapterFactory | None = None,
-             clock: Any = None) -> Station:
+             clock: Clock | None = None) -> Station:
         """Open every role of a validated config.
 
         ``adapter_factory(driver_name, resource)`` returns an adapter (the simulated lab's
@@ -80,11 +98,12 @@ class Station:
         order = sorted(config.roles.values(), key=lambda rc: rc.uses is not None)
         try:
             for rc in order:
-                kwargs = {"name": f"{rc.role} ({rc.driver})", "limits": rc.limits,
+                kwargs: dict[str, Any] = {"name": f"{rc.role} ({rc.driver})", "limits": rc.limits,
                           "settings": rc.settings}
                 if rc.uses is not None:
                     opened[rc.role] = rc.driver_class(opened[rc.uses], **kwargs)
                     continue
+                assert rc.resource is not None  # the schema gives every role without 'uses' one
                 adapter = adapter_factory(rc.driver, rc.resource) if adapter_factory else None
                 if adapter is not None and not isinstance(adapter, str):
                     opened[rc.role] = rc.driver_class(adapter, **kwargs)

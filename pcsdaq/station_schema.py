@@ -21,6 +21,7 @@ import yaml
 from pyvisa import constants as visa_constants
 from pyvisa import rname
 
+from pcsdaq.driver_support import StationDriver
 from pcsdaq.drivers import registry
 from pcsdaq.errors import ConfigError, LimitError
 from pcsdaq.limits import SafetyLimits
@@ -46,7 +47,7 @@ class RoleConfig:
 
     role: str
     driver: str
-    driver_class: type
+    driver_class: type[StationDriver]
     resource: str | None
     uses: str | None
     settings: dict[str, Any]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pymeasure.experiment import FloatParameter, IntegerParameter
 
@@ -10,6 +10,10 @@ from pcsdaq.errors import PcsdaqError
 from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
 from pcsdaq.procedures.bias_sweep import contact_resistance
 from pcsdaq.procedures.lockin_parameters import sine_voltage_parameter, time_constant_parameter
+
+if TYPE_CHECKING:
+    from pcsdaq.procedures.base import RunContext
+    from pcsdaq.station_schema import StationConfig
 
 
 class ApproachFailed(PcsdaqError):
@@ -44,7 +48,7 @@ class NeedleApproach(StationProcedure):
     sine_voltage_V = sine_voltage_parameter()
     time_constant_s = time_constant_parameter(0.03, maximum=30.0)
 
-    def validate(self, station_config: Any) -> list[str]:
+    def validate(self, station_config: StationConfig) -> list[str]:
         """Window order and piezo/excitation limits (no I/O)."""
         problems: list[str] = []
         require_roles(problems, station_config, ("lockin", "positioner"), self.NAME)
@@ -65,12 +69,12 @@ class NeedleApproach(StationProcedure):
                   "lock-in sine limit")
         return problems
 
-    def estimate_duration_s(self, station_config: Any) -> float:
+    def estimate_duration_s(self, station_config: StationConfig) -> float:
         """A few hundred bursts at 10 time constants plus the stepping, s (an upper guess)."""
         bursts = min(self.max_total_steps / self.steps_per_burst, 300)
         return bursts * (10 * self.time_constant_s + self.steps_per_burst / self.step_frequency_Hz)
 
-    def execute_on(self, ctx: Any) -> None:
+    def execute_on(self, ctx: RunContext) -> None:
         """Walk in (or back) until target_min_ohm <= R <= target_max_ohm."""
         station = ctx.station
         lockin, positioner = station.lockin, station.positioner

@@ -9,11 +9,16 @@ I/O (:meth:`StationProcedure.validate`), and talk to storage and the operator th
 from __future__ import annotations
 
 import copy
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pymeasure.experiment import Parameter, Procedure
 
 from pcsdaq.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pcsdaq.clock import Clock
+    from pcsdaq.station import Station
+    from pcsdaq.station_schema import StationConfig
 
 
 class PlanError(ConfigError):
@@ -23,8 +28,8 @@ class PlanError(ConfigError):
 class RunContext(Protocol):
     """What the engine gives a running procedure (pcsdaq/runner/context.py implements it)."""
 
-    station: Any  #: roles as attributes, .clock, .lock, .config
-    clock: Any  #: the station clock: now() in s, sleep(s)
+    station: Station  #: roles as attributes, .clock, .lock, .config
+    clock: Clock  #: the station clock: now() in s, sleep(s)
     resume_state: dict  #: what save_resume_state stored in a crashed earlier run ({} if fresh)
 
     def begin_segment(self, name: str, **attrs: Any) -> None:
@@ -135,11 +140,11 @@ class StationProcedure(Procedure):
         """Parameter name -> value, for the run record and plan files."""
         return {name: getattr(self, name) for name in self.parameter_specs()}
 
-    def validate(self, station_config: Any) -> list[str]:
+    def validate(self, station_config: StationConfig) -> list[str]:
         """Problems running this on the station (no I/O): each names key, value and range."""
         return []
 
-    def estimate_duration_s(self, station_config: Any) -> float:
+    def estimate_duration_s(self, station_config: StationConfig) -> float:
         """Expected duration in physical seconds."""
         return 0.0
 
@@ -152,7 +157,7 @@ class StationProcedure(Procedure):
         raise NotImplementedError("run pcsdaq procedures through pcsdaq.runner.RunEngine")
 
 
-def role_limit(station_config: Any, role: str, key: str) -> float | None:
+def role_limit(station_config: StationConfig, role: str, key: str) -> float | None:
     """A configured limit of a role, or None when the station has no such role/limit."""
     rc = station_config.roles.get(role)
     if rc is None or key not in rc.safety:
@@ -168,7 +173,7 @@ def check_max(problems: list[str], key: str, value: float, limit: float | None, 
                         f"(allowed |value| <= {limit:g} {unit})")
 
 
-def require_roles(problems: list[str], station_config: Any, roles: tuple[str, ...],
+def require_roles(problems: list[str], station_config: StationConfig, roles: tuple[str, ...],
                   procedure: str) -> None:
     """Append a message for each role the procedure needs that the station lacks."""
     for role in roles:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
 
-from pcsdaq.drivers.sr830 import SETTLE_TAUS, SLOPES_DB
 from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
 from pcsdaq.procedures.lockin_parameters import (
     sensitivity_parameter,
@@ -16,6 +15,13 @@ from pcsdaq.procedures.lockin_parameters import (
     time_constant_parameter,
 )
 from pcsdaq.procedures.points import bias_points
+from pcsdaq.roles import LOCKIN_FILTER_SLOPES_DB, lockin_settle_time
+
+if TYPE_CHECKING:
+    from pcsdaq.procedures.base import RunContext
+    from pcsdaq.roles import Lockin
+    from pcsdaq.station import Station
+    from pcsdaq.station_schema import StationConfig
 
 SWEEP_COLUMNS = {"time_s": "s", "bias_set_A": "A", "V_dc_V": "V", "I_dc_A": "A", "X_V": "V",
                  "Y_V": "V", "dIdV_S": "S", "dVdI_Ohm": "Ohm", "temperature_K": "K",
@@ -38,7 +44,7 @@ def divider_resistance(x_V: float, i_ac_A: float, v_sine_V: float) -> float:
     return x_V / (i_ac_A * frac)
 
 
-def contact_resistance(x_V: float, lockin: Any) -> float:
+def contact_resistance(x_V: float, lockin: Lockin) -> float:
     """dV/dI in Ohm from X with the lock-in's present excitation (see divider_resistance)."""
     return divider_resistance(x_V, lockin.ac_current(), lockin.sine_voltage)
 
@@ -46,7 +52,7 @@ def contact_resistance(x_V: float, lockin: Any) -> float:
 class Environment:
     """Temperature and field, read at most every ``interval_s`` (not every point)."""
 
-    def __init__(self, station: Any, interval_s: float) -> None:
+    def __init__(self, station: Station, interval_s: float) -> None:
         self.station = station
         self.interval_s = interval_s
         self._t = -math.inf
@@ -65,11 +71,13 @@ class Environment:
         return self.temperature_K, self.field_T
 
 
-def dmm_reading_time_s(station_config: Any) -> float:
+def dmm_reading_time_s(station_config: StationConfig) -> float:
     """Time of one DMM reading, s, from the station's settings (its driver's
     ``reading_time_s``; 0 when the DMM role's driver does not say)."""
     rc = station_config.roles.get("dmm")
-    reading_time = getattr(rc.driver_class, "reading_time_s", None) if rc is not None else None
+    if rc is None:
+        return 0.0
+    reading_time = getattr(rc.driver_class, "reading_time_s", None)
     return float(reading_time(rc.settings)) if reading_time is not None else 0.0
 
 
@@ -93,7 +101,7 @@ class BiasSweep(StationProcedure):
     frequency_Hz = FloatParameter("Reference frequency", units="Hz", minimum=0.001,
                                   maximum=102000.0, default=1037.0)
     time_constant_s = time_constant_parameter(0.03)
-    filter_slope_db = ListParameter("Filter slope", units="dB/oct", choices=SLOPES_DB,
+    filter_slope_db = ListParameter("Filter slope", units="dB/oct", choices=list(LOCKIN_FILTER_SLOPES_DB),
                                     default=24)
     sensitivity_V = sensitivity_parameter(1e-3)
     settle_factor = FloatParameter("Settle time factor", minimum=0.1, maximum=20.0, default=1.0)
@@ -107,7 +115,7 @@ class BiasSweep(StationProcedure):
         return bias_points(self.max_current_A, self.n_points, self.direction,
                            self.dense_fraction, self.dense_factor)
 
-    def validate(self, station_config: Any) -> list[str]:
+    def validate(self, station_config: StationConfig) -> list[str]:
         """Bias and excitation against the station's limits (no I/O)."""
         problems: list[str] = []
         require_roles(problems, station_config, ("lockin", "bias", "dmm"), self.NAME)
@@ -122,15 +130,15 @@ class BiasSweep(StationProcedure):
         """Expected time per point, s: the lock-in's settle wait, or the DC settle plus the
         DMM reading (``dmm_reading_s``) if that takes longer (the DMM reads while the
         lock-in settles), plus ~5 ms of I/O."""
-        lockin_s = self.settle_factor * SETTLE_TAUS[int(self.filter_slope_db)] * \
-            self.time_constant_s
+        lockin_s = lockin_settle_time(self.time_constant_s, int(self.filter_slope_db),
+                                      self.settle_factor)
         return max(lockin_s, self.dc_settle_s + dmm_reading_s) + 5e-3
 
-    def estimate_duration_s(self, station_config: Any) -> float:
+    def estimate_duration_s(self, station_config: StationConfig) -> float:
         """Points times the per-point time, s."""
         return len(self.points()) * self.point_time_s(dmm_reading_time_s(station_config))
 
-    def configure_lockin(self, lockin: Any) -> None:
+    def configure_lockin(self, lockin: Lockin) -> None:
         """Apply the sweep's lock-in settings (once, before the first point)."""
         lockin.sine_voltage = self.sine_voltage_V
         lockin.frequency = self.frequency_Hz
@@ -138,7 +146,7 @@ class BiasSweep(StationProcedure):
         lockin.filter_slope = int(self.filter_slope_db)
         lockin.sensitivity = self.sensitivity_V
 
-    def execute_on(self, ctx: Any) -> None:
+    def execute_on(self, ctx: RunContext) -> None:
         """Configure the lock-in and measure one spectrum as one segment."""
         station = ctx.station
         with station.lock:
@@ -150,7 +158,7 @@ class BiasSweep(StationProcedure):
         measure_sweep(ctx, self, env, progress=(0.0, 1.0))
 
 
-def lockin_settings(station: Any) -> dict[str, Any]:
+def lockin_settings(station: Station) -> dict[str, Any]:
     """The lock-in's settings as a spectrum starts, for its segment's attributes: the run's
     station snapshot is taken before the procedure configures the lock-in, and an overload
     may have stepped the sensitivity since the previous spectrum."""
@@ -162,7 +170,7 @@ class _LockinState:
     """What the loop needs of the lock-in, read once and refreshed only when the
     sensitivity changes (the time constant may follow it): no per-point attribute traffic."""
 
-    def __init__(self, lockin: Any, settle_factor: float) -> None:
+    def __init__(self, lockin: Lockin, settle_factor: float) -> None:
         self.lockin = lockin
         self.settle_factor = settle_factor
         self.i_ac = lockin.ac_current()
@@ -178,7 +186,7 @@ class _LockinState:
         return divider_resistance(x_V, self.i_ac, self.v_sine)
 
 
-def _read_point(station: Any, state: _LockinState, set_at: float, dc_settle_s: float,
+def _read_point(station: Station, state: _LockinState, set_at: float, dc_settle_s: float,
                 wait_s: float) -> tuple[float, float, float, int]:
     """The bias was set at ``set_at``: read V_dc once the DC path has settled
     (``set_at + dc_settle_s``), then X/Y (one query) once the lock-in has (``set_at +
@@ -211,7 +219,7 @@ def _read_point(station: Any, state: _LockinState, set_at: float, dc_settle_s: f
     return x, y, v_dc, flags
 
 
-def measure_sweep(ctx: Any, sweep: BiasSweep, env: Environment,
+def measure_sweep(ctx: RunContext, sweep: BiasSweep, env: Environment,
                   progress: tuple[float, float] = (0.0, 1.0)) -> int:
     """Measure the sweep's points into the current segment; bias back to zero at the end.
 
@@ -239,9 +247,8 @@ def measure_sweep(ctx: Any, sweep: BiasSweep, env: Environment,
             state = _LockinState(station.lockin, sweep.settle_factor)
         for k, current in enumerate(points):
             with station.lock:
-                got = station.bias.set_current(current)
+                actual = station.bias.set_current(current)
                 set_at = clock.now()
-            actual = float(got) if isinstance(got, int | float) else current
             if pending is not None:
                 publish(pending)  # while the lock-in settles
             wait = state.wait_s * (3.0 if k == 0 else 1.0)  # the first step is a large one

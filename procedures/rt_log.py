@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pymeasure.experiment import FloatParameter, IntegerParameter
 
@@ -15,6 +15,10 @@ from pcsdaq.procedures.lockin_parameters import (
     time_constant_parameter,
 )
 from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperature
+
+if TYPE_CHECKING:
+    from pcsdaq.procedures.base import RunContext
+    from pcsdaq.station_schema import StationConfig
 
 
 class RTLog(StationProcedure):
@@ -46,7 +50,7 @@ class RTLog(StationProcedure):
     timeout_s = FloatParameter("Timeout per field", units="s", minimum=10.0, maximum=1e6,
                                default=36000.0)
 
-    def validate(self, station_config: Any) -> list[str]:
+    def validate(self, station_config: StationConfig) -> list[str]:
         """Temperatures, rate, heater, current and fields against the limits (no I/O)."""
         problems: list[str] = []
         require_roles(problems, station_config, ("lockin", "thermometer"), self.NAME)
@@ -73,12 +77,12 @@ class RTLog(StationProcedure):
                 check_max(problems, f"fields_T[{i}]", b, b_max, "T", "field limit")
         return problems
 
-    def estimate_duration_s(self, station_config: Any) -> float:
+    def estimate_duration_s(self, station_config: StationConfig) -> float:
         """Per field: reaching start_K (~10 min) plus the ramp, s."""
         ramp = abs(self.start_K - self.end_K) / self.rate_K_per_min * 60.0
         return len(self.fields_T) * (600.0 + ramp)
 
-    def execute_on(self, ctx: Any) -> None:
+    def execute_on(self, ctx: RunContext) -> None:
         """One R(T) segment per field."""
         station = ctx.station
         therm, lockin = station.thermometer, station.lockin
@@ -104,7 +108,7 @@ class RTLog(StationProcedure):
                 if self.current_A and station.bias is not None:
                     station.bias.zero()
 
-    def _one_field(self, ctx: Any, i: int, field: float, n: int) -> None:
+    def _one_field(self, ctx: RunContext, i: int, field: float, n: int) -> None:
         station = ctx.station
         therm, lockin = station.thermometer, station.lockin
         with station.lock:

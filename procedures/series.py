@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParameter, ListParameter
 
@@ -15,6 +15,10 @@ from pcsdaq.procedures.bias_sweep import (
     measure_sweep,
 )
 from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperature
+
+if TYPE_CHECKING:
+    from pcsdaq.procedures.base import RunContext
+    from pcsdaq.station_schema import StationConfig
 
 
 class TemperatureSeries(BiasSweep):
@@ -33,7 +37,7 @@ class TemperatureSeries(BiasSweep):
                                maximum=360000.0, default=3600.0)
     on_timeout = ListParameter("On timeout", choices=["continue", "fail"], default="continue")
 
-    def validate(self, station_config: Any) -> list[str]:
+    def validate(self, station_config: StationConfig) -> list[str]:
         """Sweep limits plus every setpoint and the heater range (no I/O)."""
         problems = super().validate(station_config)
         require_roles(problems, station_config, ("thermometer",), self.NAME)
@@ -45,12 +49,12 @@ class TemperatureSeries(BiasSweep):
                   "heater range limit")
         return problems
 
-    def estimate_duration_s(self, station_config: Any) -> float:
+    def estimate_duration_s(self, station_config: StationConfig) -> float:
         """Per setpoint: stabilisation (~3 window lengths + 5 min) plus the sweep, s."""
         per = 3 * self.window_s + 300.0 + super().estimate_duration_s(station_config)
         return len(self.setpoints_K) * per
 
-    def execute_on(self, ctx: Any) -> None:
+    def execute_on(self, ctx: RunContext) -> None:
         """Setpoints in order; those completed in a crashed earlier run are skipped."""
         station = ctx.station
         done = [float(v) for v in ctx.resume_state.get("completed_setpoints", [])]
@@ -95,7 +99,7 @@ class FieldSeries(BiasSweep):
                                     default=7200.0)
     zero_at_end = BooleanParameter("Ramp to zero at the end", default=True)
 
-    def validate(self, station_config: Any) -> list[str]:
+    def validate(self, station_config: StationConfig) -> list[str]:
         """Sweep limits plus every field against the magnet limit (no I/O; the driver also
         checks the ramp-rate table when ramping)."""
         problems = super().validate(station_config)
@@ -110,7 +114,7 @@ class FieldSeries(BiasSweep):
                   "fastest rate of the magnet's ramp table")
         return problems
 
-    def estimate_duration_s(self, station_config: Any) -> float:
+    def estimate_duration_s(self, station_config: StationConfig) -> float:
         """Ramps at the slowest table rate plus one sweep per field, s."""
         rc = station_config.roles.get("magnet")
         table = (rc.settings.get("ramp_table") if rc is not None else None) or [[7.0, 0.1]]
@@ -119,7 +123,7 @@ class FieldSeries(BiasSweep):
         return 60.0 * path / rate + len(self.fields_T) * super().estimate_duration_s(
             station_config)
 
-    def execute_on(self, ctx: Any) -> None:
+    def execute_on(self, ctx: RunContext) -> None:
         """Fields in order; those completed in a crashed earlier run are skipped."""
         station = ctx.station
         done = [float(v) for v in ctx.resume_state.get("completed_fields", [])]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pcsdaq.errors import PcsdaqError, QuenchError
+
+if TYPE_CHECKING:
+    from pcsdaq.procedures.base import RunContext
 
 
 class StabilityTimeout(PcsdaqError):
     """The temperature did not settle within the allowed time."""
 
 
-def wait_temperature(ctx: Any, setpoint_K: float, tolerance_K: float, window_s: float,
+def wait_temperature(ctx: RunContext, setpoint_K: float, tolerance_K: float, window_s: float,
                      timeout_s: float, poll_s: float = 5.0) -> float:
     """Block until |T - setpoint| <= tolerance continuously for window_s, the bridge reports
     its reading settled and valid. Returns T in K; raises StabilityTimeout after timeout_s."""
@@ -39,7 +42,7 @@ def wait_temperature(ctx: Any, setpoint_K: float, tolerance_K: float, window_s: 
         station.clock.sleep(poll)
 
 
-def wait_field(ctx: Any, field_T: float, timeout_s: float, poll_s: float = 2.0) -> float:
+def wait_field(ctx: RunContext, field_T: float, timeout_s: float, poll_s: float = 2.0) -> float:
     """Block until the magnet holds at its target; a quench raises QuenchError (hard stop).
     Returns the field in T."""
     station = ctx.station

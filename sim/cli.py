@@ -10,6 +10,7 @@ import threading
 from contextlib import ExitStack
 from importlib.resources import files
 
+from pcsdaq.clock import ScaledClock
 from pcsdaq.sim.lab import SimLab
 
 
@@ -37,7 +38,7 @@ def main(argv: list[str]) -> int:
         parser.error(f"--serial {', '.join(unknown)}: no such emulator; known: "
                      f"{', '.join(lab.emulators)}")
     if args.time_scale is not None:
-        lab.clock = type(lab.clock)(args.time_scale)
+        lab.clock = ScaledClock(args.time_scale)
     if args.seed is not None:
         import numpy as np
         lab.rng = np.random.default_rng(args.seed)

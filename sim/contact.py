@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pcsdaq.physics import bcs, contact, rt, wexler
 from pcsdaq.physics.contact import ContactIV
+
+if TYPE_CHECKING:
+    from pcsdaq.sim.lab import SimLab
 
 #: mean Tc (K) and spread of contacts for each needle material (sample Ce)
 NEEDLE_TC_K = {"PtIr": (17.0, 2.0), "Ag": (16.0, 2.5), "Au": (12.0, 1.5)}
@@ -46,7 +49,7 @@ class ContactParams:
 class Contact:
     """Needle position, touch state and the drawn parameters of the present contact."""
 
-    def __init__(self, lab: Any, config: dict | None = None) -> None:
+    def __init__(self, lab: SimLab, config: dict | None = None) -> None:
         cfg = dict(config or {})
         self.lab = lab
         self.sample = cfg.get("sample", "Ce")

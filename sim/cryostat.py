@@ -11,7 +11,10 @@ virtual clock gives the same physics.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pcsdaq.sim.lab import SimLab
 
 BASE_K = 0.45
 #: highest stage temperature (K) each heater range index can hold (0 = heater off)
@@ -21,7 +24,7 @@ RANGE_MAX_K = (0.0, 1.0, 3.0, 10.0, 30.0, 80.0, 150.0, 300.0, 320.0)
 class Cryostat:
     """Sample stage with time constant ``tau_s`` (s); temperatures in K."""
 
-    def __init__(self, lab: Any, start_K: float = 1.5, base_K: float = BASE_K,
+    def __init__(self, lab: SimLab, start_K: float = 1.5, base_K: float = BASE_K,
                  tau_s: float = 30.0) -> None:
         self.lab = lab
         self.base_K = base_K

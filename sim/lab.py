@@ -12,7 +12,7 @@ from pcsdaq.sim.cryostat import Cryostat
 from pcsdaq.sim.faults import TransportFaults
 from pcsdaq.sim.magnet import Magnet
 
-from pcsdaq.clock import ScaledClock
+from pcsdaq.clock import Clock, ScaledClock
 
 if TYPE_CHECKING:
     from pcsdaq.station_schema import StationConfig
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 class SimLab:
     """Simulated lab; ``config`` is a station file's ``sim:`` section."""
 
-    def __init__(self, config: dict | None = None, *, clock: Any = None, seed: int = 0) -> None:
+    def __init__(self, config: dict | None = None, *, clock: Clock | None = None,
+                 seed: int = 0) -> None:
         cfg = dict(config or {})
         self.config = cfg
         self.clock = clock if clock is not None else ScaledClock(cfg.get("time_scale", 1.0))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pcsdaq.sim.lab import SimLab
 
 # AMI 430 STATE? numbers
 RAMPING, HOLDING, PAUSED, ZEROING, QUENCH = 1, 2, 3, 6, 7
@@ -11,7 +14,7 @@ RAMPING, HOLDING, PAUSED, ZEROING, QUENCH = 1, 2, 3, 6, 7
 class Magnet:
     """Field advanced lazily to ``lab.clock.now()``; coil constant in T/A."""
 
-    def __init__(self, lab: Any, coil_T_per_A: float = 0.1, rate_T_per_min: float = 0.1) -> None:
+    def __init__(self, lab: SimLab, coil_T_per_A: float = 0.1, rate_T_per_min: float = 0.1) -> None:
         self.lab = lab
         self.coil = coil_T_per_A
         self.rate = rate_T_per_min

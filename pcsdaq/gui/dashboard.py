@@ -8,9 +8,12 @@ in between points or is skipped), reads each role and posts the values back by a
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtWidgets
+
+if TYPE_CHECKING:
+    from pcsdaq.station import Station
 
 #: dashboard fields: key -> label
 FIELDS = {"temperature": "Temperature", "setpoint": "Setpoint", "heater": "Heater",
@@ -91,7 +94,7 @@ class Dashboard(QtWidgets.QGroupBox):
 
     reading = QtCore.pyqtSignal(dict)
 
-    def __init__(self, station: Any = None, interval_ms: int = 2000, parent=None) -> None:
+    def __init__(self, station: Station | None = None, interval_ms: int = 2000, parent=None) -> None:
         super().__init__("Instruments", parent)
         self.station = station
         self.labels: dict[str, QtWidgets.QLabel] = {}

@@ -3,7 +3,7 @@ you type against the parameter ranges and the station's limits."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from PyQt6 import QtCore, QtWidgets
@@ -12,13 +12,16 @@ from pcsdaq.procedures import PROCEDURES, PlanError
 from pcsdaq.procedures.base import describe_range
 from pcsdaq.runner.plan import PlanStep
 
+if TYPE_CHECKING:
+    from pcsdaq.station_schema import StationConfig
+
 
 class ProcedurePanel(QtWidgets.QGroupBox):
     """Pick a procedure, fill its parameters; ``step_ready`` carries a valid PlanStep."""
 
     step_ready = QtCore.pyqtSignal(object)
 
-    def __init__(self, station_config: Any = None, parent=None) -> None:
+    def __init__(self, station_config: StationConfig | None = None, parent=None) -> None:
         super().__init__("Procedure", parent)
         self.station_config = station_config
         lay = QtWidgets.QVBoxLayout(self)

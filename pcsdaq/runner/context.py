@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pcsdaq.storage import RunWriter
+
+if TYPE_CHECKING:
+    from pcsdaq.runner.engine import RunEngine
 
 
 class EngineContext:
     """One step's view of the engine (see pcsdaq.procedures.base.RunContext)."""
 
-    def __init__(self, engine: Any, step: int, writer: RunWriter, resume_state: dict,
+    def __init__(self, engine: RunEngine, step: int, writer: RunWriter, resume_state: dict,
                  segment_names: set[str] | None = None) -> None:
         self.engine = engine
         self.step = step

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pcsdaq import __version__
 from pcsdaq.errors import (
@@ -41,6 +41,10 @@ from pcsdaq.runner.plan import (
     validate_plan,
 )
 from pcsdaq.storage import RunWriter
+
+if TYPE_CHECKING:
+    from pcsdaq.clock import Clock
+    from pcsdaq.station import Station
 
 log = logging.getLogger("pcsdaq.runner")
 STATE_FILE = "pcsdaq-run-state.json"
@@ -63,7 +67,7 @@ TRANSIENT = _transient_errors()
 class RunEngine:
     """Queue of plan steps run on one station, with events, pause/resume/abort and resume."""
 
-    def __init__(self, station: Any, data_dir: str | Path, *, clock: Any = None,
+    def __init__(self, station: Station, data_dir: str | Path, *, clock: Clock | None = None,
                  max_retries: int = 2, plan_source: str | None = None) -> None:
         self.station = station
         self.data_dir = Path(data_dir)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pcsdaq.clock import ScaledClock, VirtualClock
+from pcsdaq.clock import Clock, ScaledClock, VirtualClock
 from pcsdaq.station import Station, load_station_config
 
 
-def make_clock(time_scale: float | None, default: float) -> Any:
+def make_clock(time_scale: float | None, default: float) -> Clock:
     """ScaledClock at ``time_scale`` (None: ``default``); 0 means a VirtualClock (waits cost
     no real time: the simulated lab only)."""
     scale = default if time_scale is None else time_scale

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from pcsdaq.procedures import PROCEDURES, PlanError, StationProcedure
 from pcsdaq.station import packaged_config
+
+if TYPE_CHECKING:
+    from pcsdaq.station_schema import StationConfig
 
 PLAN_KEYS = ("station", "data_dir", "steps", "name", "description")
 STEP_KEYS = ("procedure", "name", "parameters")
@@ -136,7 +139,7 @@ def save_plan(path: str | Path, steps: list[PlanStep], station: str | Path | Non
     Path(path).write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def validate_plan(plan: Plan | list[PlanStep], station_config: Any) -> list[str]:
+def validate_plan(plan: Plan | list[PlanStep], station_config: StationConfig) -> list[str]:
     """Every problem of every step against the station (no I/O), each prefixed with its step."""
     steps = plan.steps if isinstance(plan, Plan) else plan
     problems = []
@@ -150,7 +153,7 @@ def validate_plan(plan: Plan | list[PlanStep], station_config: Any) -> list[str]
     return problems
 
 
-def estimate_plan_duration_s(plan: Plan | list[PlanStep], station_config: Any) -> list[float]:
+def estimate_plan_duration_s(plan: Plan | list[PlanStep], station_config: StationConfig) -> list[float]:
     """Estimated physical duration of each step, s (0 for a step that does not build)."""
     steps = plan.steps if isinstance(plan, Plan) else plan
     out = []

@@ -11,7 +11,10 @@ and waits that long on the lab clock, outside the lock, before it delivers the r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pcsdaq.sim.lab import SimLab
 
 
 class Emulator:
@@ -31,7 +34,7 @@ class Emulator:
     #: through a GPIB-Ethernet gateway) or "rs232" (the serial transport sets it)
     interface: str = "gpib"
 
-    def __init__(self, lab: Any) -> None:
+    def __init__(self, lab: SimLab) -> None:
         self.lab = lab
 
     def handle(self, message: str) -> str | None:

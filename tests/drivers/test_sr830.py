@@ -4,7 +4,8 @@ import pytest
 from pymeasure.test import expected_protocol
 
 from pcsdaq.drivers.bias import SR830AuxBias
-from pcsdaq.drivers.sr830 import SR830, decode_overload, step_settle_taus
+from pcsdaq.drivers.sr830 import SR830, decode_overload
+from pcsdaq.roles import step_settle_taus
 from pcsdaq.errors import ConfigError, InstrumentError, LimitError
 
 # connect: replies to the GPIB interface, then the cached reference and filter state
