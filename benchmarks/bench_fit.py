@@ -12,19 +12,19 @@ Run: python benchmarks/bench_fit.py
 from __future__ import annotations
 
 import os
-
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
 import statistics
 import time
 
-import numpy as np
-from scipy.integrate import quad
-from scipy.optimize import least_squares
+# one BLAS thread: set before numpy is first imported, hence the imports below it
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from pcsdaq.analysis.btk_fit import fit_btk, fit_series
-from pcsdaq.physics import bcs, btk
+import numpy as np  # noqa: E402
+from scipy.integrate import quad  # noqa: E402
+from scipy.optimize import least_squares  # noqa: E402
+
+from pcsdaq.analysis.btk_fit import fit_btk, fit_series  # noqa: E402
+from pcsdaq.physics import bcs, btk  # noqa: E402
 
 T_K = 2.0
 BIAS_V = np.linspace(-8e-3, 8e-3, 400)
@@ -89,7 +89,8 @@ def main() -> None:
           f"<= 5 ms); Delta = {res.delta_meV:.4f} meV (true {TRUE[0]})")
     print(f"one model evaluation: pcsdaq {fast_eval:.3f} ms, per-point quadrature "
           f"{slow_eval:.0f} ms, ratio {slow_eval / fast_eval:.0f}x")
-    print(f"straightforward fit: {n_evals} evaluations x {slow_eval:.0f} ms = {slow_fit / 1e3:.1f} s "
+    print(f"straightforward fit: {n_evals} evaluations x {slow_eval:.0f} ms = "
+          f"{slow_fit / 1e3:.1f} s "
           f"(estimated from the measured evaluation); pcsdaq is {slow_fit / fast_fit:.0f}x faster "
           f"(goal >= 100x)")
     print(f"50-spectrum series: {series_s:.3f} s (goal <= 0.5 s); Delta at 1 K = "

@@ -8,9 +8,9 @@ import statistics
 import time
 
 import pyvisa
-from pcsdaq.sim.lab import SimLab
 
 from pcsdaq.clock import VirtualClock
+from pcsdaq.sim.lab import SimLab
 
 
 def _median_ms(fn, n: int = 2000) -> float:

@@ -344,7 +344,8 @@ def bench_sweep(tmp: Path, n: int, repeats: int) -> None:
     print(f"    ratio of points/s pcsdaq/pymeasure: whole run {t_pm / t_pc:.2f}, "
           f"in the loop {loop_pm / loop_pc:.2f}")
     print(f"    software overhead per point beyond instrument I/O (in the loop): "
-          f"pcsdaq {(loop_pc - t_io) / n * 1e3:.3f} ms, pymeasure {(loop_pm - t_pm_io) / n * 1e3:.3f}"
+          f"pcsdaq {(loop_pc - t_io) / n * 1e3:.3f} ms, "
+          f"pymeasure {(loop_pm - t_pm_io) / n * 1e3:.3f}"
           f" ms (pymeasure's CSV is written later by its Recorder thread, not per point)")
 
 

@@ -60,7 +60,8 @@ def max_rate_on_path(table: Any, start: float, end: float) -> float:
     else:
         lo, hi = sorted((abs(start), abs(end)))
     rates = [table_rate(table, lo), table_rate(table, hi)]
-    rates += [r for (u, r), prev in zip(table, [0.0] + [u for u, _ in table]) if prev < hi and u > lo]
+    lower_bounds = [0.0] + [u for u, _ in table]
+    rates += [r for (u, r), prev in zip(table, lower_bounds) if prev < hi and u > lo]
     return min(rates)
 
 

@@ -23,7 +23,8 @@ _NUMBER = re.compile(r"^([-+0-9.eE]+)([A-Za-z/]*)$")
 
 
 def parse_value(reply: str) -> tuple[float, str]:
-    """(value, unit) from the last field of a STAT reply, e.g. '...:FLD:1.2345T' -> (1.2345, 'T')."""
+    """(value, unit) from the last field of a STAT reply, e.g. '...:FLD:1.2345T' -> (1.2345,
+    'T')."""
     match = _NUMBER.match(reply.rsplit(":", 1)[-1].strip())
     if not match:
         raise InstrumentError(f"MercuryIPS: cannot parse a number from {reply!r}")

@@ -21,6 +21,7 @@ import math
 from typing import Any, ClassVar
 
 from pymeasure.instruments.srs.sr830 import SR830 as _PymeasureSR830
+
 from pcsdaq.driver_support import StationDriver
 from pcsdaq.errors import ConfigError, InstrumentError, LimitError
 from pcsdaq.limits import Limit

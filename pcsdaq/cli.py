@@ -16,23 +16,30 @@ from pcsdaq.errors import PcsdaqError
 
 #: command -> (module, function, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "demo": ("pcsdaq.runner.demo", "main", "start the simulated lab, run a short plan, show the data"),
-    "run": ("pcsdaq.runner.cli", "main", "run a measurement plan (YAML) headless, with progress and safe abort"),
+    "demo": ("pcsdaq.runner.demo", "main",
+             "start the simulated lab, run a short plan, show the data"),
+    "run": ("pcsdaq.runner.cli", "main",
+            "run a measurement plan (YAML) headless, with progress and safe abort"),
     "export": ("pcsdaq.storage.cli", "main", "export an HDF5 run to CSV"),
-    "sim": ("pcsdaq.sim.cli", "main", "serve the simulated instruments over TCP ('pcsdaq sim serve')"),
+    "sim": ("pcsdaq.sim.cli", "main",
+            "serve the simulated instruments over TCP ('pcsdaq sim serve')"),
     "station": ("pcsdaq.station", "main", "check a station file ('pcsdaq station check FILE')"),
     "fit": ("pcsdaq.analysis.cli", "fit_main", "BTK fit of one dI/dV spectrum (CSV in, JSON out)"),
-    "tc": ("pcsdaq.analysis.cli", "tc_main", "Tc from R(T) by the two-slope crossing (CSV in, JSON out)"),
+    "tc": ("pcsdaq.analysis.cli", "tc_main",
+           "Tc from R(T) by the two-slope crossing (CSV in, JSON out)"),
     "gap-fit": ("pcsdaq.analysis.cli", "gap_fit_main", "fit Delta(T) to BCS: Tc, Delta(0), ratio"),
-    "diameter": ("pcsdaq.analysis.cli", "diameter_main", "contact diameter from its resistance (Wexler)"),
-    "analyze": ("pcsdaq.analysis.cli", "analyze_main", "fit every spectrum of an HDF5 run, write results and figures"),
+    "diameter": ("pcsdaq.analysis.cli", "diameter_main",
+                 "contact diameter from its resistance (Wexler)"),
+    "analyze": ("pcsdaq.analysis.cli", "analyze_main",
+                "fit every spectrum of an HDF5 run, write results and figures"),
     "gui": ("pcsdaq.gui.app", "main", "the lab GUI (PyQt6)"),
 }
 
 
 def _usage() -> str:
     width = max(len(name) for name in COMMANDS)
-    lines = ["usage: pcsdaq <command> [options]   (pcsdaq <command> --help for details)", "", "commands:"]
+    lines = ["usage: pcsdaq <command> [options]   (pcsdaq <command> --help for details)", "",
+             "commands:"]
     lines += [f"  {name:<{width}}  {help_}" for name, (_, _, help_) in COMMANDS.items()]
     return "\n".join(lines)
 

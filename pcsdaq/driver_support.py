@@ -82,9 +82,11 @@ class StationDriver:
             if isinstance(value, bool) and types is not bool and bool not in (
                 types if isinstance(types, tuple) else (types,)
             ):
-                raise ConfigError(f"{key} = {value!r} must be {cls._type_name(types)}", key="settings")
+                raise ConfigError(f"{key} = {value!r} must be {cls._type_name(types)}",
+                                  key="settings")
             if not isinstance(value, types):
-                raise ConfigError(f"{key} = {value!r} must be {cls._type_name(types)}", key="settings")
+                raise ConfigError(f"{key} = {value!r} must be {cls._type_name(types)}",
+                                  key="settings")
         return SafetyLimits(cls.LIMITS, limits, owner=cls.__name__)
 
     @staticmethod

@@ -64,7 +64,8 @@ class SafetyLimits(Mapping[str, float]):
         for key, lim in spec.items():
             raw = configured.get(key, lim.default if lim.default is not None else lim.hardware)
             if isinstance(raw, bool) or not isinstance(raw, int | float):
-                raise LimitError(f"{owner}: limit {key} = {raw!r} is not a number ({lim.allowed()})")
+                raise LimitError(f"{owner}: limit {key} = {raw!r} is not a number "
+                                 f"({lim.allowed()})")
             value = float(raw)
             if not (lim.minimum < value <= lim.hardware) and not (
                 lim.minimum == 0.0 and value == 0.0 and lim.hardware == 0.0
@@ -98,7 +99,8 @@ class SafetyLimits(Mapping[str, float]):
             )
         return value
 
-    def check_range(self, key: str, value: float, low: float = 0.0, what: str | None = None) -> float:
+    def check_range(self, key: str, value: float, low: float = 0.0,
+                    what: str | None = None) -> float:
         """Return ``value`` if ``low <= value <= limit[key]``, else raise LimitError."""
         limit = self._values[key]
         unit = self.spec[key].unit

@@ -92,8 +92,8 @@ class Station:
         ``adapter_factory(driver_name, resource)`` returns an adapter (the simulated lab's
         in-process mode) or another VISA resource string (a lab served on free ports); by
         default the role's VISA library (``visa_library``, '@py' unless the file names
-        another) opens the file's resource. On failure the instruments already opened are closed and InstrumentFault
-        names the role and resource."""
+        another) opens the file's resource. On failure the instruments already opened are
+        closed and InstrumentFault names the role and resource."""
         opened: dict[str, Any] = {}
         order = sorted(config.roles.values(), key=lambda rc: rc.uses is not None)
         try:
@@ -118,7 +118,8 @@ class Station:
             _close_all(opened, config)
             raise InstrumentFault(f"{config.source}: cannot open role {rc.role} ({rc.driver} at "
                                   f"{rc.resource}): {type(exc).__name__}: {exc}") from exc
-        station = cls(config, opened, clock if clock is not None else ScaledClock(config.time_scale))
+        station = cls(config, opened,
+                      clock if clock is not None else ScaledClock(config.time_scale))
         station.adapter_factory = adapter_factory
         return station
 
@@ -134,7 +135,8 @@ class Station:
                 setattr(self, role, self.instruments.get(role))
 
     def snapshot(self) -> dict[str, Any]:
-        """Every instrument's settings for the run record; a failing query is recorded, not raised."""
+        """Every instrument's settings for the run record; a failing query is recorded, not
+        raised."""
         snap: dict[str, Any] = {"station": self.config.name, "source": self.config.source}
         with self.lock:
             for role, inst in self.instruments.items():

@@ -132,7 +132,8 @@ def _role_config(source: str, role: str, entry: Any, all_roles: Mapping[str, Any
         raise _fail(source, where, "must be a mapping with driver, resource, settings, limits")
     unknown = sorted(set(entry) - set(ROLE_KEYS))
     if unknown:
-        raise _fail(source, where, f"unknown key {', '.join(unknown)}; allowed: {', '.join(ROLE_KEYS)}")
+        raise _fail(source, where,
+                    f"unknown key {', '.join(unknown)}; allowed: {', '.join(ROLE_KEYS)}")
     if "driver" not in entry:
         raise _fail(source, f"{where}.driver", f"missing; allowed: {', '.join(role_drivers)}")
     driver = entry["driver"]
@@ -189,7 +190,8 @@ def parse_station_config(data: Any, source: str = "<station>") -> StationConfig:
         raise _fail(source, unknown[0], f"unknown top-level key; allowed: {', '.join(TOP_KEYS)}")
     roles_raw = data.get("roles")
     if not isinstance(roles_raw, Mapping) or not roles_raw:
-        raise _fail(source, "roles", "missing or empty; allowed roles: " + ", ".join(ROLE_PROTOCOLS))
+        raise _fail(source, "roles",
+                    "missing or empty; allowed roles: " + ", ".join(ROLE_PROTOCOLS))
     for role in roles_raw:
         if role not in ROLE_PROTOCOLS:
             raise _fail(source, f"roles.{role}",
@@ -203,8 +205,9 @@ def parse_station_config(data: Any, source: str = "<station>") -> StationConfig:
         raise _fail(source, "clock", "must be a mapping with only 'time_scale'")
     scale = clock.get("time_scale", 1.0)
     if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale <= 10000:
-        raise _fail(source, "clock.time_scale", f"{scale!r}; allowed 0 < value <= 10000 "
-                                                "(1 = real time; above 1 only for the simulated lab)")
+        raise _fail(source, "clock.time_scale",
+                    f"{scale!r}; allowed 0 < value <= 10000 "
+                    "(1 = real time; above 1 only for the simulated lab)")
     from pcsdaq.sim.config import check_sim_section
 
     sim = check_sim_section(data.get("sim"), source)

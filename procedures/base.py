@@ -125,7 +125,8 @@ class StationProcedure(Procedure):
         proc = cls()
         for key, value in params.items():
             if isinstance(value, bool) and not type(specs[key]).__name__ == "BooleanParameter":
-                raise PlanError(f"{key} = {value!r} must be a number ({describe_range(specs[key])})",
+                raise PlanError(f"{key} = {value!r} must be a number "
+                                f"({describe_range(specs[key])})",
                                 key=key)
             try:
                 checked = copy.copy(specs[key])  # the class attribute stays untouched

@@ -101,7 +101,8 @@ class BiasSweep(StationProcedure):
     frequency_Hz = FloatParameter("Reference frequency", units="Hz", minimum=0.001,
                                   maximum=102000.0, default=1037.0)
     time_constant_s = time_constant_parameter(0.03)
-    filter_slope_db = ListParameter("Filter slope", units="dB/oct", choices=list(LOCKIN_FILTER_SLOPES_DB),
+    filter_slope_db = ListParameter("Filter slope", units="dB/oct",
+                                    choices=list(LOCKIN_FILTER_SLOPES_DB),
                                     default=24)
     sensitivity_V = sensitivity_parameter(1e-3)
     settle_factor = FloatParameter("Settle time factor", minimum=0.1, maximum=20.0, default=1.0)

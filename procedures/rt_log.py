@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pymeasure.experiment import FloatParameter, IntegerParameter
 
-from pcsdaq.procedures.base import (FloatListParameter, StationProcedure, check_max,
-                                    require_roles, role_limit)
+from pcsdaq.procedures.base import (
+    FloatListParameter,
+    StationProcedure,
+    check_max,
+    require_roles,
+    role_limit,
+)
 from pcsdaq.procedures.bias_sweep import contact_resistance
 from pcsdaq.procedures.lockin_parameters import (
     sensitivity_parameter,

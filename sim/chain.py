@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-
 SLOPE_POLES = {6: 1, 12: 2, 18: 3, 24: 4}
 
 

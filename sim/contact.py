@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pcsdaq.physics import bcs, contact, rt, wexler
 from pcsdaq.physics.contact import ContactIV

@@ -11,7 +11,7 @@ virtual clock gives the same physics.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pcsdaq.sim.lab import SimLab

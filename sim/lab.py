@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from pcsdaq.clock import Clock, ScaledClock
 from pcsdaq.sim.cryostat import Cryostat
 from pcsdaq.sim.faults import TransportFaults
 from pcsdaq.sim.magnet import Magnet
-
-from pcsdaq.clock import Clock, ScaledClock
 
 if TYPE_CHECKING:
     from pcsdaq.station_schema import StationConfig

@@ -28,5 +28,6 @@ def test_unknown_command_fails(capsys):
 
 
 def test_console_script_installed():
-    out = subprocess.run([sys.executable, "-m", "pcsdaq.cli", "--help"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "pcsdaq.cli", "--help"], capture_output=True,
+                         text=True)
     assert out.returncode == 0 and "demo" in out.stdout

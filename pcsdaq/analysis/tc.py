@@ -1,7 +1,8 @@
 """Tc from R(T): the crossing of two straight lines above and below the onset (SI section VII).
 
 The upper line is fitted to the normal state above the onset, the lower one to the steep
-start of the change (a drop, or the rise of a high-barrier contact's zero-bias R) (between 10 % and 50 % of the total drop by default). The onset is found
+start of the change (a drop, or the rise of a high-barrier contact's zero-bias R) (between
+10 % and 50 % of the total drop by default). The onset is found
 automatically or given.
 """
 

@@ -94,7 +94,8 @@ class Dashboard(QtWidgets.QGroupBox):
 
     reading = QtCore.pyqtSignal(dict)
 
-    def __init__(self, station: Station | None = None, interval_ms: int = 2000, parent=None) -> None:
+    def __init__(self, station: Station | None = None, interval_ms: int = 2000,
+                 parent=None) -> None:
         super().__init__("Instruments", parent)
         self.station = station
         self.labels: dict[str, QtWidgets.QLabel] = {}

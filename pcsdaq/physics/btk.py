@@ -92,7 +92,8 @@ class ThermalKernel:
 
     ``G(V_i) = sum_j K_ij g(E_j)`` with K_ij = h sech^2((E_j - V_i)/2k_BT) / 4k_BT, rows
     normalised to 1 so a flat g stays exactly flat; cut at |E - V_i| = 2 k_BT * 10 (4e-9 of the
-    weight lies beyond). A small kernel is kept as a dense matrix (one BLAS product per use); a large
+    weight lies beyond). A small kernel is kept as a dense matrix (one BLAS product per use); a
+    large
     one (fine grids at low T) as a band: row i holds the ``width`` grid points from
     ``first[i]`` on, so building and applying cost O(n_bias * width)."""
 

@@ -153,7 +153,8 @@ def validate_plan(plan: Plan | list[PlanStep], station_config: StationConfig) ->
     return problems
 
 
-def estimate_plan_duration_s(plan: Plan | list[PlanStep], station_config: StationConfig) -> list[float]:
+def estimate_plan_duration_s(plan: Plan | list[PlanStep],
+                             station_config: StationConfig) -> list[float]:
     """Estimated physical duration of each step, s (0 for a step that does not build)."""
     steps = plan.steps if isinstance(plan, Plan) else plan
     out = []

@@ -11,7 +11,7 @@ and waits that long on the lab clock, outside the lock, before it delivers the r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pcsdaq.sim.lab import SimLab

@@ -44,9 +44,9 @@ def test_refusals_send_nothing():
     with expected_protocol(MercuryIPS, [(f"READ:{P}:STAT", f"STAT:{P}:STAT:00000001")]) as m, \
             pytest.raises(QuenchError):
         m.ramp_to(1.0)
-    with expected_protocol(MercuryIPS, [(f"READ:{P}:STAT", f"STAT:{P}:STAT:00000000"),
-                                        (f"READ:{P}:SIG:FLD", f"STAT:{P}:SIG:FLD:-1.0000T")]) as m, \
-            pytest.raises(LimitError):
+    reads = [(f"READ:{P}:STAT", f"STAT:{P}:STAT:00000000"),
+             (f"READ:{P}:SIG:FLD", f"STAT:{P}:SIG:FLD:-1.0000T")]
+    with expected_protocol(MercuryIPS, reads) as m, pytest.raises(LimitError):
         m.ramp_to(6.0, rate=0.25)  # crosses 5-7 T: 0.2 T/min
 
 

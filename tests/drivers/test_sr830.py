@@ -5,8 +5,8 @@ from pymeasure.test import expected_protocol
 
 from pcsdaq.drivers.bias import SR830AuxBias
 from pcsdaq.drivers.sr830 import SR830, decode_overload
-from pcsdaq.roles import step_settle_taus
 from pcsdaq.errors import ConfigError, InstrumentError, LimitError
+from pcsdaq.roles import step_settle_taus
 
 # connect: replies to the GPIB interface, then the cached reference and filter state
 CONNECT = [("OUTX 1", None), ("SLVL?", "0.100"), ("OFLT?", "8"), ("OFSL?", "1"),

@@ -105,7 +105,9 @@ def test_gap_distribution_of_one_gap_is_the_plain_spectrum_and_broadens_otherwis
 
 def test_banded_and_dense_kernels_agree(monkeypatch):
     bias = np.linspace(-5, 5, 301)
-    g_of = lambda k: btk.conductance_T0(k.energy_meV, 1.0, 0.4, 0.05)
+    def g_of(k):
+        return btk.conductance_T0(k.energy_meV, 1.0, 0.4, 0.05)
+
     dense = btk.ThermalKernel(bias, 1.5, 0.01)
     monkeypatch.setattr(btk, "_DENSE_MAX", 0)
     band = btk.ThermalKernel(bias, 1.5, 0.01)

@@ -1,9 +1,9 @@
 import math
 
 import pytest
-from pcsdaq.sim.chain import OutputFilter
 
 from pcsdaq.clock import VirtualClock
+from pcsdaq.sim.chain import OutputFilter
 
 
 @pytest.mark.parametrize("poles", [1, 2, 3, 4])

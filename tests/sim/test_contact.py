@@ -1,4 +1,5 @@
 import numpy as np
+
 from pcsdaq.sim.contact import OPEN_RESISTANCE_OHM, Contact
 
 

@@ -14,7 +14,6 @@ from pcsdaq.sim.lab import SimLab
 from pcsdaq.station import load_station_config, packaged_config
 
 
-
 def _have_ptys() -> bool:
     if os.name != "posix":
         return False

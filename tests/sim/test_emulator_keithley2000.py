@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
-from pcsdaq.sim.contact import Contact
-from pcsdaq.sim.emulators.keithley2000 import OVERFLOW, Keithley2000Emulator, normalize
-from pcsdaq.sim.emulators.sr830 import SR830Emulator
 from pymeasure.adapters import Adapter
 
 from pcsdaq.clock import VirtualClock
+from pcsdaq.sim.contact import Contact
+from pcsdaq.sim.emulators.keithley2000 import OVERFLOW, Keithley2000Emulator, normalize
+from pcsdaq.sim.emulators.sr830 import SR830Emulator
 
 
 class FakeLab:

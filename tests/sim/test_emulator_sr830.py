@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from pcsdaq.sim.contact import Contact
-from pcsdaq.sim.emulators.sr830 import SR830Emulator
 
 from pcsdaq.clock import VirtualClock
+from pcsdaq.sim.contact import Contact
+from pcsdaq.sim.emulators.sr830 import SR830Emulator
 
 
 class FakeLab:

@@ -1,7 +1,6 @@
+from pcsdaq.clock import VirtualClock
 from pcsdaq.sim.lab import SimLab
 from pcsdaq.sim.magnet import HOLDING, QUENCH
-
-from pcsdaq.clock import VirtualClock
 
 
 def test_cryostat_settles_to_setpoint():

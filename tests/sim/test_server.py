@@ -3,9 +3,9 @@ from contextlib import contextmanager
 
 import pytest
 import pyvisa
-from pcsdaq.sim.lab import SimLab
 
 from pcsdaq.clock import VirtualClock
+from pcsdaq.sim.lab import SimLab
 
 
 @contextmanager
