@@ -7,11 +7,32 @@ and ``set_heater_range``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pcsdaq.errors import InstrumentError
+
+if TYPE_CHECKING:
+    from pcsdaq.limits import SafetyLimits
 
 
 class LakeShoreControlLoop:
-    """Setpoint, PID, setpoint ramp and safe state of control output ``settings["output"]``."""
+    """Setpoint, PID, setpoint ramp and safe state of control output ``settings["output"]``.
+
+    A mixin of the Lake Shore drivers: it relies on their StationDriver and Instrument parts
+    (declared below for the type checker only)."""
+
+    if TYPE_CHECKING:
+        name: str
+        settings: dict[str, Any]
+        safety: SafetyLimits
+
+        def write(self, command: str) -> None: ...
+
+        def ask(self, command: str) -> str: ...
+
+        def reading_status(self) -> Any: ...
+
+        def set_heater_range(self, index: int) -> None: ...
 
     @property
     def _out(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any, ClassVar
 
@@ -93,7 +94,8 @@ class MagnetDriverBase(StationDriver):
                 raise ConfigError(f"{key} must be >= 0", key="settings")
         return safety
 
-    def _init_station(self, settings: dict | None, limits: dict | None) -> None:
+    def _init_station(self, settings: Mapping[str, Any] | None,
+                      limits: Mapping[str, float] | None) -> None:
         super()._init_station(settings, limits)
         self.ramp_table = validate_ramp_table(
             self.settings["ramp_table"] or self.HARDWARE_RAMP_TABLE, self.HARDWARE_RAMP_TABLE,

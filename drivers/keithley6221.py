@@ -79,7 +79,7 @@ class Keithley6221(StationDriver, Instrument):
 
     def check_errors(self) -> list[tuple[int, str]]:
         """Drain the error queue (``SYST:ERR?``)."""
-        errors = []
+        errors: list[tuple[int, str]] = []
         for _ in range(11):
             code, _, msg = self.ask("SYST:ERR?").strip().partition(",")
             if int(code) == 0:

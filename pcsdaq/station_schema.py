@@ -87,7 +87,7 @@ def _check_resource(source: str, key: str, resource: Any) -> str:
         if not str(parsed.primary_address).isdigit() or not 0 <= int(parsed.primary_address) <= 30:
             raise _fail(source, key, f"GPIB address in {resource!r} must be 0-30")
     if type(parsed).__name__ == "TCPIPSocket":
-        port = str(parsed.port)
+        port = str(getattr(parsed, "port", ""))
         if not port.isdigit() or not 1 <= int(port) <= 65535:
             raise _fail(source, key, f"TCP port in {resource!r} must be 1-65535")
     return resource

@@ -67,9 +67,10 @@ class Contact:
         self.contacts_made = 0
         #: upper critical field of the contact region, T (gap features almost gone at 7 T)
         self.hc2_T = float(cfg.get("hc2_T", 8.0))
-        self._iv_key = None
-        self._stamp = None
+        self._iv_key: tuple[int, float, float, float] | None = None
+        self._stamp: tuple[float, float, int] | None = None
         self._iv_max_A = 0.0
+        self._table: ContactIV | None = None
 
     @staticmethod
     def step_size_m(voltage_V: float) -> float:
@@ -160,8 +161,11 @@ class Contact:
         """The tabulated response of the present state, rebuilt only when T (to 5 mK), B (to
         1 mT), the resistance (to 0.01 %) or the needed current range changed."""
         stamp = (self.lab.clock.now(), self.position_m, id(self.params))
-        if stamp == self._stamp and abs(current_A) <= self._iv_max_A:
+        if (stamp == self._stamp and abs(current_A) <= self._iv_max_A
+                and self._table is not None):
             return self._table  # nothing moved since the last query
+        params = self.params
+        assert params is not None, "the contact's response is asked only while touching"
         t = self.lab.cryostat.temperature()
         r_n = self.normal_resistance_ohm()
         tc = self.tc_now_K()
@@ -175,17 +179,18 @@ class Contact:
             reg = wexler.regime(wexler.contact_diameter(r_n))
             r_m = {"ballistic": 0.0, "intermediate": 0.1, "thermal": 0.3}[reg] * r_eff
             # Ambegaokar-Baratoff-like scale of the critical current, A
-            ic0 = math.pi * self.params.delta0_meV * 1e-3 / (2.0 * r_n)
-            ic = contact.critical_current_A(t, self.params.tc_K, ic0, self._field_T(),
+            ic0 = math.pi * params.delta0_meV * 1e-3 / (2.0 * r_n)
+            ic = contact.critical_current_A(t, params.tc_K, ic0, self._field_T(),
                                             self.hc2_T)
             self._iv_max_A = max(2.0 * abs(current_A), 2e-2)
             self._table = ContactIV(r_normal_ohm=r_eff, delta_meV=self.gap_now_meV(),
-                                 z=self.params.z, gamma_meV=self.params.gamma_meV,
+                                 z=params.z, gamma_meV=params.gamma_meV,
                                  temperature_K=t, r_maxwell_ohm=r_m,
                                  critical_current_A=ic if ic > 0 else math.inf,
                                  max_current_A=self._iv_max_A)
             self._iv_key = key
         self._stamp = stamp
+        assert self._table is not None  # built above on the first query
         return self._table
 
     def _response(self, current_A: float) -> tuple[float, float]:

@@ -144,7 +144,8 @@ def fit_btk(bias_V, g, temperature_K: float, *, window_mV: float | None = None,
     except np.linalg.LinAlgError:
         errs = np.full(4, math.nan)
     d, z, gm, sc = np.abs(sol.x[:3]).tolist() + [float(sol.x[3])]
-    return BTKResult(float(d), float(abs(z)), float(gm), float(sc), *map(float, errs),
+    d_err, z_err, gm_err, sc_err = (float(e) for e in errs)
+    return BTKResult(float(d), float(abs(z)), float(gm), float(sc), d_err, z_err, gm_err, sc_err,
                      chi2_red=chi2_red, temperature_K=float(temperature_K),
                      n_points=len(g), window_mV=window_mV, success=bool(sol.success))
 

@@ -107,7 +107,8 @@ class Dashboard(QtWidgets.QGroupBox):
         self.connections.setWordWrap(True)
         form.addRow("Connections", self.connections)
         self._busy = False
-        self.reading.connect(self._show, QtCore.Qt.ConnectionType.QueuedConnection)
+        self.reading.connect(self._show,  # type: ignore[call-arg]  # PyQt6 stubs lack the type
+                             QtCore.Qt.ConnectionType.QueuedConnection)
         self.timer = QtCore.QTimer(self)
         self.timer.timeout.connect(self.refresh)
         if station is not None:
@@ -118,7 +119,9 @@ class Dashboard(QtWidgets.QGroupBox):
         if self.station is None or self._busy:
             return
         self._busy = True
-        QtCore.QThreadPool.globalInstance().start(_Reader(self))
+        pool = QtCore.QThreadPool.globalInstance()
+        assert pool is not None  # Qt's application-wide pool always exists
+        pool.start(_Reader(self))
 
     def _show(self, values: dict) -> None:
         self._busy = False

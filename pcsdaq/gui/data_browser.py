@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PyQt6 import QtWidgets
+from PyQt6 import QtCore, QtWidgets
 
 from pcsdaq.gui.live_plots import LivePlot
+
+if TYPE_CHECKING:
+    from pcsdaq.storage.reader import Segment
 
 
 class DataBrowser(QtWidgets.QWidget):
@@ -33,7 +37,7 @@ class DataBrowser(QtWidgets.QWidget):
         lay.addLayout(left, 1)
         self.plot = LivePlot("Bias / Temperature", "", "dI/dV / R", "")
         lay.addWidget(self.plot, 3)
-        self.segments: list[tuple[str, object]] = []
+        self.segments: list[tuple[str, Segment]] = []
 
     def open_runs(self, paths: list[str]) -> None:
         """Add the segments of these run files to the list (checked: overlaid)."""
@@ -62,7 +66,8 @@ class DataBrowser(QtWidgets.QWidget):
     def _redraw(self, *_args) -> None:
         self.plot.clear_curves()
         for i, (label, seg) in enumerate(self.segments):
-            if self.list.item(i).checkState() != self.list.item(i).checkState().Checked:
+            item = self.list.item(i)
+            if item is None or item.checkState() != QtCore.Qt.CheckState.Checked:
                 continue
             cols = seg.columns
             if "dIdV_S" in cols:

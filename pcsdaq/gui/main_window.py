@@ -26,11 +26,12 @@ class EventBridge(QtCore.QObject):
     connection, so slots run on the GUI thread.
     """
 
-    event = QtCore.pyqtSignal(dict)
+    #: named ``posted``, not ``event``: a signal called ``event`` would shadow QObject.event
+    posted = QtCore.pyqtSignal(dict)
 
     def post(self, event: dict) -> None:
         """Thread-safe: emit ``event`` for the GUI thread."""
-        self.event.emit(dict(event))
+        self.posted.emit(dict(event))
 
 
 class _LogHandler(logging.Handler):
@@ -74,7 +75,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.browser = DataBrowser(settings=self.settings)
         tabs.addTab(self.browser, "Data browser")
         self.tabs = tabs
-        self.log = QtWidgets.QPlainTextEdit(readOnly=True)
+        self.log = QtWidgets.QPlainTextEdit()
+        self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
         right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         right.addWidget(tabs)
@@ -87,12 +89,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(main)
         self.status_label = QtWidgets.QLabel("idle")
         self.progress = QtWidgets.QProgressBar()
-        self.statusBar().addWidget(self.status_label)
-        self.statusBar().addPermanentWidget(self.progress)
-        export = self.menuBar().addMenu("&File")
+        status, menus = self.statusBar(), self.menuBar()
+        assert status is not None and menus is not None  # a QMainWindow makes both on demand
+        status.addWidget(self.status_label)
+        status.addPermanentWidget(self.progress)
+        export = menus.addMenu("&File")
+        assert export is not None
         export.addAction("Export plot as PNG...", self.export_dialog)
         self.bridge = EventBridge()
-        self.bridge.event.connect(self.on_event, QtCore.Qt.ConnectionType.QueuedConnection)
+        self.bridge.posted.connect(self.on_event,  # type: ignore[call-arg]  # stubs lack the type
+                                   QtCore.Qt.ConnectionType.QueuedConnection)
         self.queue.message.connect(lambda m: self.log.appendPlainText(f"[error] {m}"))
         self._log_handler = _LogHandler(self.bridge)
         logging.getLogger("pcsdaq").addHandler(self._log_handler)
@@ -131,7 +137,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Save the visible plot as a PNG."""
         widget = self.tabs.currentWidget()
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export PNG", "", "PNG (*.png)")
-        if path:
+        if path and widget is not None:
             widget.grab().save(path, "PNG")
 
     def closeEvent(self, event) -> None:

@@ -57,13 +57,13 @@ def describe(path: Path) -> list[str]:
             except ValueError as exc:
                 lines.append(f"  {seg.name}: no fit ({exc})")
         elif "R_Ohm" in cols and "temperature_K" in cols and len(cols["R_Ohm"]) >= 10:
-            t = cols["temperature_K"]
+            temps = cols["temperature_K"]
+            span = f"R(T) {temps.min():.2f}-{temps.max():.2f} K"
             try:
-                tc = tc_from_rt(t, cols["R_Ohm"]).tc_K
-                lines.append(f"  {seg.name}: R(T) {t.min():.2f}-{t.max():.2f} K, "
-                             f"Tc (two-line crossing) = {tc:.2f} K")
+                tc = tc_from_rt(temps, cols["R_Ohm"]).tc_K
+                lines.append(f"  {seg.name}: {span}, Tc (two-line crossing) = {tc:.2f} K")
             except ValueError as exc:
-                lines.append(f"  {seg.name}: R(T) {t.min():.2f}-{t.max():.2f} K, no Tc ({exc})")
+                lines.append(f"  {seg.name}: {span}, no Tc ({exc})")
     return lines
 
 

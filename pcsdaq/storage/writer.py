@@ -275,9 +275,9 @@ class RunWriter:
         if exc is None:
             self.close("finished")
         elif isinstance(exc, AbortRequested | KeyboardInterrupt):
-            self.close("aborted", reason=str(exc) or exc_type.__name__)
+            self.close("aborted", reason=str(exc) or type(exc).__name__)
         else:
-            self.close("failed", reason=f"{exc_type.__name__}: {exc}")
+            self.close("failed", reason=f"{type(exc).__name__}: {exc}")
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"

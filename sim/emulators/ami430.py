@@ -50,7 +50,7 @@ class AMI430Emulator(Emulator):
             self.errors.append("-102,\"Syntax error\"")
             return None
 
-    def _set(self, m, head: str, arg: str) -> None:
+    def _set(self, m, head: str, arg: str) -> str | None:
         if head.startswith("RAMP:RATE:FIELD:") and head.endswith("?"):
             seg = int(head.split(":")[3].rstrip("?"))
             rate, upper = self.segments[seg - 1]
@@ -69,8 +69,8 @@ class AMI430Emulator(Emulator):
             n = int(arg)
             self.segments = (self.segments + [(0.1, 7.0)] * n)[:n]
         elif head == "CONF:RAMP:RATE:FIELD":
-            seg, rate, upper = (float(v) for v in arg.split(","))
-            self.segments[int(seg) - 1] = (rate, upper)
+            index, rate, upper = (float(v) for v in arg.split(","))
+            self.segments[int(index) - 1] = (rate, upper)
         elif head == "CONF:CURR:LIMIT":
             self.current_limit = float(arg)
         elif head == "PS":

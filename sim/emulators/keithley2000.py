@@ -50,10 +50,10 @@ class Keithley2000Emulator(Emulator):
         self.errors: list[str] = []
 
     def _reset(self) -> None:
-        self.values = {"VOLT:NPLC": 1.0, "VOLT:RANG": 1000.0, "VOLT:RANG:AUTO": 1,
-                       "INIT:CONT": 1, "FUNC": '"VOLT:DC"', "FORM:ELEM": "READ",
-                       "TRIG:COUN": 1, "TRIG:SEQ:DEL": 0.0}
-        self._last = None
+        self.values: dict[str, float | str] = {
+            "VOLT:NPLC": 1.0, "VOLT:RANG": 1000.0, "VOLT:RANG:AUTO": 1, "INIT:CONT": 1,
+            "FUNC": '"VOLT:DC"', "FORM:ELEM": "READ", "TRIG:COUN": 1, "TRIG:SEQ:DEL": 0.0}
+        self._last: float | None = None
         self._ready_at = -math.inf  # lab time (s) at which the last reading is complete
 
     def _start_reading(self) -> None:

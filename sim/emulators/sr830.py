@@ -45,9 +45,10 @@ class SR830Emulator(Emulator):
         self._reset()
 
     def _reset(self) -> None:
-        self.values = {k: v[2] for k, v in _SETTINGS.items()}
+        self.values: dict[str, float] = {k: v[2] for k, v in _SETTINGS.items()}
         self.aux_out = [0.0] * 4
-        self.offsets = {1: [0.0, 0], 2: [0.0, 0]}  # OEXP channel -> [offset %, expand code]
+        #: OEXP channel -> [offset %, expand code]
+        self.offsets: dict[int, list[float]] = {1: [0.0, 0], 2: [0.0, 0]}
         self.esr = 0
         self.errs = 0
         self.lias = 0
@@ -151,17 +152,17 @@ class SR830Emulator(Emulator):
             return str(int(bool(self.errs)) << 2 | int(bool(self.lias)) << 3
                        | int(bool(self.esr)) << 5)
         if head == "*ESR?":
-            v, self.esr = self.esr, 0
-            return str(v)
+            status, self.esr = self.esr, 0
+            return str(status)
         if head == "ERRS?":
-            v, self.errs = self.errs, 0
-            return str(v)
+            status, self.errs = self.errs, 0
+            return str(status)
         if head == "LIAS?":
             self._outputs()
-            v, self.lias = self.lias, 0
+            status, self.lias = self.lias, 0
             if args:
-                return str((v >> int(args[0])) & 1)
-            return str(v)
+                return str((status >> int(args[0])) & 1)
+            return str(status)
         if head == "OUTP?":
             return f"{self._param(int(args[0])):.6e}"
         if head == "SNAP?":
