@@ -10,6 +10,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
+#: CI lays the repository clone out with ``shared/`` beside it (a worktree here likewise)
 SHARED = REPO.parent / "shared"
 
 
@@ -23,7 +24,8 @@ def repo_root() -> Path:
 def shared_dir() -> Path:
     """../shared beside the checkout (docs, real data); skip when it is absent."""
     if not SHARED.is_dir():
-        pytest.skip("../shared is not beside this checkout")
+        pytest.skip(f"{SHARED} (../shared beside the checkout: design docs and real "
+                    "spectra) is absent")
     return SHARED
 
 

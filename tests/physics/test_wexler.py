@@ -1,30 +1,26 @@
 """Contact size: the paper's table through the paper preset, the full formula, regimes."""
 
+import csv
 import re
+from pathlib import Path
 
 import pytest
 
 from pcsdaq.physics import wexler
 
-
-def paper_table(shared_dir):
-    """(R in Ohm, d in nm) rows of the seed paper's contact-size tables (SI S3/S4)."""
-    rows = {}
-    for line in (shared_dir / "docs" / "seed-paper.txt").read_text().splitlines():
-        cells = line.split("\t")
-        if len(cells) < 3 or not re.fullmatch(r"\d+", cells[0].strip()):
-            continue
-        for k in range(0, len(cells) - 2, 3):
-            try:
-                n, r, d = int(cells[k]), float(cells[k + 1]), float(cells[k + 2])
-            except ValueError:
-                break
-            rows[n] = (r, d)
-    return rows
+PAPER_TABLE = Path(__file__).resolve().parents[1] / "data" / "paper_contact_sizes.csv"
 
 
-def test_paper_preset_reproduces_rows_1_to_79(shared_dir):
-    rows = paper_table(shared_dir)
+def paper_table() -> dict[int, tuple[float, float]]:
+    """Row -> (R in Ohm, d in nm) of the seed paper's contact-size tables (SI S3/S4), from the
+    project's copy of the numbers (tests/data/paper_contact_sizes.csv)."""
+    lines = [ln for ln in PAPER_TABLE.read_text().splitlines() if not ln.startswith("#")]
+    return {int(r["row"]): (float(r["resistance_ohm"]), float(r["diameter_nm"]))
+            for r in csv.DictReader(lines)}
+
+
+def test_paper_preset_reproduces_rows_1_to_79():
+    rows = paper_table()
     assert set(range(1, 80)) <= set(rows), sorted(set(range(1, 80)) - set(rows))
     for n in range(1, 80):
         r, d = rows[n]
@@ -35,6 +31,21 @@ def test_paper_preset_reproduces_rows_1_to_79(shared_dir):
             assert abs(ours - d) < 1.0
             continue
         assert ours == pytest.approx(d, rel=5e-3), f"row {n}"
+
+
+def test_project_table_matches_the_paper_text(shared_dir):
+    """The CSV is the paper's numbers: checked against the paper's text where it is at hand."""
+    printed = {}
+    for line in (shared_dir / "docs" / "seed-paper.txt").read_text().splitlines():
+        cells = line.split("\t")
+        if len(cells) < 3 or not re.fullmatch(r"\d+", cells[0].strip()):
+            continue
+        for k in range(0, len(cells) - 2, 3):
+            try:
+                printed[int(cells[k])] = (float(cells[k + 1]), float(cells[k + 2]))
+            except ValueError:
+                break
+    assert paper_table() == printed
 
 
 def test_the_two_quoted_examples():
