@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "diameter": ("pcsdaq.analysis.cli", "diameter_main", "contact diameter from its resistance (Wexler)"),
     "analyze": ("pcsdaq.analysis.cli", "analyze_main", "fit every spectrum of an HDF5 run, write results and figures"),
     "gui": ("pcsdaq.gui.app", "main", "the lab GUI (PyQt6)"),
+    "safe": ("pcsdaq.safe_state", "main", "put every instrument in its safe state now, one line each"),
 }
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 from pcsdaq.errors import UsageError
@@ -59,3 +61,24 @@ def strict_int(low: int, high: int) -> Callable[[str], int]:
 
     convert.__name__ = "integer"
     return convert
+
+
+def writable_folder(path: str | Path, option: str = "--data") -> Path:
+    """``path`` as a folder pcsdaq can write in, created if missing; ConfigError naming
+    ``option`` when it is a file, cannot be created or is read-only (nothing is left behind)."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{option} {folder}: is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{option} {folder}: cannot create the folder "
+                         f"({exc.strerror or exc})") from None
+    probe = folder / f".pcsdaq-write-probe-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"{option} {folder}: cannot write in this folder "
+                         f"({exc.strerror or exc})") from None
+    return folder

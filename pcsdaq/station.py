@@ -11,7 +11,6 @@ drivers; procedures only ever see the roles.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import threading
 from collections.abc import Callable, Mapping
@@ -343,7 +342,9 @@ def _close_all(instruments: Mapping[str, Any], config: StationConfig) -> None:
 
 def main(argv: list[str]) -> int:
     """``pcsdaq station check FILE``: validate a station file and list its roles (no I/O)."""
-    parser = argparse.ArgumentParser(prog="pcsdaq station",
+    from pcsdaq.cli_args import OneLineParser
+
+    parser = OneLineParser(prog="pcsdaq station",
                                      description="Check a station file without opening anything.")
     sub = parser.add_subparsers(dest="action", required=True)
     check = sub.add_parser("check", help="validate a station file")
