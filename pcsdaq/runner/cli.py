@@ -78,8 +78,8 @@ def main(argv: list[str]) -> int:
     config = load_station_config(station_path)
     problems = validate_plan(plan, config)
     if problems:
-        raise PlanError(f"{args.plan}: refused before any instrument I/O:\n  "
-                        + "\n  ".join(problems))
+        raise PlanError(f"{args.plan}: refused before any instrument I/O: "
+                        + "; ".join(problems))
     estimates = estimate_plan_duration_s(plan, config)
     for i, (step, est) in enumerate(zip(plan.steps, estimates)):
         print(f"{step.label(i)}: about {format_duration(est)} (instrument time)")
