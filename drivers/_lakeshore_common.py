@@ -7,9 +7,37 @@ and ``set_heater_range``.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
-from pcsdaq.errors import InstrumentError
+from pcsdaq.driver_support import guard_number, parse_reply
+from pcsdaq.errors import LimitError, LinkFault
+
+
+def _guard_range(driver: Any, match: re.Match[str]) -> None:
+    value = guard_number(match, "value", "heater range")
+    if value != int(value):
+        raise LimitError(f"{driver.name}: heater range {value:g} is not an integer; "
+                         "nothing was sent")
+    driver.safety.check_range("max_heater_range", value, 0, "heater range (raw RANGE)")
+
+
+def _guard_setpoint(driver: Any, match: re.Match[str]) -> None:
+    driver.safety.check_range("max_temperature_K", guard_number(match, "value", "setpoint"),
+                              0.0, "setpoint (raw SETP)")
+
+
+def _guard_ramp(driver: Any, match: re.Match[str]) -> None:
+    driver.safety.check_range("max_ramp_K_per_min", guard_number(match, "value", "ramp rate"),
+                              0.0, "ramp rate (raw RAMP)")
+
+
+#: the Lake Shore commands that move the heater: RANGE [out,]r, SETP out,K, RAMP out,on,K/min
+LAKESHORE_GUARDS = (
+    (re.compile(r"(?i)RANGE\s+(?:\S+?\s*,\s*)?(?P<value>[^,\s]+)\s*"), _guard_range),
+    (re.compile(r"(?i)SETP\s+\S+?\s*,\s*(?P<value>[^,\s]+)\s*"), _guard_setpoint),
+    (re.compile(r"(?i)RAMP\s+\S+?\s*,\s*\S+?\s*,\s*(?P<value>[^,\s]+)\s*"), _guard_ramp),
+)
 
 if TYPE_CHECKING:
     from pcsdaq.limits import SafetyLimits
@@ -32,6 +60,10 @@ class LakeShoreControlLoop:
 
         def reading_status(self) -> Any: ...
 
+        def ask_float(self, command: str) -> float: ...
+
+        def ask_int(self, command: str) -> int: ...
+
         def set_heater_range(self, index: int) -> None: ...
 
     @property
@@ -48,12 +80,13 @@ class LakeShoreControlLoop:
         self.write(f"SETP {self._out},{kelvin:g}")
         got = self.get_setpoint()
         if abs(got - kelvin) > max(1e-6, 1e-4 * abs(kelvin)):
-            raise InstrumentError(f"{self.name} ignored SETP {self._out},{kelvin:g} "
+            # a Lake Shore ignores a command it cannot parse: the line lost or garbled it
+            raise LinkFault(f"{self.name} ignored SETP {self._out},{kelvin:g} "
                                   f"(reads {got:g} K)")
 
     def get_setpoint(self) -> float:
         """Setpoint in K (``SETP? out``)."""
-        return float(self.ask(f"SETP? {self._out}"))
+        return self.ask_float(f"SETP? {self._out}")
 
     def set_pid(self, p: float, i: float, d: float) -> None:
         """PID parameters (``PID out,P,I,D``)."""
@@ -61,7 +94,9 @@ class LakeShoreControlLoop:
 
     def get_pid(self) -> tuple[float, float, float]:
         """(P, I, D) from ``PID? out``."""
-        p, i, d = (float(x) for x in self.ask(f"PID? {self._out}").split(","))
+        reply = self.ask(f"PID? {self._out}")
+        p, i, d = parse_reply(reply, "PID?", lambda t: [float(x) for x in t.split(",")],
+                              self.name)
         return p, i, d
 
     def set_ramp(self, rate_K_per_min: float, enabled: bool = True) -> None:

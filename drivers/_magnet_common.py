@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from pcsdaq.driver_support import StationDriver
 from pcsdaq.errors import ConfigError, LimitError
-from pcsdaq.limits import Limit, SafetyLimits
+from pcsdaq.limits import Limit, SafetyLimits, max_rate_on_path, table_rate
 
 
 def validate_ramp_table(table: Any, hardware: list[list[float]], max_field: float,
@@ -44,26 +44,6 @@ def validate_ramp_table(table: Any, hardware: list[list[float]], max_field: floa
                               f"{mid:g} T exceeds the magnet's {table_rate(hardware, mid):g} T/min",
                               key="settings")
     return rows
-
-
-def table_rate(table: Any, field: float) -> float:
-    """Table rate in T/min at |field| (T); 0 beyond the last bound."""
-    for upper, rate in table:
-        if abs(field) <= upper:
-            return float(rate)
-    return 0.0
-
-
-def max_rate_on_path(table: Any, start: float, end: float) -> float:
-    """Lowest table rate (T/min) over all |B| crossed ramping from start to end (T)."""
-    if start * end < 0:
-        lo, hi = 0.0, max(abs(start), abs(end))
-    else:
-        lo, hi = sorted((abs(start), abs(end)))
-    rates = [table_rate(table, lo), table_rate(table, hi)]
-    lower_bounds = [0.0] + [u for u, _ in table]
-    rates += [r for (u, r), prev in zip(table, lower_bounds) if prev < hi and u > lo]
-    return min(rates)
 
 
 class MagnetDriverBase(StationDriver):

@@ -7,15 +7,38 @@ out the segment's upper bound, so segments are written here as
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pymeasure.instruments import Instrument
 
-from pcsdaq.drivers._magnet_common import MagnetDriverBase
-from pcsdaq.errors import InstrumentError, QuenchError
+from pcsdaq.driver_support import guard_number
+from pcsdaq.drivers._magnet_common import MagnetDriverBase, max_rate_on_path
+from pcsdaq.errors import InstrumentError, LimitError, QuenchError
 
 STATES = {1: "ramping", 2: "holding", 3: "paused", 4: "manual_up", 5: "manual_down",
           6: "zeroing", 7: "quench", 8: "at_zero", 9: "heating_switch", 10: "cooling_switch"}
+
+
+def _guard_target(driver: Any, match: re.Match[str]) -> None:
+    driver.safety.check_abs("max_field_T", guard_number(match, "value", "target field"),
+                            what="target field (raw CONF:FIELD:TARG)")
+
+
+def _guard_segment(driver: Any, match: re.Match[str]) -> None:
+    """A ramp segment ``seg,rate,upper`` covers |B| from the previous segment's upper bound
+    to ``upper``: its rate may not exceed the table anywhere there."""
+    seg = int(guard_number(match, "seg", "segment"))
+    rate = guard_number(match, "rate", "segment rate")
+    upper = guard_number(match, "upper", "segment upper bound")
+    segments = driver.__dict__.setdefault("_segments", {})
+    lower = segments.get(seg - 1, 0.0)
+    allowed = max_rate_on_path(driver.ramp_table, lower, upper)
+    if not 0 < rate <= allowed:
+        raise LimitError(f"{driver.name}: ramp segment {seg} rate {rate:g} T/min refused, the "
+                         f"table allows 0 < rate <= {allowed:g} T/min between {lower:g} and "
+                         f"{upper:g} T; nothing was sent")
+    segments[seg] = upper
 
 
 class AMI430(MagnetDriverBase, Instrument):
@@ -24,6 +47,11 @@ class AMI430(MagnetDriverBase, Instrument):
     ROLES = ("magnet",)
     EMULATOR = "ami430"
     MODELS = ("430",)
+    COMMAND_GUARDS = (
+        (re.compile(r"(?i)CONF:FIELD:TARG\s+(?P<value>\S+)"), _guard_target),
+        (re.compile(r"(?i)CONF:RAMP:RATE:FIELD\s+(?P<seg>[^,\s]+)\s*,\s*(?P<rate>[^,\s]+)"
+                    r"\s*,\s*(?P<upper>[^,\s]+)"), _guard_segment),
+    )
 
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
@@ -44,11 +72,11 @@ class AMI430(MagnetDriverBase, Instrument):
 
     def read_field(self) -> float:
         """Magnet field in T (``FIELD:MAG?``)."""
-        return float(self.ask("FIELD:MAG?"))
+        return self.ask_float("FIELD:MAG?")
 
     def state(self) -> str:
         """Supply state word from ``STATE?``."""
-        code = int(float(self.ask("STATE?")))
+        code = self.ask_int("STATE?")
         return STATES.get(code, f"unknown_{code}")
 
     def is_holding(self) -> bool:
@@ -91,7 +119,7 @@ class AMI430(MagnetDriverBase, Instrument):
 
     def target(self) -> float:
         """Programmed target in T (``FIELD:TARG?``)."""
-        return float(self.ask("FIELD:TARG?"))
+        return self.ask_float("FIELD:TARG?")
 
     def hold(self) -> None:
         """Safe state: PAUSE (stop ramping, hold the present field)."""
@@ -110,7 +138,7 @@ class AMI430(MagnetDriverBase, Instrument):
 
         A second guard beside the software |B| check. Not called at connect (unconfirmed
         whether the emulator answers COIL?); the station may call it once."""
-        coil = float(self.ask("COIL?"))
+        coil = self.ask_float("COIL?")
         if coil <= 0:
             raise InstrumentError(f"AMI430: coil constant {coil!r} T/A is not positive")
         amps = self.max_field / coil

@@ -14,12 +14,37 @@ from typing import Any, ClassVar
 
 from pymeasure.instruments import Instrument
 
-from pcsdaq.driver_support import StationDriver
-from pcsdaq.errors import ConfigError, InstrumentError
+from pcsdaq.driver_support import StationDriver, guard_number
+from pcsdaq.errors import ConfigError, InstrumentError, LimitError, LinkFault
 from pcsdaq.limits import Limit
 
 MODES = ("gnd", "stp", "cap", "off", "inp", "stp+", "stp-")
 _VALUE = re.compile(r"=\s*([-+0-9.eE]+)")
+
+
+def _guard_voltage(driver: Any, match: re.Match[str]) -> None:
+    what = "step voltage" if match.group("cmd").lower() == "setv" else "offset voltage"
+    driver.safety.check_range("max_voltage_V", guard_number(match, "value", what), 0.0,
+                              what=f"{what} (raw {match.group(0)!r})")
+
+
+def _guard_frequency(driver: Any, match: re.Match[str]) -> None:
+    driver.safety.check_range("max_frequency_Hz", guard_number(match, "value", "frequency"),
+                              1.0, what=f"step frequency (raw {match.group(0)!r})")
+
+
+def _guard_steps(driver: Any, match: re.Match[str]) -> None:
+    count = match.group("value")
+    if count is None:
+        return  # one step
+    if count.lower() == "c":
+        raise LimitError(f"{driver.name}: continuous stepping ({match.group(0)!r}) refused, "
+                         "bursts are limited by max_steps_per_burst; nothing was sent")
+    steps = guard_number(match, "value", "step count")
+    if steps != int(steps):
+        raise LimitError(f"{driver.name}: step count {count!r} is not an integer; nothing sent")
+    driver.safety.check_abs("max_steps_per_burst", steps,
+                            what=f"step burst (raw {match.group(0)!r})")
 
 
 class ANC300(StationDriver, Instrument):
@@ -35,6 +60,12 @@ class ANC300(StationDriver, Instrument):
                                      description="most steps in one step() call"),
         "max_frequency_Hz": Limit("Hz", 10000.0, description="fastest step frequency"),
     }
+    #: every console line is checked: raw ``command("seta 3 150")`` meets the same limits
+    COMMAND_GUARDS = (
+        (re.compile(r"(?i)(?P<cmd>set[va])\s+\d+\s+(?P<value>\S+)"), _guard_voltage),
+        (re.compile(r"(?i)setf\s+\d+\s+(?P<value>\S+)"), _guard_frequency),
+        (re.compile(r"(?i)step[ud]\s+\d+(?:\s+(?P<value>\S+))?"), _guard_steps),
+    )
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "axis": (int, 3, "axis (module slot 1-7) moving the needle"),
         "password": (str, "123456", "console password"),
@@ -98,13 +129,13 @@ class ANC300(StationDriver, Instrument):
                     raise InstrumentError(f"ANC300 '{text}': {message}")
                 if line != text:  # the echo of our own line, if echo is still on
                     lines.append(line)
-        raise InstrumentError(f"ANC300 '{text}': no OK/ERROR in the reply")
+        raise LinkFault(f"ANC300 '{text}': no OK/ERROR in the reply (garbled or lost)")
 
     def _value(self, text: str) -> float:
         lines = self.command(text)
         match = _VALUE.search(" ".join(lines))
         if match is None:
-            raise InstrumentError(f"ANC300 '{text}': no value in {lines!r}")
+            raise LinkFault(f"ANC300 '{text}': no value in {lines!r} (garbled?)")
         return float(match.group(1))
 
     # --- controls -----------------------------------------------------------------------

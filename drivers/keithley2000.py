@@ -15,7 +15,7 @@ from pymeasure.instruments import Instrument
 from pymeasure.instruments.validators import strict_range
 
 from pcsdaq.driver_support import StationDriver
-from pcsdaq.errors import ConfigError, InstrumentError
+from pcsdaq.errors import ConfigError, LinkFault
 from pcsdaq.limits import Limit
 
 #: DC volts ranges of the 2000, V
@@ -92,7 +92,8 @@ class Keithley2000(StationDriver, Instrument):
         try:
             value = float(reply.strip().split(",")[0])
         except ValueError as exc:
-            raise InstrumentError(f"Keithley 2000 :READ? reply not understood: {reply!r}") from exc
+            raise LinkFault(f"Keithley 2000 :READ? reply not understood (garbled?): "
+                            f"{reply!r}") from exc
         if abs(value) >= OVERFLOW_V:
             return math.copysign(math.inf, value)
         return value

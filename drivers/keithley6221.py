@@ -6,13 +6,19 @@ Its delta/differential-conductance modes with a 2182A are not used here (INSTRUM
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from pymeasure.instruments import Instrument
 
-from pcsdaq.driver_support import StationDriver
+from pcsdaq.driver_support import StationDriver, guard_number
 from pcsdaq.errors import ConfigError, InstrumentError
 from pcsdaq.limits import Limit
+
+
+def _guard_current(driver: Any, match: re.Match[str]) -> None:
+    driver.safety.check_abs("max_current_A", guard_number(match, "value", "current"),
+                            what="bias current (raw SOUR:CURR)")
 
 
 class Keithley6221(StationDriver, Instrument):
@@ -27,6 +33,10 @@ class Keithley6221(StationDriver, Instrument):
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_current_A": Limit("A", 0.105, description="largest |DC current|"),
     }
+    COMMAND_GUARDS = (
+        (re.compile(r"(?i):?SOUR(?:CE)?:CURR(?:ENT)?(?::AMPL(?:ITUDE)?)?\s+(?P<value>\S+)"),
+         _guard_current),
+    )
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "compliance_V": (float, 1.0, "voltage compliance, V (0.1-105)"),
     }
@@ -61,7 +71,7 @@ class Keithley6221(StationDriver, Instrument):
 
     def get_current(self) -> float:
         """The programmed current in A (``SOUR:CURR?``)."""
-        return float(self.ask("SOUR:CURR?"))
+        return self.ask_float("SOUR:CURR?")
 
     def zero(self) -> None:
         """Safe state: current to zero (the output stays on, so the contact is not opened)."""

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 from pymeasure.instruments import Instrument
 
 from pcsdaq.driver_support import StationDriver
-from pcsdaq.drivers._lakeshore_common import LakeShoreControlLoop
-from pcsdaq.errors import ConfigError, InstrumentError, LimitError
+from pcsdaq.drivers._lakeshore_common import LAKESHORE_GUARDS, LakeShoreControlLoop
+from pcsdaq.errors import ConfigError, LimitError, LinkFault
 from pcsdaq.limits import Limit, SafetyLimits
 
 #: RDGST? bit -> flag (336/350 manual)
@@ -35,6 +35,7 @@ class LakeShore336(LakeShoreControlLoop, StationDriver, Instrument):
     EMULATOR = "ls336"
     MODELS = ("336", "350", "340")
 
+    COMMAND_GUARDS = LAKESHORE_GUARDS
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_heater_range": Limit("", 5.0, description="highest heater range index"),
         "max_temperature_K": Limit("K", 300.0, description="highest setpoint"),
@@ -103,15 +104,15 @@ class LakeShore336(LakeShoreControlLoop, StationDriver, Instrument):
 
     def read_temperature(self) -> float:
         """Input temperature in K (``KRDG?``)."""
-        return float(self.ask(f"KRDG? {self._in}"))
+        return self.ask_float(f"KRDG? {self._in}")
 
     def read_resistance(self) -> float:
         """Raw sensor reading in sensor units, Ohm for resistive sensors (``SRDG?``)."""
-        return float(self.ask(f"SRDG? {self._in}"))
+        return self.ask_float(f"SRDG? {self._in}")
 
     def reading_status(self) -> set[str]:
         """Decoded ``RDGST?`` flags of the input (empty: valid)."""
-        code = int(self.ask(f"RDGST? {self._in}"))
+        code = self.ask_int(f"RDGST? {self._in}")
         return {name for bit, name in READING_STATUS_BITS.items() if code & bit}
 
     def is_settled(self) -> bool:
@@ -120,13 +121,13 @@ class LakeShore336(LakeShoreControlLoop, StationDriver, Instrument):
 
     def _range_query(self) -> int:
         if self.settings["model"] == "340":
-            return int(self.ask("RANGE?"))
-        return int(self.ask(f"RANGE? {self._out}"))
+            return self.ask_int("RANGE?")
+        return self.ask_int(f"RANGE? {self._out}")
 
     def set_heater_range(self, index: int) -> None:
         """Heater range index (0 off), read back; the 340 form is ``RANGE r``."""
         if isinstance(index, bool) or not isinstance(index, int):
-            raise InstrumentError(f"heater range {index!r} must be an int")
+            raise LimitError(f"heater range {index!r} must be an int; nothing was sent")
         if not 0 <= index <= self.max_range:
             raise LimitError(f"heater range {index} refused, allowed 0-{self.max_range}; "
                              "nothing was sent")
@@ -136,15 +137,15 @@ class LakeShore336(LakeShoreControlLoop, StationDriver, Instrument):
             self.write(f"RANGE {self._out},{index}")
         got = self._range_query()
         if got != index:
-            raise InstrumentError(f"controller ignored RANGE {index} (reads {got})")
+            raise LinkFault(f"controller ignored RANGE {index} (reads {got})")
 
     def heater_output(self) -> float:
         """Heater output in % (``HTR? out``)."""
-        return float(self.ask(f"HTR? {self._out}"))
+        return self.ask_float(f"HTR? {self._out}")
 
     def heater_status(self) -> str:
         """'ok', 'open' or 'short' from ``HTRST? out``."""
-        return {0: "ok", 1: "open", 2: "short"}.get(int(self.ask(f"HTRST? {self._out}")),
+        return {0: "ok", 1: "open", 2: "short"}.get(self.ask_int(f"HTRST? {self._out}"),
                                                      "unknown")
 
     def snapshot(self) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Lake Shore 372 AC resistance bridge / temperature controller (Thermometer role).
 
 Lake Shore boxes send no reply to commands and silently ignore bad ones, so the setpoint
-and heater range are read back after setting and InstrumentError is raised if they did
-not take. Commands need >= 50 ms spacing on the real box (setting ``command_delay_s``).
+and heater range are read back after setting and LinkFault is raised if they did
+not take (the command was lost or garbled on the way). Commands need >= 50 ms spacing on the
+real box (setting ``command_delay_s``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any, ClassVar
 from pymeasure.instruments import Instrument
 
 from pcsdaq.driver_support import StationDriver
-from pcsdaq.drivers._lakeshore_common import LakeShoreControlLoop
-from pcsdaq.errors import ConfigError, InstrumentError
+from pcsdaq.drivers._lakeshore_common import LAKESHORE_GUARDS, LakeShoreControlLoop
+from pcsdaq.errors import ConfigError, LimitError, LinkFault
 from pcsdaq.limits import Limit
 
 #: RDGST? bit -> flag name (372 manual, RDGST? reply is a bit-weighted integer)
@@ -42,6 +43,7 @@ class LakeShore372(LakeShoreControlLoop, StationDriver, Instrument):
     EMULATOR = "ls372"
     MODELS = ("372",)
 
+    COMMAND_GUARDS = LAKESHORE_GUARDS
     LIMITS: ClassVar[dict[str, Limit]] = {
         "max_heater_range": Limit("", 8.0, description="highest heater range index"),
         "max_temperature_K": Limit("K", 300.0, description="highest setpoint"),
@@ -101,15 +103,15 @@ class LakeShore372(LakeShoreControlLoop, StationDriver, Instrument):
     # --- readings --------------------------------------------------------------------
     def read_temperature(self) -> float:
         """Channel temperature in K (``RDGK?``)."""
-        return float(self.ask(f"RDGK? {self._ch}"))
+        return self.ask_float(f"RDGK? {self._ch}")
 
     def read_resistance(self) -> float:
         """Channel resistance in Ohm (``RDGR?``)."""
-        return float(self.ask(f"RDGR? {self._ch}"))
+        return self.ask_float(f"RDGR? {self._ch}")
 
     def reading_status(self) -> set[str]:
         """Decoded ``RDGST?`` flags of the channel (empty: valid)."""
-        return decode_reading_status(int(self.ask(f"RDGST? {self._ch}")))
+        return decode_reading_status(self.ask_int(f"RDGST? {self._ch}"))
 
     def settle_status(self) -> tuple[bool, bool]:
         """(control channel settled, active channel settled) from ``RDGSTL?``."""
@@ -125,20 +127,20 @@ class LakeShore372(LakeShoreControlLoop, StationDriver, Instrument):
     def set_heater_range(self, index: int) -> None:
         """Heater range index 0-8 (``RANGE out,r``), read back; InstrumentError if ignored."""
         if not isinstance(index, int) or isinstance(index, bool):
-            raise InstrumentError(f"heater range {index!r} must be an int")
+            raise LimitError(f"heater range {index!r} must be an int; nothing was sent")
         self.safety.check_range("max_heater_range", index, 0, "heater range")
         self.write(f"RANGE {self._out},{index}")
-        got = int(self.ask(f"RANGE? {self._out}"))
+        got = self.ask_int(f"RANGE? {self._out}")
         if got != index:
-            raise InstrumentError(f"372 ignored RANGE {self._out},{index} (reads {got})")
+            raise LinkFault(f"372 ignored RANGE {self._out},{index} (reads {got})")
 
     def heater_output(self) -> float:
         """Sample heater output in % of range (``HTR?``)."""
-        return float(self.ask("HTR?"))
+        return self.ask_float("HTR?")
 
     def heater_status(self) -> str:
         """Sample heater status from ``HTRST?``: 'ok', 'open' or 'short'."""
-        return {0: "ok", 1: "open", 2: "short"}.get(int(self.ask("HTRST?")), "unknown")
+        return {0: "ok", 1: "open", 2: "short"}.get(self.ask_int("HTRST?"), "unknown")
 
     def set_heater_setup(self, resistance_ohm: float, max_current_code: int = 0,
                          max_user_current_A: float = 0.0, display: int = 1) -> None:
@@ -152,5 +154,5 @@ class LakeShore372(LakeShoreControlLoop, StationDriver, Instrument):
         """Settings and limits, plus setpoint, range and PID as read from the box."""
         snap = super().snapshot()
         snap.update(settings=dict(self.settings), setpoint_K=self.get_setpoint(),
-                    heater_range=int(self.ask(f"RANGE? {self._out}")), pid=self.get_pid())
+                    heater_range=self.ask_int(f"RANGE? {self._out}"), pid=self.get_pid())
         return snap

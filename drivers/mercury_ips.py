@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 
 from pymeasure.instruments import Instrument
 
+from pcsdaq.driver_support import guard_number
 from pcsdaq.drivers._magnet_common import MagnetDriverBase, max_rate_on_path
-from pcsdaq.errors import InstrumentError, QuenchError
+from pcsdaq.errors import InstrumentError, LimitError, LinkFault, QuenchError
 
 PSU = "DEV:GRPZ:PSU"
 ERROR_WORDS = ("INVALID", "NOT_FOUND", "N/A", "DENIED")
@@ -27,8 +28,23 @@ def parse_value(reply: str) -> tuple[float, str]:
     'T')."""
     match = _NUMBER.match(reply.rsplit(":", 1)[-1].strip())
     if not match:
-        raise InstrumentError(f"MercuryIPS: cannot parse a number from {reply!r}")
+        raise LinkFault(f"MercuryIPS: cannot parse a number from {reply!r} (garbled?)")
     return float(match.group(1)), match.group(2)
+
+
+def _guard_fset(driver: Any, match: re.Match[str]) -> None:
+    driver.safety.check_abs("max_field_T", guard_number(match, "value", "field"),
+                            what="target field (raw FSET)")
+
+
+def _guard_rfst(driver: Any, match: re.Match[str]) -> None:
+    rate = guard_number(match, "value", "sweep rate")
+    start, end = getattr(driver, "_ramp_path", None) or (0.0, driver.max_field)
+    allowed = max_rate_on_path(driver.ramp_table, start, end)
+    if not 0 < rate <= allowed:
+        raise LimitError(f"{driver.name}: sweep rate {rate:g} T/min (raw RFST) refused, the "
+                         f"table allows 0 < rate <= {allowed:g} T/min between {start:g} and "
+                         f"{end:g} T; nothing was sent")
 
 
 class MercuryIPS(MagnetDriverBase, Instrument):
@@ -40,6 +56,10 @@ class MercuryIPS(MagnetDriverBase, Instrument):
 
     #: Status-word bit taken as "quenched" in READ:DEV:GRPZ:PSU:STAT (unconfirmed vs a manual).
     QUENCH_MASK: ClassVar[int] = 0x1
+    COMMAND_GUARDS = (
+        (re.compile(r"(?i)SET:DEV:GRPZ:PSU:SIG:FSET:(?P<value>[^:\s]+?)(?:T)?"), _guard_fset),
+        (re.compile(r"(?i)SET:DEV:GRPZ:PSU:SIG:RFST:(?P<value>[^:\s]+?)(?:T/m)?"), _guard_rfst),
+    )
 
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
@@ -52,8 +72,11 @@ class MercuryIPS(MagnetDriverBase, Instrument):
     def query(self, command: str) -> str:
         """Send a READ/SET command and return the reply; InstrumentError on an error word."""
         reply = self.ask(command).strip()
-        if reply.endswith(ERROR_WORDS) or not reply.startswith("STAT:"):
+        if reply.endswith(ERROR_WORDS):
             raise InstrumentError(f"MercuryIPS refused {command!r}: {reply!r}")
+        if not reply.startswith("STAT:"):
+            raise LinkFault(f"MercuryIPS: reply to {command!r} not understood (garbled?): "
+                            f"{reply!r}")
         return reply
 
     def read_signal(self, signal: str) -> float:
@@ -122,6 +145,7 @@ class MercuryIPS(MagnetDriverBase, Instrument):
             raise InstrumentError("MercuryIPS: persistent switch heater is off; nothing was sent")
         start = self.read_field()
         self._check_rate(start, field, rate)
+        self._ramp_path = (start, field)  # the RFST guard checks the rate on this path
         use = max_rate_on_path(self.ramp_table, start, field)
         if rate is not None:
             use = min(use, rate)

@@ -18,12 +18,13 @@ and replaces what the role needs with checked, cached versions:
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, ClassVar
 
 from pymeasure.instruments.srs.sr830 import SR830 as _PymeasureSR830
 
-from pcsdaq.driver_support import StationDriver
-from pcsdaq.errors import ConfigError, InstrumentError, LimitError
+from pcsdaq.driver_support import StationDriver, guard_number
+from pcsdaq.errors import ConfigError, LimitError, LinkFault
 from pcsdaq.limits import Limit
 from pcsdaq.roles import LOCKIN_FILTER_SLOPES_DB, lockin_settle_time
 
@@ -35,6 +36,8 @@ TIME_CONSTANTS_S = [m * 10.0 ** e for e in range(-5, 5) for m in (1, 3)]
 SLOPES_DB = list(LOCKIN_FILTER_SLOPES_DB)
 #: LIAS? bits meaning an overload (input/reserve, filter, output)
 OVERLOAD_BITS = {0: "input", 1: "filter", 2: "output"}
+#: LIAS? bit: the reference is unlocked
+UNLOCK_BIT = 3
 AUX_HARDWARE_V = 10.5
 #: sine output amplitude range, V rms
 SINE_MIN_V, SINE_MAX_V = 0.004, 5.0
@@ -52,6 +55,24 @@ def decode_overload(status: int) -> set[str]:
     return {name for bit, name in OVERLOAD_BITS.items() if status & (1 << bit)}
 
 
+def decode_status(status: int) -> set[str]:
+    """Overloads and ``unlock`` set in a ``LIAS?`` status byte (empty: all well)."""
+    names = decode_overload(status)
+    if status & (1 << UNLOCK_BIT):
+        names.add("unlock")
+    return names
+
+
+def _guard_sine(driver: Any, match: re.Match[str]) -> None:
+    driver.safety.check_range("max_sine_voltage_V", guard_number(match, "value", "sine"),
+                              0.0, "sine amplitude (raw SLVL)")
+
+
+def _guard_aux(driver: Any, match: re.Match[str]) -> None:
+    driver.safety.check_abs("max_aux_voltage_V", guard_number(match, "value", "aux voltage"),
+                            what=f"aux output {match.group('out')} (raw AUXV)")
+
+
 class SR830(StationDriver, _PymeasureSR830):
     """SR830 lock-in: reference, filter, sensitivity, snap of X and Y, aux outputs (SI units)."""
 
@@ -64,6 +85,10 @@ class SR830(StationDriver, _PymeasureSR830):
                                     description="largest sine output amplitude, rms"),
         "max_aux_voltage_V": Limit("V", AUX_HARDWARE_V, description="largest |aux output|"),
     }
+    COMMAND_GUARDS = (
+        (re.compile(r"(?i)SLVL\s*(?P<value>\S+)"), _guard_sine),
+        (re.compile(r"(?i)AUXV\s*(?P<out>\d)\s*,\s*(?P<value>\S+)"), _guard_aux),
+    )
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "interface": (str, "gpib", "interface the replies go to: 'gpib' (OUTX 1) or 'rs232'"),
         "excitation_resistance_ohm": (float, 1e6, "resistor from SINE OUT to the contact, Ohm"),
@@ -76,7 +101,7 @@ class SR830(StationDriver, _PymeasureSR830):
         super().__init__(adapter, name or "SR830 lock-in", **visa_kwargs)
         self.tune_link()
         self.write(f"OUTX {1 if self.settings['interface'] == 'gpib' else 0}")
-        self._sine_voltage = float(self.ask("SLVL?"))
+        self._sine_voltage = self.ask_float("SLVL?")
         self.refresh_filter()
 
     @classmethod
@@ -94,9 +119,9 @@ class SR830(StationDriver, _PymeasureSR830):
     # --- cached filter state ------------------------------------------------------------
     def refresh_filter(self) -> None:
         """Re-read time constant, slope and sensitivity into the cache (3 queries)."""
-        self._tau_index = int(self.ask("OFLT?"))
-        self._slope_index = int(self.ask("OFSL?"))
-        self._sens_index = int(self.ask("SENS?"))
+        self._tau_index = self.ask_int("OFLT?")
+        self._slope_index = self.ask_int("OFSL?")
+        self._sens_index = self.ask_int("SENS?")
 
     @property
     def time_constant(self) -> float:
@@ -120,7 +145,7 @@ class SR830(StationDriver, _PymeasureSR830):
             raise LimitError(f"filter slope {db_per_oct!r} dB/oct; allowed: 6, 12, 18, 24")
         self.write(f"OFSL {SLOPES_DB.index(db_per_oct)}")
         self._slope_index = SLOPES_DB.index(db_per_oct)
-        self._tau_index = int(self.ask("OFLT?"))
+        self._tau_index = self.ask_int("OFLT?")
 
     @property
     def sensitivity(self) -> float:
@@ -134,19 +159,19 @@ class SR830(StationDriver, _PymeasureSR830):
     def _set_sensitivity_index(self, index: int) -> None:
         self.write(f"SENS {index}")
         self._sens_index = index
-        self._tau_index = int(self.ask("OFLT?"))
+        self._tau_index = self.ask_int("OFLT?")
 
     def sensitivity_up(self) -> float:
         """Step to the next coarser sensitivity (after an overload); returns it in V."""
         if self._sens_index >= len(SENSITIVITIES_V) - 1:
-            raise InstrumentError("SR830 already at its coarsest sensitivity (1 V)")
+            raise LimitError("SR830 already at its coarsest sensitivity (1 V)")
         self._set_sensitivity_index(self._sens_index + 1)
         return self.sensitivity
 
     def sensitivity_down(self) -> float:
         """Step to the next finer sensitivity; returns it in V."""
         if self._sens_index <= 0:
-            raise InstrumentError("SR830 already at its finest sensitivity (2 nV)")
+            raise LimitError("SR830 already at its finest sensitivity (2 nV)")
         self._set_sensitivity_index(self._sens_index - 1)
         return self.sensitivity
 
@@ -173,7 +198,7 @@ class SR830(StationDriver, _PymeasureSR830):
     @property
     def frequency(self) -> float:
         """Control the reference frequency in Hz (0.001-102000)."""
-        return float(self.ask("FREQ?"))
+        return self.ask_float("FREQ?")
 
     @frequency.setter
     def frequency(self, hertz: float) -> None:
@@ -192,16 +217,24 @@ class SR830(StationDriver, _PymeasureSR830):
         try:
             x, y = (float(v) for v in reply.strip().split(","))
         except ValueError as exc:
-            raise InstrumentError(f"SR830 SNAP? reply not understood: {reply!r}") from exc
+            raise LinkFault(f"SR830 SNAP? reply not understood (garbled?): {reply!r}") from exc
         return x, y
 
     def overload_status(self) -> set[str]:
         """Overloads latched since the last read (``LIAS?``): input, filter, output."""
-        return decode_overload(int(self.ask("LIAS?")))
+        return decode_overload(self.ask_int("LIAS?"))
+
+    def status(self) -> set[str]:
+        """Overloads and ``unlock`` latched since the last read (one ``LIAS?``)."""
+        return decode_status(self.ask_int("LIAS?"))
 
     def is_overloaded(self) -> bool:
         """True when the input, filter or output overload bit is set (reads ``LIAS?``)."""
         return bool(self.overload_status())
+
+    def safe_state(self) -> None:
+        """Safe state: the sine output to its minimum (4 mV rms)."""
+        self.sine_voltage = SINE_MIN_V
 
     # --- aux outputs --------------------------------------------------------------------
     def set_aux_voltage(self, output: int, volts: float) -> float:
@@ -216,7 +249,7 @@ class SR830(StationDriver, _PymeasureSR830):
         """Read AUX OUT ``output`` (1-4) in V."""
         if output not in (1, 2, 3, 4):
             raise LimitError(f"aux output {output!r}; allowed: 1-4")
-        return float(self.ask(f"AUXV? {output}"))
+        return self.ask_float(f"AUXV? {output}")
 
     def snapshot(self) -> dict[str, Any]:
         """Settings for the run record (queries the reference; filter from the cache)."""

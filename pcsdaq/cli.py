@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "analyze": ("pcsdaq.analysis.cli", "analyze_main",
                 "fit every spectrum of an HDF5 run, write results and figures"),
     "gui": ("pcsdaq.gui.app", "main", "the lab GUI (PyQt6)"),
+    "safe": ("pcsdaq.safe_state", "main",
+             "put every instrument in its safe state now, one line each"),
 }
 
 

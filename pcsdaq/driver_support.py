@@ -14,12 +14,41 @@ is opened (no I/O), then constructs ``Driver(adapter, name=..., limits=..., **se
 
 from __future__ import annotations
 
+import math
+import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pcsdaq.errors import ConfigError
+from pcsdaq.errors import RAW_LINK_ERRORS, ConfigError, LimitError, LinkFault
 from pcsdaq.limits import Limit, SafetyLimits
+
+#: one command guard: (pattern matched against each ';'-separated command, check(driver,
+#: match) raising LimitError). See StationDriver.guard_command.
+CommandGuard = tuple[re.Pattern[str], Callable[[Any, re.Match[str]], None]]
+
+
+def guard_number(match: re.Match[str], group: int | str, what: str) -> float:
+    """The number in ``match`` group ``group`` of a raw command; LimitError (nothing sent)
+    when it is not a finite number."""
+    text = match.group(group)
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise LimitError(f"{what} {text!r} in {match.group(0)!r} is not a number; "
+                         "nothing was sent") from None
+    if not math.isfinite(value):
+        raise LimitError(f"{what} {text!r} in {match.group(0)!r} is not finite; nothing was sent")
+    return value
+
+
+def parse_reply(reply: str, command: str, cast: Callable[[str], Any], owner: str) -> Any:
+    """``cast(reply)``; a reply that does not parse is a garbled one (LinkFault, retried)."""
+    try:
+        return cast(reply.strip())
+    except (TypeError, ValueError):
+        raise LinkFault(f"{owner}: reply to {command!r} not understood (garbled?): "
+                        f"{reply!r}") from None
 
 
 class StationDriver:
@@ -53,9 +82,57 @@ class StationDriver:
 
         def __init__(self, adapter: Any, name: str | None = None, **kwargs: Any) -> None: ...
 
-        def write(self, command: str) -> None: ...
-
         def ask(self, command: str) -> str: ...
+
+    #: raw commands with a safety meaning, checked on every write (see guard_command)
+    COMMAND_GUARDS: ClassVar[tuple[CommandGuard, ...]] = ()
+
+    # --- the link: every byte goes through here ------------------------------------------
+    def guard_command(self, command: str) -> None:
+        """Refuse (LimitError, nothing sent) a raw command whose value breaks a limit.
+
+        Every write of a driver passes here, the checked setters' and a raw
+        ``write("SLVL 9")`` or ``command("seta 3 150")`` alike, so no path to the
+        instrument skips the limits. Each ';'-separated command is matched against the
+        class's ``COMMAND_GUARDS`` (queries, whose head holds a '?', are not)."""
+        if not self.COMMAND_GUARDS:
+            return
+        for part in command.split(";"):
+            part = part.strip()
+            if "?" in part.split(None, 1)[0] if part else True:
+                continue  # a query changes nothing
+            for pattern, check in self.COMMAND_GUARDS:
+                match = pattern.fullmatch(part)
+                if match is not None:
+                    check(self, match)
+
+    def _owner(self) -> str:
+        return str(getattr(self, "name", None) or type(self).__name__)
+
+    def write(self, command: str, **kwargs: Any) -> None:
+        """Write one command after :meth:`guard_command`; a failed link raises LinkFault."""
+        self.guard_command(command)
+        try:
+            super().write(command, **kwargs)  # type: ignore[misc]
+        except RAW_LINK_ERRORS as exc:
+            raise LinkFault(f"{self._owner()}: {command!r} not sent: "
+                            f"{type(exc).__name__}: {exc}") from exc
+
+    def read(self, **kwargs: Any) -> str:
+        """Read one reply; a timeout or dropped link raises LinkFault."""
+        try:
+            return super().read(**kwargs)  # type: ignore[misc]
+        except RAW_LINK_ERRORS as exc:
+            raise LinkFault(f"{self._owner()}: no reply: {type(exc).__name__}: {exc}") from exc
+
+    def ask_float(self, command: str) -> float:
+        """``float`` of the reply to ``command``; a garbled reply raises LinkFault."""
+        return parse_reply(self.ask(command), command, float, self._owner())
+
+    def ask_int(self, command: str) -> int:
+        """``int`` of the reply to ``command``; a garbled reply raises LinkFault."""
+        return parse_reply(self.ask(command), command,
+                           lambda text: int(float(text)), self._owner())
 
     @classmethod
     def check_config(

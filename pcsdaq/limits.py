@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from pcsdaq.errors import LimitError
 
@@ -116,3 +117,24 @@ class SafetyLimits(Mapping[str, float]):
     def as_dict(self) -> dict[str, float]:
         """Plain copy for snapshots and HDF5 attributes."""
         return dict(self._values)
+
+
+# --- magnet ramp tables [[upper |B| in T, max rate in T/min], ...] -----------------------
+def table_rate(table: Any, field: float) -> float:
+    """Table rate in T/min at |field| (T); 0 beyond the last bound."""
+    for upper, rate in table:
+        if abs(field) <= upper:
+            return float(rate)
+    return 0.0
+
+
+def max_rate_on_path(table: Any, start: float, end: float) -> float:
+    """Lowest table rate (T/min) over all |B| crossed ramping from start to end (T)."""
+    if start * end < 0:
+        lo, hi = 0.0, max(abs(start), abs(end))
+    else:
+        lo, hi = sorted((abs(start), abs(end)))
+    rates = [table_rate(table, lo), table_rate(table, hi)]
+    lower_bounds = [0.0] + [u for u, _ in table]
+    rates += [r for (u, r), prev in zip(table, lower_bounds) if prev < hi and u > lo]
+    return min(rates)

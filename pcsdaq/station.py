@@ -146,23 +146,20 @@ class Station:
                     snap[role] = {"error": f"{type(exc).__name__}: {exc}"}
         return snap
 
-    def safe_state(self) -> list[str]:
-        """Bias to zero, heater to its safe state, magnet hold, piezo grounded.
+    def safe_state(self, timeout_s: float | None = None) -> list[Any]:
+        """Bias to zero, lock-in sine minimum, heater to its safe state, magnet hold, piezo
+        grounded: each instrument on its own, on a fresh connection if its link is dead,
+        each within ``timeout_s`` (see :mod:`pcsdaq.safe_state`). Never raises; returns one
+        :class:`~pcsdaq.safe_state.SafeOutcome` per instrument."""
+        from pcsdaq.safe_state import SAFE_TIMEOUT_S, safe_state
 
-        Every step is tried even if an earlier one fails; returns the problems as text."""
-        steps = (("bias", "zero"), ("thermometer", "safe_state"), ("magnet", "hold"),
-                 ("positioner", "ground"))
-        problems = []
-        with self.lock:
-            for role, method in steps:
-                inst = self.instruments.get(role)
-                if inst is None:
-                    continue
-                try:
-                    getattr(inst, method)()
-                except Exception as exc:
-                    problems.append(f"{role}.{method}: {type(exc).__name__}: {exc}")
-        return problems
+        timeout_s = SAFE_TIMEOUT_S if timeout_s is None else timeout_s
+        locked = self.lock.acquire(timeout=timeout_s)  # a hung holder must not block it
+        try:
+            return safe_state(self.config, self.instruments, self.adapter_factory, timeout_s)
+        finally:
+            if locked:
+                self.lock.release()
 
     def close(self) -> None:
         """Close every instrument link (each once)."""

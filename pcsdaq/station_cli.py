@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from pcsdaq.cli_args import OneLineParser
 from pcsdaq.station_schema import load_station_config
 
 
 def main(argv: list[str]) -> int:
     """``pcsdaq station check FILE``: validate a station file and list its roles (no I/O)."""
-    parser = argparse.ArgumentParser(prog="pcsdaq station",
-                                     description="Check a station file without opening anything.")
+    parser = OneLineParser(prog="pcsdaq station",
+                           description="Check a station file without opening anything.")
     sub = parser.add_subparsers(dest="action", required=True)
     check = sub.add_parser("check", help="validate a station file")
     check.add_argument("file", type=Path)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pyvisa import constants as visa_constants
 from pyvisa import rname
 
@@ -26,6 +25,7 @@ from pcsdaq.drivers import registry
 from pcsdaq.errors import ConfigError, LimitError
 from pcsdaq.limits import SafetyLimits
 from pcsdaq.roles import ROLE_PROTOCOLS
+from pcsdaq.yamlio import check_finite, load_yaml
 
 TOP_KEYS = ("station", "clock", "visa_library", "roles", "sim")
 ROLE_KEYS = ("driver", "resource", "uses", "settings", "limits", "visa", "visa_library")
@@ -185,6 +185,7 @@ def parse_station_config(data: Any, source: str = "<station>") -> StationConfig:
     """Validate an already-loaded station mapping (see :func:`load_station_config`)."""
     if not isinstance(data, Mapping):
         raise _fail(source, "", "a station file must be a YAML mapping with a 'roles' key")
+    check_finite(data, source)  # NaN or inf anywhere (a ramp table, a limit) is refused
     unknown = sorted(set(data) - set(TOP_KEYS))
     if unknown:
         raise _fail(source, unknown[0], f"unknown top-level key; allowed: {', '.join(TOP_KEYS)}")
@@ -226,10 +227,9 @@ def load_station_config(path: str | Path) -> StationConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read station file: {exc.strerror}", source=source) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", source=source) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not a text file (UTF-8 YAML expected)", source=source) from None
+    data = load_yaml(text, source)  # duplicate keys refused: a repeated limit is an error
     return parse_station_config(data, source)
 
 

@@ -9,6 +9,7 @@ I/O (:meth:`StationProcedure.validate`), and talk to storage and the operator th
 from __future__ import annotations
 
 import copy
+import math
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pymeasure.experiment import Parameter, Procedure
@@ -87,6 +88,22 @@ class FloatListParameter(Parameter):
         return out
 
 
+def _exact_int(key: str, value: Any, spec: Parameter) -> Any:
+    """``value`` as an int when it is one exactly (``4``, ``4.0``, ``"4"``); PlanError for
+    ``4.5`` or ``"4.5"``, which pymeasure would silently round down."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip(), 10)
+        except ValueError:
+            pass
+    if isinstance(value, int):
+        return value
+    raise PlanError(f"{key} = {value!r} must be an integer (never rounded); allowed "
+                    f"{describe_range(spec)}", key=key)
+
+
 def describe_range(param: Parameter) -> str:
     """Allowed range of a parameter with its unit, for error messages."""
     units = getattr(param, "units", None) or ""
@@ -124,17 +141,24 @@ class StationProcedure(Procedure):
                             f"{', '.join(sorted(specs))}", key=unknown[0])
         proc = cls()
         for key, value in params.items():
-            if isinstance(value, bool) and not type(specs[key]).__name__ == "BooleanParameter":
+            kind = type(specs[key]).__name__
+            if isinstance(value, bool) and not kind == "BooleanParameter":
                 raise PlanError(f"{key} = {value!r} must be a number "
                                 f"({describe_range(specs[key])})",
                                 key=key)
+            if kind == "IntegerParameter":
+                value = _exact_int(key, value, specs[key])
             try:
                 checked = copy.copy(specs[key])  # the class attribute stays untouched
                 checked.value = value  # pymeasure converts and checks the bounds here
-                setattr(proc, key, checked.value)
+                converted = checked.value
             except (ValueError, TypeError) as exc:
                 raise PlanError(f"{key} = {value!r} refused ({exc}); allowed "
                                 f"{describe_range(specs[key])}", key=key) from None
+            if isinstance(converted, float) and not math.isfinite(converted):
+                raise PlanError(f"{key} = {value!r} is not a finite number; allowed "
+                                f"{describe_range(specs[key])}", key=key)
+            setattr(proc, key, converted)
         return proc
 
     def parameters_dict(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
 
+from pcsdaq.errors import LimitError
 from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
 from pcsdaq.procedures.lockin_parameters import (
     sensitivity_parameter,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from pcsdaq.roles import Lockin
     from pcsdaq.station import Station
     from pcsdaq.station_schema import StationConfig
+from pcsdaq.procedures.waits import reading_status
 
 SWEEP_COLUMNS = {"time_s": "s", "bias_set_A": "A", "V_dc_V": "V", "I_dc_A": "A", "X_V": "V",
                  "Y_V": "V", "dIdV_S": "S", "dVdI_Ohm": "Ohm", "temperature_K": "K",
@@ -29,6 +31,11 @@ SWEEP_COLUMNS = {"time_s": "s", "bias_set_A": "A", "V_dc_V": "V", "I_dc_A": "A",
 #: flags column bits
 FLAG_OVERLOAD_REMEASURED = 1  #: the point overloaded and was measured again less sensitive
 FLAG_STILL_OVERLOADED = 2  #: still overloaded at the coarsest allowed retry
+#: the lock-in's latched status (LIAS?, read every env_interval_s) showed an overload since
+#: the previous check
+FLAG_OVERLOAD_LATCHED = 4
+FLAG_UNLOCKED = 8  #: the lock-in's reference unlocked since the previous status check
+FLAG_TEMPERATURE_INVALID = 16  #: the thermometer reported an invalid reading (T is NaN)
 MAX_OVERLOAD_RETRIES = 4
 
 
@@ -50,7 +57,13 @@ def contact_resistance(x_V: float, lockin: Lockin) -> float:
 
 
 class Environment:
-    """Temperature and field, read at most every ``interval_s`` (not every point)."""
+    """Temperature, field and the instruments' status, read at most every ``interval_s``
+    (not every point).
+
+    With each reading it checks the thermometer's reading status (an invalid reading gives
+    T = NaN and :data:`FLAG_TEMPERATURE_INVALID`) and the lock-in's latched status
+    (``LIAS?``: :data:`FLAG_OVERLOAD_LATCHED`, :data:`FLAG_UNLOCKED`); the flags found are
+    collected until :meth:`take_flags`."""
 
     def __init__(self, station: Station, interval_s: float) -> None:
         self.station = station
@@ -58,17 +71,39 @@ class Environment:
         self._t = -math.inf
         self.temperature_K = math.nan
         self.field_T = math.nan
+        self.flags = 0
 
     def read(self, force: bool = False) -> tuple[float, float]:
         """(T in K, B in T), refreshed when older than the interval."""
         now = self.station.clock.now()
         if force or now - self._t >= self.interval_s:
-            if self.station.thermometer is not None:
-                self.temperature_K = self.station.thermometer.read_temperature()
+            therm = self.station.thermometer
+            if therm is not None:
+                t = therm.read_temperature()
+                if reading_status(therm):
+                    t = math.nan
+                    self.flags |= FLAG_TEMPERATURE_INVALID
+                self.temperature_K = t
             if self.station.magnet is not None:
                 self.field_T = self.station.magnet.read_field()
+            self.flags |= lockin_status_flags(getattr(self.station, "lockin", None))
             self._t = now
         return self.temperature_K, self.field_T
+
+    def take_flags(self) -> int:
+        """The status flags found since the last call (then cleared)."""
+        flags, self.flags = self.flags, 0
+        return flags
+
+
+def lockin_status_flags(lockin: Any) -> int:
+    """Flags from the lock-in's latched status (one ``LIAS?``; 0 without a status)."""
+    status = getattr(lockin, "status", None)
+    if status is None:
+        return 0
+    names = status()
+    flags = FLAG_OVERLOAD_LATCHED if names - {"unlock"} else 0
+    return flags | (FLAG_UNLOCKED if "unlock" in names else 0)
 
 
 def dmm_reading_time_s(station_config: StationConfig) -> float:
@@ -210,8 +245,8 @@ def _read_point(station: Station, state: _LockinState, set_at: float, dc_settle_
         flags |= FLAG_OVERLOAD_REMEASURED
         try:
             lockin.sensitivity_up()
-        except Exception:  # already at the coarsest range: keep the point, flagged
-            flags |= FLAG_STILL_OVERLOADED
+        except LimitError:  # already at the coarsest range: keep the point, flagged
+            flags |= FLAG_STILL_OVERLOADED  # (a link fault is not an overload: it propagates)
             break
         state.refresh()
         clock.sleep(state.wait_s)
@@ -243,6 +278,7 @@ def measure_sweep(ctx: RunContext, sweep: BiasSweep, env: Environment,
         ctx.progress(start + width * n / len(points))
         ctx.checkpoint()
 
+    env.take_flags()  # what latched before this sweep is not its points'
     try:
         with station.lock:
             state = _LockinState(station.lockin, sweep.settle_factor)
@@ -257,6 +293,7 @@ def measure_sweep(ctx: RunContext, sweep: BiasSweep, env: Environment,
                 x, y, v_dc, flags = _read_point(station, state, set_at, sweep.dc_settle_s,
                                                 wait)
                 temp, field = env.read()
+            flags |= env.take_flags()
             dvdi = state.resistance(x)
             pending = {"time_s": clock.now() - t0, "bias_set_A": current, "V_dc_V": v_dc,
                        "I_dc_A": actual, "X_V": x, "Y_V": y,

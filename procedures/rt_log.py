@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, ClassVar
 
 from pymeasure.experiment import FloatParameter, IntegerParameter
@@ -13,13 +14,25 @@ from pcsdaq.procedures.base import (
     require_roles,
     role_limit,
 )
-from pcsdaq.procedures.bias_sweep import contact_resistance
+from pcsdaq.procedures.bias_sweep import (
+    FLAG_TEMPERATURE_INVALID,
+    contact_resistance,
+    lockin_status_flags,
+)
 from pcsdaq.procedures.lockin_parameters import (
     sensitivity_parameter,
     sine_voltage_parameter,
     time_constant_parameter,
 )
-from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperature
+from pcsdaq.procedures.waits import (
+    HeaterResponseWatch,
+    InvalidReadingWatch,
+    StabilityTimeout,
+    check_heater,
+    reading_status,
+    wait_field,
+    wait_temperature,
+)
 
 if TYPE_CHECKING:
     from pcsdaq.procedures.base import RunContext
@@ -28,12 +41,18 @@ if TYPE_CHECKING:
 
 class RTLog(StationProcedure):
     """R(T) at a fixed small current: go to start_K, then ramp the setpoint to end_K at
-    rate_K_per_min while logging every interval_s; one segment per field."""
+    rate_K_per_min while logging every interval_s; one segment per field.
+
+    Every row also reads the thermometer's reading status, the heater status and the
+    lock-in's latched status: an invalid reading gives T = NaN and a flag (for longer than
+    ``INVALID_GRACE_S`` the step ends safe), an open heater or a stage that does not follow
+    a warming ramp ends the step safe, an overload or unlock flags the row (the flags
+    column uses the bias sweep's bits)."""
 
     NAME: ClassVar[str] = "rt_log"
     COLUMNS: ClassVar[dict[str, str]] = {"time_s": "s", "temperature_K": "K",
                                          "sensor_ohm": "Ohm", "R_Ohm": "Ohm", "X_V": "V",
-                                         "Y_V": "V", "field_T": "T"}
+                                         "Y_V": "V", "field_T": "T", "flags": ""}
     SIGNAL: ClassVar[str] = "R_Ohm"
     AXES: ClassVar[list[str]] = ["temperature_K"]
 
@@ -132,19 +151,36 @@ class RTLog(StationProcedure):
         t0 = station.clock.now()
         span = abs(self.start_K - self.end_K)
         tol = max(0.01 * self.end_K, 0.02)
+        invalid = InvalidReadingWatch(station.clock)
+        warming = self.end_K > self.start_K
+        # the stage must follow a warming ramp: a tenth of the way within 30 min or 3x the
+        # time the ramp needs for it, whichever is longer
+        response = HeaterResponseWatch(station.clock, self.end_K, tol, window_s=max(
+            1800.0, 3 * 60.0 * 0.1 * span / self.rate_K_per_min))
+        lockin_status_flags(lockin)  # clear what latched before the log
         while True:
             station.clock.sleep(self.interval_s)
+            flags = 0
             with station.lock:
                 t = therm.read_temperature()
+                status = reading_status(therm)
+                check_heater(therm)
                 sensor = therm.read_resistance()
                 x, y = lockin.read_xy()
+                flags |= lockin_status_flags(lockin)
                 b = station.magnet.read_field() if station.magnet is not None else field
+            invalid.update(status, t)
+            if status:
+                t, flags = math.nan, flags | FLAG_TEMPERATURE_INVALID
+            elif warming:
+                response.update(t)
             now = station.clock.now()
             ctx.record({"time_s": now - t0, "temperature_K": t, "sensor_ohm": sensor,
                         "R_Ohm": contact_resistance(x, lockin), "X_V": x, "Y_V": y,
-                        "field_T": b})
-            done = min(abs(t - self.start_K) / span, 1.0) if span else 1.0
-            ctx.progress((i + done) / n)
+                        "field_T": b, "flags": float(flags)})
+            if math.isfinite(t):
+                done = min(abs(t - self.start_K) / span, 1.0) if span else 1.0
+                ctx.progress((i + done) / n)
             if abs(t - self.end_K) <= tol or now - t0 > self.timeout_s:
                 break
             ctx.checkpoint()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParameter, ListParameter
 
+from pcsdaq.limits import max_rate_on_path
 from pcsdaq.procedures.base import FloatListParameter, check_max, require_roles, role_limit
 from pcsdaq.procedures.bias_sweep import (
     BiasSweep,
@@ -19,6 +20,37 @@ from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperatu
 if TYPE_CHECKING:
     from pcsdaq.procedures.base import RunContext
     from pcsdaq.station_schema import StationConfig
+
+
+def magnet_table(station_config: StationConfig) -> list | None:
+    """The station magnet's ramp table [[upper T, rate T/min], ...] (its driver's hardware
+    table when the file gives none), or None without a magnet."""
+    rc = station_config.roles.get("magnet")
+    if rc is None:
+        return None
+    return rc.settings.get("ramp_table") or getattr(rc.driver_class, "HARDWARE_RAMP_TABLE", None)
+
+
+def field_path_problems(station_config: StationConfig, fields: list[float], rate: float,
+                        zero_at_end: bool, start: float = 0.0) -> list[str]:
+    """Simulate the field path start -> fields[0] -> ... (-> 0) against the magnet's ramp
+    table: a requested ``rate`` (T/min, 0 = the table's) that the table forbids anywhere on
+    a leg is a problem now, not an hour into the run."""
+    table = magnet_table(station_config)
+    if table is None or not rate:
+        return []
+    path = [start, *fields] + ([0.0] if zero_at_end else [])
+    problems = []
+    for k, (a, b) in enumerate(zip(path, path[1:])):
+        if a == b:
+            continue
+        allowed = max_rate_on_path(table, a, b)
+        if rate > allowed:
+            leg = f"fields_T[{k}]" if k < len(fields) else "the ramp to zero at the end"
+            problems.append(f"ramp_rate_T_per_min = {rate:g} T/min exceeds the magnet's ramp "
+                            f"table on the way to {leg} ({a:g} -> {b:g} T allows at most "
+                            f"{allowed:g} T/min)")
+    return problems
 
 
 class TemperatureSeries(BiasSweep):
@@ -107,21 +139,22 @@ class FieldSeries(BiasSweep):
         b_max = role_limit(station_config, "magnet", "max_field_T")
         for i, b in enumerate(self.fields_T):
             check_max(problems, f"fields_T[{i}]", b, b_max, "T", "field limit")
-        rc = station_config.roles.get("magnet")
-        table = (rc.settings.get("ramp_table") if rc is not None else None) or []
-        fastest = max((float(r) for _, r in table), default=None)
-        check_max(problems, "ramp_rate_T_per_min", self.ramp_rate_T_per_min, fastest, "T/min",
-                  "fastest rate of the magnet's ramp table")
+        problems += field_path_problems(station_config, self.fields_T,
+                                        self.ramp_rate_T_per_min, self.zero_at_end)
         return problems
 
     def estimate_duration_s(self, station_config: StationConfig) -> float:
         """Ramps at the slowest table rate plus one sweep per field, s."""
-        rc = station_config.roles.get("magnet")
-        table = (rc.settings.get("ramp_table") if rc is not None else None) or [[7.0, 0.1]]
-        rate = self.ramp_rate_T_per_min or min(float(r) for _, r in table)
-        path = sum(abs(b - a) for a, b in zip([0.0, *self.fields_T], self.fields_T))
-        return 60.0 * path / rate + len(self.fields_T) * super().estimate_duration_s(
-            station_config)
+        table = magnet_table(station_config) or [[7.0, 0.1]]
+        path = [0.0, *self.fields_T] + ([0.0] if self.zero_at_end else [])
+        ramp_s = 0.0
+        for a, b in zip(path, path[1:]):
+            if a != b:
+                rate = max_rate_on_path(table, a, b)
+                if self.ramp_rate_T_per_min:
+                    rate = min(rate, self.ramp_rate_T_per_min)
+                ramp_s += 60.0 * abs(b - a) / rate
+        return ramp_s + len(self.fields_T) * super().estimate_duration_s(station_config)
 
     def execute_on(self, ctx: RunContext) -> None:
         """Fields in order; those completed in a crashed earlier run are skipped."""

@@ -3,36 +3,51 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import threading
 from contextlib import ExitStack
 from importlib.resources import files
 
+from pcsdaq.cli_args import OneLineParser, finite_float, strict_int
 from pcsdaq.clock import ScaledClock
+from pcsdaq.errors import UsageError
+from pcsdaq.sim.faults import ALL_FAULTS
 from pcsdaq.sim.lab import SimLab
+from pcsdaq.station import load_station_config
 
 
 def main(argv: list[str]) -> int:
     """Entry point of ``pcsdaq sim``; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="pcsdaq sim")
+    parser = OneLineParser(prog="pcsdaq sim")
     sub = parser.add_subparsers(dest="cmd", required=True)
     serve = sub.add_parser("serve", help="serve every emulator on 127.0.0.1")
     serve.add_argument("--config", default=str(files("pcsdaq.configs") / "station-sim.yaml"))
     serve.add_argument("--json", help="write {name: resource} to this file")
-    serve.add_argument("--time-scale", type=float)
-    serve.add_argument("--seed", type=int)
+    serve.add_argument("--time-scale", type=finite_float(0.0, 10000.0, low_open=True),
+                       help="clock speed-up, 0 < value <= 10000")
+    serve.add_argument("--seed", type=strict_int(0, 2**32 - 1))
     serve.add_argument("--fault", action="append", default=[],
-                       help="NAME[:TARGET] (quench, heater_open, thermometer_invalid, overload, "
-                            "latency, no_reply, drop, garble); repeatable")
+                       help=f"NAME[:TARGET] ({', '.join(ALL_FAULTS)}); repeatable")
     serve.add_argument("--free-ports", action="store_true",
                        help="pick free ports instead of the station file's (see --json)")
     serve.add_argument("--serial", action="append", default=[], metavar="NAME",
                        help="serve this emulator on a serial port (a pseudo-terminal, "
                             "ASRL/dev/pts/N::INSTR) instead of TCP; repeatable")
     args = parser.parse_args(argv)
+    load_station_config(args.config)  # one line naming file and key if it is bad
+    faults = []
+    for spec in args.fault:
+        name, _, target = spec.partition(":")
+        if name not in ALL_FAULTS:
+            raise UsageError(f"--fault {spec!r}: unknown fault {name!r}; allowed: "
+                             f"{', '.join(ALL_FAULTS)}")
+        faults.append((name, target or None))
     lab = SimLab.from_station_file(args.config)
+    bad_targets = sorted({t for _, t in faults if t is not None} - set(lab.emulators))
+    if bad_targets:
+        raise UsageError(f"--fault target {', '.join(bad_targets)}: no such emulator; known: "
+                         f"{', '.join(lab.emulators)}")
     unknown = sorted(set(args.serial) - set(lab.emulators))
     if unknown:
         parser.error(f"--serial {', '.join(unknown)}: no such emulator; known: "
@@ -42,9 +57,8 @@ def main(argv: list[str]) -> int:
     if args.seed is not None:
         import numpy as np
         lab.rng = np.random.default_rng(args.seed)
-    for spec in args.fault:
-        name, _, target = spec.partition(":")
-        lab.inject(name, target or None)
+    for name, target in faults:
+        lab.inject(name, target)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ports = {name: 0 for name in lab.emulators} if args.free_ports else None

@@ -15,6 +15,10 @@ import time
 from typing import Any
 
 TRANSPORT_FAULTS = ("latency", "no_reply", "drop", "garble")
+#: faults of the physics the lab can inject (SimLab.inject)
+PHYSICAL_FAULTS = ("quench", "heater_open", "thermometer_invalid", "overload", "unlock")
+#: every fault name ``pcsdaq sim serve --fault`` accepts
+ALL_FAULTS = PHYSICAL_FAULTS + TRANSPORT_FAULTS
 
 
 class TransportFaults:

@@ -54,7 +54,8 @@ class SimLab:
 
         Physical: ``quench`` (the magnet quenches; the supply reports it), ``heater_open``
         (the heater does nothing; HTRST? reports open), ``thermometer_invalid`` (reading
-        status bits set, T reads 0), ``overload`` (the lock-in's overload bits latch).
+        status bits set, T reads 0), ``overload`` (the lock-in's overload bits latch),
+        ``unlock`` (the lock-in's reference-unlock bit latches).
         Transport (``target`` = emulator name or None for all; ``count`` events, see
         :mod:`pcsdaq.sim.faults`): ``latency`` (delay_s), ``no_reply``, ``drop``, ``garble``."""
         from pcsdaq.sim.faults import TRANSPORT_FAULTS
@@ -69,6 +70,8 @@ class SimLab:
             self.cryostat.thermometer_invalid = True
         elif fault == "overload" and "sr830" in self.emulators:
             self.emulators["sr830"].force_overload = True
+        elif fault == "unlock" and "sr830" in self.emulators:
+            self.emulators["sr830"].force_unlock = True
         else:
             raise ValueError(f"unknown fault {fault!r}")
 
@@ -79,6 +82,7 @@ class SimLab:
         self.cryostat.thermometer_invalid = False
         if "sr830" in self.emulators:
             self.emulators["sr830"].force_overload = False
+            self.emulators["sr830"].force_unlock = False
 
     @staticmethod
     def emulator_for_driver(driver_name: str) -> str:

@@ -7,8 +7,9 @@ that file's simulated lab instead).
 
 from __future__ import annotations
 
-import argparse
 import sys
+
+from pcsdaq.cli_args import OneLineParser, finite_float
 
 
 def build_engine(station_file: str | None, sim: bool, data_dir: str,
@@ -27,12 +28,12 @@ def build_engine(station_file: str | None, sim: bool, data_dir: str,
 
 def main(argv: list[str]) -> int:
     """Entry point for ``pcsdaq gui``; returns the Qt exit code."""
-    parser = argparse.ArgumentParser(prog="pcsdaq gui", description="the lab GUI")
+    parser = OneLineParser(prog="pcsdaq gui", description="the lab GUI")
     parser.add_argument("--station", help="station YAML file (default: the simulated lab)")
     parser.add_argument("--sim", action="store_true",
                         help="run the station file's simulated lab in-process")
     parser.add_argument("--data", default="data", help="data folder for the runs")
-    parser.add_argument("--time-scale", type=float, default=None,
+    parser.add_argument("--time-scale", type=finite_float(0.0, 10000.0), default=None,
                         help="simulated lab only: clock speed-up (default: the station file's)")
     args = parser.parse_args(argv)
     from PyQt6 import QtWidgets

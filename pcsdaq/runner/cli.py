@@ -9,11 +9,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from pcsdaq.cli_args import OneLineParser, finite_float, writable_folder
 from pcsdaq.procedures import PlanError
 from pcsdaq.runner.engine import RunEngine
 from pcsdaq.runner.launch import open_station
 from pcsdaq.runner.plan import estimate_plan_duration_s, format_duration, load_plan, validate_plan
 from pcsdaq.runner.progress import ConsoleProgress
+from pcsdaq.safe_state import last_run_report
 from pcsdaq.station import load_station_config
 
 EXIT_CODES = {"finished": 0, "aborted": 1, "failed": 1}
@@ -21,9 +23,10 @@ EXIT_CODES = {"finished": 0, "aborted": 1, "failed": 1}
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``pcsdaq run`` and ``pcsdaq demo``."""
-    parser.add_argument("--time-scale", type=float, default=None,
-                        help="simulated lab only: clock speed-up (0 = virtual clock, waits "
-                             "cost nothing); default: the station file's clock.time_scale")
+    parser.add_argument("--time-scale", type=finite_float(0.0, 10000.0), default=None,
+                        help="simulated lab only: clock speed-up, 0 to 10000 (0 = virtual "
+                             "clock, waits cost nothing); default: the station file's "
+                             "clock.time_scale")
 
 
 def attach_log_file(data_dir: Path) -> Path:
@@ -56,7 +59,7 @@ def run_engine_with_signals(engine: RunEngine, resume: bool = False) -> str:
 
 def main(argv: list[str]) -> int:
     """Entry point of ``pcsdaq run``."""
-    parser = argparse.ArgumentParser(prog="pcsdaq run", description="Run a measurement plan.")
+    parser = OneLineParser(prog="pcsdaq run", description="Run a measurement plan.")
     parser.add_argument("plan", help="plan YAML (station file and steps)")
     parser.add_argument("--station", help="station file (overrides the plan's)")
     parser.add_argument("--data", help="data folder (overrides the plan's; default ./data)")
@@ -75,15 +78,20 @@ def main(argv: list[str]) -> int:
     config = load_station_config(station_path)
     problems = validate_plan(plan, config)
     if problems:
-        raise PlanError(f"{args.plan}: refused before any instrument I/O:\n  "
-                        + "\n  ".join(problems))
+        raise PlanError(f"{args.plan}: refused before any instrument I/O: "
+                        + "; ".join(problems))
     estimates = estimate_plan_duration_s(plan, config)
     for i, (step, est) in enumerate(zip(plan.steps, estimates)):
         print(f"{step.label(i)}: about {format_duration(est)} (instrument time)")
     print(f"plan: {len(plan.steps)} steps, about {format_duration(sum(estimates))}")
     if args.check:
         return 0
-    data_dir = Path(args.data) if args.data else (plan.data_dir or Path("data"))
+    if args.time_scale is not None and args.time_scale != 1.0 and args.sim is None:
+        raise PlanError("--time-scale other than 1 needs the simulated lab (--sim)")
+    data_dir = writable_folder(Path(args.data) if args.data else (plan.data_dir or Path("data")),
+                               "--data")
+    for line in last_run_report(data_dir):
+        print(line)
     log_path = attach_log_file(data_dir)
     station, _lab, server = open_station(station_path, sim=args.sim, time_scale=args.time_scale)
     try:

@@ -9,13 +9,14 @@ simulator drew for the contact.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 from pathlib import Path
 
 import numpy as np
 
+from pcsdaq.cli_args import OneLineParser, writable_folder
+from pcsdaq.procedures import PlanError
 from pcsdaq.runner.cli import (
     EXIT_CODES,
     add_run_arguments,
@@ -69,7 +70,7 @@ def describe(path: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     """Entry point of ``pcsdaq demo``."""
-    parser = argparse.ArgumentParser(prog="pcsdaq demo", description="Run the demo plan on "
+    parser = OneLineParser(prog="pcsdaq demo", description="Run the demo plan on "
                                      "the simulated lab and show what it measured.")
     parser.add_argument("--data", default="pcsdaq-demo-data", help="data folder")
     parser.add_argument("--tcp", action="store_true",
@@ -80,14 +81,14 @@ def main(argv: list[str]) -> int:
     plan_path = Path(args.plan) if args.plan else packaged_config("plan-demo.yaml")
     plan = load_plan(plan_path)
     station_path = plan.station_path or packaged_config("station-sim.yaml")
-    data_dir = Path(args.data)
+    data_dir = writable_folder(Path(args.data), "--data")
     scale = 0.0 if args.time_scale is None else args.time_scale
     station, lab, server = open_station(station_path, sim="tcp" if args.tcp else "inprocess",
                                         time_scale=scale)
     problems = validate_plan(plan, station.config)
     if problems:
         station.close()
-        raise SystemExit("demo plan invalid: " + "; ".join(problems))
+        raise PlanError("demo plan invalid: " + "; ".join(problems))
     print(f"simulated lab: {lab.config.get('sample')} sample, {lab.config.get('needle')} needle, "
           f"{'TCP via pyvisa-py' if args.tcp else 'in-process'}, "
           f"{'virtual clock' if scale == 0 else f'time x{scale:g}'}")

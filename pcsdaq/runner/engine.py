@@ -4,17 +4,27 @@ One worker thread (or the caller's, :meth:`RunEngine.run_blocking`) runs the ste
 step writes one HDF5 run file (pcsdaq.storage). Subscribers get event dicts from the worker
 thread (types: run_started, segment, point, progress, status, step_finished, log). Pause and
 abort act between points (the procedures call ``checkpoint``). On abort or failure the
-station goes to its safe state (bias zero, heater safe, magnet hold, piezo grounded) and the
-run file is closed "aborted"/"failed" with the reason. A timeout, dropped connection or
-garbled reply is retried a bounded number of times after reconnecting the station (the step
-continues from its saved resume state); a magnet quench is a hard stop. A JSON state file in
-the data folder lets ``--resume`` skip finished steps after a crash.
+station goes to its safe state (bias zero, lock-in sine minimum, heater safe, magnet hold,
+piezo grounded; each instrument on its own, see :mod:`pcsdaq.safe_state`), each outcome is
+logged and stored in the run file (metadata ``safe_state``), and the run file is closed
+"aborted"/"failed" with the reason.
+
+What an exception does follows :func:`pcsdaq.errors.classify`: a link fault (timeout,
+dropped connection, garbled reply) is retried ``max_retries`` times after reconnecting the
+station (the step continues from its saved resume state); a refusal (limit, bad value, an
+instrument's own refusal) is never retried and is reported as "refused: ..."; a quench is a
+hard stop; a fault of the experiment (open heater, invalid thermometer) ends the step safe
+with the reason; any other exception is a programming error: the step fails at once and
+the traceback goes to the log file. A JSON state file in the data folder lets ``--resume``
+skip finished steps after a crash; ``pcsdaq-instruments.json`` records what the
+instruments were left doing (see :func:`pcsdaq.safe_state.last_run_report`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -23,14 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pcsdaq import __version__
-from pcsdaq.errors import (
-    AbortRequested,
-    ConfigError,
-    InstrumentError,
-    LimitError,
-    PcsdaqError,
-    QuenchError,
-)
+from pcsdaq import safe_state as safety
+from pcsdaq.errors import AbortRequested, PcsdaqError, classify
 from pcsdaq.procedures import PlanError
 from pcsdaq.runner.context import EngineContext
 from pcsdaq.runner.plan import (
@@ -50,18 +54,27 @@ log = logging.getLogger("pcsdaq.runner")
 STATE_FILE = "pcsdaq-run-state.json"
 
 
-def _transient_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [TimeoutError, ConnectionError, OSError, ValueError,
-                                         InstrumentError]
-    try:
-        from pyvisa.errors import VisaIOError
-        errors.append(VisaIOError)
-    except ImportError:  # pragma: no cover - pyvisa is a dependency
-        pass
-    return tuple(errors)
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word.replace('y', 'ie')}s"
 
 
-TRANSIENT = _transient_errors()
+def failure_reason(kind: str, exc: BaseException, retries: int = 0) -> tuple[str, str]:
+    """(status, reason) of a step that ended with ``exc`` of :func:`classify` ``kind``."""
+    text = f"{type(exc).__name__}: {exc}"
+    if kind == "abort":
+        return "aborted", str(exc)
+    if kind == "hard_stop":
+        return "failed", f"quench (hard stop): {exc}"
+    if kind == "refusal":
+        return "failed", f"refused: {exc}"
+    if kind == "link":
+        return "failed", f"link fault after {_plural(retries, 'retry')}: {text}"
+    if kind == "experiment":
+        return "failed", f"experiment fault: {exc}"
+    if kind == "error":
+        return "failed", str(exc) if isinstance(exc, PcsdaqError) else text
+    return "failed", f"programming error: {text} (traceback in the log file)"
 
 
 class RunEngine:
@@ -223,8 +236,10 @@ class RunEngine:
             self._run(resume)
         except Exception as exc:  # anything unforeseen still ends in a safe, recorded state
             log.exception("engine failure")
-            self._safe_state()
-            self._set_state("failed", f"{type(exc).__name__}: {exc}")
+            outcomes = self._safe_state()
+            self._set_state(*failure_reason(classify(exc), exc))
+            self._record(self.state, reason=self.reason,
+                         safe_state=[o.as_dict() for o in outcomes])
         finally:
             self._done.set()
 
@@ -244,6 +259,9 @@ class RunEngine:
             previous = {}
         self._step_state = previous if resume else {}
         self._set_state("running")
+        self._record("running", plan=self.plan_source, reason=None, safe_state=[],
+                     station_file=str(self.station.config.source), pid=os.getpid(),
+                     started=datetime.now().isoformat(timespec="seconds"))
         for i, step in enumerate(self.queue):
             entry = previous.get("steps", {}).get(str(i), {})
             if entry.get("status") == "finished":
@@ -254,6 +272,7 @@ class RunEngine:
                 self._set_state(status, reason)
                 return
         self._set_state("finished")
+        self._record("finished", reason=None)
 
     def _run_step(self, i: int, step: PlanStep, resume_state: dict) -> tuple[str, str | None]:
         proc = step.build()
@@ -266,6 +285,7 @@ class RunEngine:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.station.lock:
             snapshot = self.station.snapshot()
+        self._record("running", step=step.label(i), left=safety.summarize_snapshot(snapshot))
         sim = getattr(self.station.config, "sim", None) or {}
         metadata = {"software": f"pcsdaq {__version__}", "plan": self.plan_source or "",
                     "step_index": i, "step_name": step.name or step.procedure,
@@ -279,7 +299,7 @@ class RunEngine:
         self.emit({"type": "run_started", "step": i, "procedure": proc.NAME, "path": str(path),
                    "columns": dict(proc.COLUMNS)})
         self.log(f"{step.label(i)}: writing {path}")
-        attempt = 0
+        retries = 0
         names: set[str] = set()
         status, reason = "finished", None
         while True:
@@ -287,44 +307,65 @@ class RunEngine:
             try:
                 proc.execute_on(ctx)
                 break
-            except AbortRequested as exc:
-                status, reason = "aborted", str(exc)
-            except QuenchError as exc:
-                status, reason = "failed", f"quench (hard stop): {exc}"
-            except (LimitError, ConfigError) as exc:  # refusals are final, never retried
-                status, reason = "failed", str(exc)
-            except TRANSIENT as exc:
-                attempt += 1
-                resume_state = ctx.resume_state
-                if attempt <= self.max_retries:
-                    self.log(f"{step.label(i)}: {type(exc).__name__}: {exc}; reconnecting "
-                             f"(retry {attempt} of {self.max_retries})", "warning")
-                    try:
-                        self.station.reconnect()
-                        continue
-                    except Exception as again:
-                        exc = again
-                status = "failed"
-                reason = (f"instrument fault after {attempt - 1} retries: "
-                          f"{type(exc).__name__}: {exc}")
-            except PcsdaqError as exc:
-                status, reason = "failed", str(exc)
             except Exception as exc:
-                status, reason = "failed", f"{type(exc).__name__}: {exc}"
+                kind = classify(exc)
+                failure: BaseException = exc
+                if kind == "programming":
+                    log.error("%s: programming error", step.label(i), exc_info=exc)
+                if kind == "link":
+                    resume_state = ctx.resume_state
+                    retries, again, kind = self._reconnect_for_retry(step.label(i), exc, retries)
+                    if again is None:
+                        continue
+                    failure = again
+                status, reason = failure_reason(kind, failure, retries)
             break
         if status != "finished":
-            problems = self._safe_state()
-            if problems:
-                reason = f"{reason}; safe state problems: {'; '.join(problems)}"
+            outcomes = self._safe_state()
+            for outcome in outcomes:
+                self.log(f"{step.label(i)}: safe state {outcome.line()}",
+                         "info" if outcome.ok else "error")
+            failed = [o.line() for o in outcomes if not o.ok]
+            if failed:
+                reason = f"{reason}; safe state failed for {'; '.join(failed)}"
             self.log(f"{step.label(i)} {status}: {reason}", "error")
+            try:
+                writer.set_metadata(safe_state=[o.as_dict() for o in outcomes])
+            except Exception:  # the log has it; a broken file must not stop the close
+                log.exception("could not store the safe state in the run file")
+            self._record(status, reason=reason, safe_state=[o.as_dict() for o in outcomes])
         writer.close(status, reason)
         self.save_step_state(i, status, ctx.resume_state)
         self.emit({"type": "step_finished", "step": i, "path": str(path), "status": status,
                    "points": ctx.n_points})
         return status, reason
 
-    def _safe_state(self) -> list[str]:
+    def _reconnect_for_retry(self, label: str, exc: BaseException,
+                             retries: int) -> tuple[int, BaseException | None, str]:
+        """After link fault ``exc``: reconnect, counting each attempt as one retry (the log
+        says "retry k of N", the final reason "after k retries"). Returns (retries, None,
+        "link") once reconnected, else (retries, the last error, its kind)."""
+        while retries < self.max_retries:
+            retries += 1
+            self.log(f"{label}: link fault: {type(exc).__name__}: {exc}; reconnecting "
+                     f"(retry {retries} of {self.max_retries})", "warning")
+            try:
+                self.station.reconnect()
+                return retries, None, "link"
+            except Exception as again:
+                exc = again
+                if classify(again) != "link":  # e.g. a refusal while reopening
+                    return retries, again, classify(again)
+        return retries, exc, "link"
+
+    def _safe_state(self) -> list[safety.SafeOutcome]:
+        """Every instrument's safe action (never raises)."""
         try:
-            return self.station.safe_state()
+            return list(self.station.safe_state())
         except Exception as exc:  # report, never raise from the safety path
-            return [f"{type(exc).__name__}: {exc}"]
+            return [safety.SafeOutcome("station", "safe state", False,
+                                       f"{type(exc).__name__}: {exc}")]
+
+    def _record(self, state: str, **fields: Any) -> None:
+        """Update the data folder's instrument record (pcsdaq-instruments.json)."""
+        safety.write_record(self.data_dir, state=state, **fields)

@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pcsdaq.clock import Clock, ScaledClock, VirtualClock
+from pcsdaq.errors import ConfigError, classify
 from pcsdaq.station import Station, load_station_config
+
+log = logging.getLogger("pcsdaq.runner")
+#: retries of a link fault while the station first connects (as mid-run: RunEngine.max_retries)
+CONNECT_RETRIES = 2
+#: pause before each connect retry, real s
+CONNECT_RETRY_PAUSE_S = 1.0
+
+
+def connect_with_retries(open_station: Callable[[], Station], retries: int = CONNECT_RETRIES,
+                         pause_s: float = CONNECT_RETRY_PAUSE_S,
+                         notify: Callable[[str], None] | None = None) -> Station:
+    """``open_station()``, retried ``retries`` times on a link fault (timeout, refused or
+    dropped connection), like a fault mid-run; refusals and other errors are raised at once."""
+    attempt = 0
+    while True:
+        try:
+            return open_station()
+        except Exception as exc:
+            if classify(exc) != "link" or attempt >= retries:
+                raise
+            attempt += 1
+            message = (f"connecting the station: {type(exc).__name__}: {exc}; "
+                       f"retry {attempt} of {retries}")
+            log.warning(message)
+            if notify is not None:
+                notify(message)
+            time.sleep(pause_s)
 
 
 def make_clock(time_scale: float | None, default: float) -> Clock:
@@ -28,15 +59,16 @@ def open_station(station_path: str | Path, *, sim: str | None = None,
     clock = make_clock(time_scale, config.time_scale)
     if sim is None:
         if isinstance(clock, VirtualClock):
-            raise ValueError("a virtual clock (time scale 0) needs the simulated lab")
-        return Station.open(config, clock=clock), None, None
+            raise ConfigError("a virtual clock (time scale 0) needs the simulated lab (--sim)")
+        return connect_with_retries(lambda: Station.open(config, clock=clock)), None, None
     from pcsdaq.sim.lab import SimLab
 
     lab = SimLab.from_station_config(config, clock=clock)
     if sim == "inprocess":
-        return Station.open(config, adapter_factory=lab.adapter_factory(), clock=clock), lab, None
+        return connect_with_retries(lambda: Station.open(
+            config, adapter_factory=lab.adapter_factory(), clock=clock)), lab, None
     if sim != "tcp":
-        raise ValueError(f"sim mode {sim!r}; allowed: inprocess, tcp")
+        raise ConfigError(f"sim mode {sim!r}; allowed: inprocess, tcp")
     server = lab.serve(ports={name: 0 for name in lab.emulators})
     resources = server.resources
 
@@ -44,7 +76,8 @@ def open_station(station_path: str | Path, *, sim: str | None = None,
         return resources[SimLab.emulator_for_driver(driver)]
 
     try:
-        station = Station.open(config, adapter_factory=tcp_resource, clock=clock)
+        station = connect_with_retries(
+            lambda: Station.open(config, adapter_factory=tcp_resource, clock=clock))
     except Exception:
         server.close()
         raise

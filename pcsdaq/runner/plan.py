@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from pcsdaq.errors import ConfigError
 from pcsdaq.procedures import PROCEDURES, PlanError, StationProcedure
 from pcsdaq.station import packaged_config
+from pcsdaq.yamlio import check_finite, load_yaml
 
 if TYPE_CHECKING:
     from pcsdaq.station_schema import StationConfig
@@ -67,14 +69,18 @@ class Plan:
     source: str = "<plan>"
 
 
-def _resolve_station(name: str, base: Path) -> Path:
+def _resolve_station(name: str, base: Path, source: str) -> Path:
+    """The plan's station file: relative to the plan; a bare file name (no folder) that is
+    not beside the plan is looked up among the packaged ones. A path with a folder that
+    does not exist is refused, never replaced by a packaged file of the same name."""
     path = (base / name) if not Path(name).is_absolute() else Path(name)
     if path.exists():
         return path
-    try:
-        return packaged_config(Path(name).name)
-    except Exception:
-        return path  # the station loader names the missing file
+    if Path(name).name == name:
+        packaged = packaged_config(name)
+        if packaged.exists():
+            return packaged
+    raise PlanError(f"{source}: station {name!r}: no such file ({path})", key="station")
 
 
 def parse_plan(data: Any, source: str = "<plan>", base_dir: Path | None = None) -> Plan:
@@ -114,7 +120,10 @@ def parse_plan(data: Any, source: str = "<plan>", base_dir: Path | None = None) 
         steps.append(PlanStep(raw["procedure"], dict(params), raw.get("name")))
     station = data.get("station")
     data_dir = data.get("data_dir")
-    return Plan(steps, _resolve_station(str(station), base) if station else None,
+    for key, value in (("station", station), ("data_dir", data_dir)):
+        if value is not None and not isinstance(value, str):
+            raise PlanError(f"{source}: {key} = {value!r} must be a path", key=key)
+    return Plan(steps, _resolve_station(station, base, source) if station else None,
                 (base / data_dir) if data_dir else None, source)
 
 
@@ -122,11 +131,16 @@ def load_plan(path: str | Path) -> Plan:
     """Read and parse a plan YAML (paths in it are relative to the plan file)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PlanError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: not valid YAML ({exc})") from exc
+        raise PlanError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise PlanError(f"{path}: not a text file (UTF-8 YAML expected)") from None
+    try:
+        data = load_yaml(text, str(path))  # duplicate keys refused
+        check_finite(data, str(path))  # NaN or inf anywhere refused
+    except ConfigError as exc:
+        raise PlanError(str(exc)) from None
     return parse_plan(data, str(path), path.parent)
 
 

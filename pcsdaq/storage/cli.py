@@ -10,13 +10,13 @@ still being written exports the rows flushed so far.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from pathlib import Path
 
 import numpy as np
 
+from pcsdaq.cli_args import OneLineParser
 from pcsdaq.errors import PcsdaqError
 from pcsdaq.storage.reader import RunData, Segment, read_run
 
@@ -69,7 +69,7 @@ def export_csv(path: str | Path, out_dir: str | Path | None = None) -> list[Path
 
 def main(argv: list[str]) -> int:
     """``pcsdaq export``: export an HDF5 run to CSV (one file per segment)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="pcsdaq export",
         description="Export a pcsdaq HDF5 run to CSV: one file per segment "
         "(<run>_<NNN>_<segment>.csv), '#' comment lines, then a 'name [unit]' header.",

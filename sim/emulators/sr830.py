@@ -42,6 +42,7 @@ class SR830Emulator(Emulator):
     def __init__(self, lab) -> None:
         super().__init__(lab)
         self.force_overload = False
+        self.force_unlock = False  #: the reference unlocks (LIAS? bit 3) while set
         self._reset()
 
     def _reset(self) -> None:
@@ -96,6 +97,8 @@ class SR830Emulator(Emulator):
             self.lias |= 0b101  # input/amplifier overload and output overload
         elif abs(z) > sens:
             self.lias |= 0b100
+        if self.force_unlock:
+            self.lias |= 0b1000
         return z
 
     def _param(self, code: int, z: complex | None = None) -> float:

@@ -6,7 +6,7 @@ import pytest
 from pymeasure.test import expected_protocol
 
 from pcsdaq.drivers.keithley2000 import Keithley2000
-from pcsdaq.errors import ConfigError, InstrumentError
+from pcsdaq.errors import ConfigError, LinkFault
 
 CONNECT = [(":INIT:CONT OFF;:SENS:FUNC 'VOLT:DC';:FORM:ELEM READ", None),
            (":SENS:VOLT:DC:NPLC 1", None), (":SENS:VOLT:DC:RANG:AUTO 1", None)]
@@ -36,7 +36,7 @@ def test_error_queue_is_drained():
 
 def test_garbled_reading_and_bad_settings():
     with expected_protocol(Keithley2000, CONNECT + [(":READ?", "+1.2\x15#?E-03")]) as dmm:
-        with pytest.raises(InstrumentError):
+        with pytest.raises(LinkFault):  # a garbled reply is a link fault: retried
             dmm.read_voltage()
     with pytest.raises(ConfigError):
         Keithley2000.check_config({"nplc": 20.0}, None)

@@ -2,7 +2,7 @@ import pytest
 from pymeasure.test import expected_protocol
 
 from pcsdaq.drivers.lakeshore336 import LakeShore336
-from pcsdaq.errors import ConfigError, InstrumentError, LimitError
+from pcsdaq.errors import ConfigError, LimitError, LinkFault
 
 S = {"command_delay_s": 0.0}
 
@@ -26,13 +26,13 @@ def test_range_336_and_340_forms():
                            settings={**S, "model": "340"}) as t:
         t.set_heater_range(4)
     with expected_protocol(LakeShore336, [("RANGE 1,2", None), ("RANGE? 1", "0")],
-                           settings=S) as t, pytest.raises(InstrumentError):
+                           settings=S) as t, pytest.raises(LinkFault):
         t.set_heater_range(2)
 
 
 def test_setpoint_readback():
     with expected_protocol(LakeShore336, [("SETP 1,10", None), ("SETP? 1", "+5.000")],
-                           settings=S) as t, pytest.raises(InstrumentError):
+                           settings=S) as t, pytest.raises(LinkFault):
         t.set_setpoint(10.0)
 
 

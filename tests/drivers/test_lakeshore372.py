@@ -2,7 +2,7 @@ import pytest
 from pymeasure.test import expected_protocol
 
 from pcsdaq.drivers.lakeshore372 import LakeShore372, decode_reading_status
-from pcsdaq.errors import ConfigError, InstrumentError, LimitError
+from pcsdaq.errors import ConfigError, LimitError, LinkFault
 
 S = {"command_delay_s": 0.0}
 
@@ -31,13 +31,13 @@ def test_setpoint_readback_catches_silent_ignore():
                            settings=S) as inst:
         inst.set_setpoint(0.5)
     with expected_protocol(LakeShore372, [("SETP 0,0.5", None), ("SETP? 0", "+1.000")],
-                           settings=S) as inst, pytest.raises(InstrumentError):
+                           settings=S) as inst, pytest.raises(LinkFault):
         inst.set_setpoint(0.5)
 
 
 def test_range_readback_and_safe_state():
     with expected_protocol(LakeShore372, [("RANGE 0,3", None), ("RANGE? 0", "0")],
-                           settings=S) as inst, pytest.raises(InstrumentError):
+                           settings=S) as inst, pytest.raises(LinkFault):
         inst.set_heater_range(3)
     with expected_protocol(LakeShore372, [("RAMP 0,0,0", None), ("RANGE 0,0", None),
                                           ("RANGE? 0", "0")], settings=S) as inst:

@@ -5,7 +5,7 @@ from pymeasure.test import expected_protocol
 
 from pcsdaq.drivers.bias import SR830AuxBias
 from pcsdaq.drivers.sr830 import SR830, decode_overload
-from pcsdaq.errors import ConfigError, InstrumentError, LimitError
+from pcsdaq.errors import ConfigError, LimitError, LinkFault
 from pcsdaq.roles import step_settle_taus
 
 # connect: replies to the GPIB interface, then the cached reference and filter state
@@ -37,8 +37,8 @@ def test_snap_reads_x_and_y_in_one_query():
         assert li.read_xy() == pytest.approx((0.951359, 0.0253297))
 
 
-def test_garbled_snap_is_an_instrument_error():
-    with lockin([("SNAP? 1,2", "0.95#?")]) as li, pytest.raises(InstrumentError, match="SNAP"):
+def test_garbled_snap_is_a_link_fault():
+    with lockin([("SNAP? 1,2", "0.95#?")]) as li, pytest.raises(LinkFault, match="SNAP"):
         li.read_xy()
 
 
@@ -78,7 +78,7 @@ def test_sensitivity_steps_and_table_ends():
         assert li.sensitivity_up() == pytest.approx(1.0)
         assert li.sensitivity_down() == pytest.approx(0.5)
         li.sensitivity_up()
-        with pytest.raises(InstrumentError, match="coarsest"):
+        with pytest.raises(LimitError, match="coarsest"):
             li.sensitivity_up()
 
 

@@ -6,7 +6,11 @@ from pcsdaq.clock import VirtualClock
 from pcsdaq.errors import AbortRequested, QuenchError
 from pcsdaq.procedures import NeedleApproach
 from pcsdaq.procedures.approach import ApproachFailed
-from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperature
+from pcsdaq.procedures.waits import (
+    ThermometerFault,
+    wait_field,
+    wait_temperature,
+)
 
 
 class FakeContext:
@@ -147,8 +151,9 @@ def test_wait_temperature_needs_the_window_and_the_bridge():
     assert t == pytest.approx(5.0) and station.clock.now() >= 160.0
     station = Station(FakePositioner())
     station.thermometer = FakeThermometer(station.clock, valid=False)
-    with pytest.raises(StabilityTimeout, match="not stable"):
+    with pytest.raises(ThermometerFault, match="invalid"):  # not a 300 s wait
         wait_temperature(FakeContext(station), 5.0, 0.01, 60.0, 300.0)
+    assert station.clock.now() < 100
 
 
 class FakeMagnet:

@@ -64,7 +64,11 @@ BAD_PLANS = [
     ({"station": STATION, "steps": [step("field_series", fields_T=[1.0, 8.0])]},
      "8 is outside -7 to 7 T"),
     ({"station": STATION, "steps": [step("field_series", ramp_rate_T_per_min=1.0)]},
-     "exceeds the station's fastest rate of the magnet's ramp table"),
+     "exceeds the magnet's ramp table on the way to fields_T[1] (0 -> 1 T allows"),
+    # 0.4 T/min is fine below 3 T but not on the leg 2 -> 4 T (0.3 T/min above 3 T)
+    ({"station": STATION, "steps": [step("field_series", fields_T=[2.0, 4.0],
+                                         ramp_rate_T_per_min=0.4)]},
+     "on the way to fields_T[1] (2 -> 4 T allows at most 0.3 T/min)"),
     ({"station": STATION, "steps": [step("needle_approach", target_min_ohm=30,
                                          target_max_ohm=10)]},
      "target_min_ohm = 30 Ohm must be below target_max_ohm = 10 Ohm"),

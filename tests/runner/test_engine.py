@@ -140,7 +140,7 @@ def test_persistent_fault_ends_in_a_safe_failed_run(engine_on_sim):
     engine.queue = [PlanStep("bias_sweep", dict(SWEEP))]
     lab.inject("no_reply", "keithley2000", count=1000)
     assert engine.run_blocking() == "failed"
-    assert "instrument fault after 2 retries" in engine.reason
+    assert "link fault after 2 retries" in engine.reason
     assert read_run(engine.files[0]).status == "failed"
     assert aux_voltage(lab) == 0.0
 

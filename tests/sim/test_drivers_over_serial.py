@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from pcsdaq.clock import VirtualClock
-from pcsdaq.errors import InstrumentError
+from pcsdaq.errors import LimitError
 from pcsdaq.sim.lab import SimLab
 from pcsdaq.station import load_station_config, packaged_config
 
@@ -91,7 +91,7 @@ def test_temperature_controllers_and_magnet_supply(on_ptys):
         ips.ramp_to(0.2)
         lab.clock.sleep(120)
         assert ips.is_holding() and ips.read_field() == pytest.approx(0.2)
-        with pytest.raises(InstrumentError, match="INVALID"):
+        with pytest.raises(LimitError, match="raw RFST"):  # the driver's guard, not the box
             ips.set_signal("RFST", 5.0)
     finally:
         ls.adapter.close()

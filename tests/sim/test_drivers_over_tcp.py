@@ -98,7 +98,7 @@ def test_mercury_over_tcp(served):
         assert ips.state() == "holding"
         with pytest.raises(InstrumentError, match="NOT_FOUND"):
             ips.read_signal("NOPE")
-        with pytest.raises(InstrumentError, match="INVALID"):
+        with pytest.raises(LimitError, match="raw RFST"):  # the driver's guard, not the box
             ips.set_signal("RFST", 5.0)
     finally:
         ips.adapter.close()
