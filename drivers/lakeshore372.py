@@ -50,6 +50,13 @@ class LakeShore372(LakeShoreControlLoop, StationDriver, Instrument):
         "command_delay_s": (float, 0.05, "minimum spacing between commands, s"),
     }
 
+    # --- plain commands, as in the manual's command table ------------------------------
+    sample_heater_output = Instrument.measurement(
+        "HTR?", """Measure the sample heater output in % of its range.""")
+    sample_heater_status = Instrument.measurement(
+        "HTRST?", """Measure the sample heater status: 'ok', 'open' (load) or 'short'.""",
+        values={"ok": 0, "open": 1, "short": 2}, map_values=True, cast=int)
+
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
         self.safety = self.check_config(settings, limits)
@@ -130,11 +137,11 @@ class LakeShore372(LakeShoreControlLoop, StationDriver, Instrument):
 
     def heater_output(self) -> float:
         """Sample heater output in % of range (``HTR?``)."""
-        return float(self.ask("HTR?"))
+        return self.sample_heater_output
 
     def heater_status(self) -> str:
         """Sample heater status from ``HTRST?``: 'ok', 'open' or 'short'."""
-        return {0: "ok", 1: "open", 2: "short"}.get(int(self.ask("HTRST?")), "unknown")
+        return self.sample_heater_status
 
     def set_heater_setup(self, resistance_ohm: float, max_current_code: int = 0,
                          max_user_current_A: float = 0.0, display: int = 1) -> None:
