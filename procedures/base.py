@@ -22,7 +22,12 @@ from pymeasure.experiment import Parameter, Procedure
 from pymeasure.experiment.parameters import VectorParameter
 
 from pcsdaq.errors import AbortRequested, ConfigError
-from pcsdaq.procedures.pymeasure_adapter import PymeasureContext, data_columns, open_station
+from pcsdaq.procedures.pymeasure_adapter import (
+    PymeasureContext,
+    data_columns,
+    open_run_record,
+    open_station,
+)
 
 log = logging.getLogger("pcsdaq.procedures")
 
@@ -184,6 +189,8 @@ class StationProcedure(Procedure):
     _run_station: Any = None  #: the station of the pymeasure run in progress
     _owns_station: bool = False  #: opened by startup(), so closed by shutdown()
     context: PymeasureContext | None = None  #: the last pymeasure run's context
+    #: where a pymeasure run also writes pcsdaq's HDF5 run record (None: pymeasure's CSV only)
+    hdf5_path: str | None = None
 
     def use_station(self, station: Any) -> StationProcedure:
         """Run on ``station`` (an open pcsdaq Station) in pymeasure's Worker instead of the
@@ -208,11 +215,20 @@ class StationProcedure(Procedure):
         problems = self.validate(station.config)
         if problems:
             raise PlanError(f"{self.NAME}: " + "; ".join(problems))
-        self.context = PymeasureContext(self, station)
+        writer = open_run_record(self, station, self.hdf5_path) if self.hdf5_path else None
+        self.context = PymeasureContext(self, station, writer)
+        status, reason = "finished", None
         try:
             self.execute_on(self.context)
         except AbortRequested as exc:
+            status, reason = "aborted", str(exc)
             log.warning("%s stopped after %d points: %s", self.NAME, self.context.n_points, exc)
+        except Exception as exc:
+            status, reason = "failed", f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            if writer is not None:
+                writer.close(status, reason)
 
     def shutdown(self) -> None:
         """pymeasure: the station's safe state (bias zero, heater safe, magnet hold, piezo

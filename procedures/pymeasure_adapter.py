@@ -60,14 +60,17 @@ class PymeasureContext:
 
     Run-level metadata and resume state are kept on the context (``metadata``,
     ``resume_state``); pymeasure's CSV has no place for them and a pymeasure run does not
-    resume. Segments become the ``segment`` column."""
+    resume. Segments become the ``segment`` column. With a ``writer`` (see
+    :func:`open_run_record`) every point, segment and metadata item also goes into pcsdaq's
+    HDF5 run record, durable before pymeasure sees it."""
 
     #: at most one progress emit per this many wall-clock s (the end always gets one)
     PROGRESS_INTERVAL_S = 0.1
 
-    def __init__(self, procedure: Any, station: Any) -> None:
+    def __init__(self, procedure: Any, station: Any, writer: Any = None) -> None:
         self.procedure = procedure
         self.station = station
+        self.writer = writer  #: a RunWriter when the HDF5 record is written beside the CSV
         self.clock = station.clock
         self.resume_state: dict = {}
         self.metadata: dict[str, Any] = {}
@@ -81,11 +84,15 @@ class PymeasureContext:
 
     def begin_segment(self, name: str, **attrs: Any) -> None:
         """Points from now on carry the next segment index; the segment is logged."""
+        if self.writer is not None:
+            self.writer.begin_segment(name, **attrs)
         self.segments.append((name, attrs))
         self.log(f"segment {len(self.segments) - 1}: {name}")
 
     def record(self, row: dict) -> None:
         """Emit one point as pymeasure results (pymeasure's Recorder writes it to the CSV)."""
+        if self.writer is not None:
+            self.writer.append(row)
         data = {label: row[name] for name, label in self._labels}
         data[SEGMENT_COLUMN] = max(len(self.segments) - 1, 0)
         self._emit("results", data)
@@ -110,8 +117,10 @@ class PymeasureContext:
         log.log(getattr(logging, level.upper(), logging.INFO), message)
 
     def set_metadata(self, **attrs: Any) -> None:
-        """Run-level attributes, kept in ``metadata``."""
+        """Run-level attributes, kept in ``metadata`` (and in the HDF5 record)."""
         self.metadata.update(attrs)
+        if self.writer is not None:
+            self.writer.set_metadata(**attrs)
 
     def save_resume_state(self, **state: Any) -> None:
         """Progress of the run, kept in ``resume_state`` (a pymeasure run does not resume)."""
@@ -159,3 +168,21 @@ def open_station(spec: str) -> Any:
         lab = sim_lab(path)
         return Station.open(config, adapter_factory=lab.adapter_factory(), clock=lab.clock)
     return Station.from_file(spec)
+
+
+def open_run_record(procedure: Any, station: Any, path: str | Path) -> Any:
+    """pcsdaq's HDF5 run record of a pymeasure run (a RunWriter, as the RunEngine writes one:
+    parameters, station snapshot, software and station metadata); close it with the run's
+    status."""
+    from pcsdaq import __version__
+    from pcsdaq.storage import RunWriter
+
+    with station.lock:
+        snapshot = station.snapshot()
+    sim = getattr(station.config, "sim", None) or {}
+    metadata = {"software": f"pcsdaq {__version__}", "runner": "pymeasure Worker",
+                "station_file": str(station.config.source), "sample": sim.get("sample", ""),
+                "needle": sim.get("needle", "")}
+    return RunWriter(path, procedure=procedure.NAME, columns=procedure.COLUMNS,
+                     parameters=procedure.parameters_dict(), metadata=metadata,
+                     snapshot=snapshot, signal=procedure.SIGNAL, axes=procedure.AXES[0])

@@ -15,6 +15,7 @@ from pymeasure.experiment import Procedure, Results  # noqa: E402
 
 from pcsdaq.procedures import BiasSweep, TemperatureSeries  # noqa: E402
 from pcsdaq.procedures.pymeasure_adapter import forget_sim_labs  # noqa: E402
+from pcsdaq.storage import read_run  # noqa: E402
 
 
 @pytest.fixture
@@ -53,6 +54,8 @@ def test_managed_window_queues_and_runs_a_bias_sweep(example, qtbot, tmp_path):
     assert loaded.procedure.n_points == 21
     assert len(loaded.data) == 21
     assert loaded.data["bias_set (A)"].max() == pytest.approx(1e-3)
+    record = read_run(files[0].with_suffix(".h5"))  # the HDF5 record beside the CSV
+    assert record.status == "finished" and record.n_rows == 21
     assert window.plot_widget.plot_frame.x_axis == "V_dc (V)"
     assert window.plot_widget.plot_frame.y_axis == "dIdV (S)"
 

@@ -14,6 +14,7 @@ from pymeasure.experiment.workers import Worker
 from pcsdaq.procedures import PROCEDURES, BiasSweep, TemperatureSeries
 from pcsdaq.procedures.pymeasure_adapter import data_columns, forget_sim_labs, pymeasure_label, sim_lab
 from pcsdaq.station import packaged_config
+from pcsdaq.storage import read_run
 
 SWEEP_LABELS = ["time (s)", "bias_set (A)", "V_dc (V)", "I_dc (A)", "X (V)", "Y (V)",
                 "dIdV (S)", "dVdI (ohm)", "temperature (K)", "field (T)", "flags", "segment"]
@@ -99,6 +100,7 @@ def test_worker_stop_aborts_and_leaves_the_station_safe(sim_station, tmp_path):
     assert lab.cryostat.heater_range == 3
     sweep = BiasSweep(n_points=100001, max_current_A=2e-3, time_constant_s=1e-5).use_station(
         station)
+    sweep.hdf5_path = str(tmp_path / "stopped.h5")
     results = Results(sweep, str(tmp_path / "stopped.csv"))
     worker = Worker(results)
     worker.start()
@@ -113,6 +115,9 @@ def test_worker_stop_aborts_and_leaves_the_station_safe(sim_station, tmp_path):
     recorded = sweep.context.n_points
     assert 5 <= recorded < 100001
     assert len(Results.load(str(tmp_path / "stopped.csv")).data) == recorded
+    record = read_run(tmp_path / "stopped.h5")  # pcsdaq's record beside pymeasure's CSV
+    assert record.status == "aborted"
+    assert record.n_rows == recorded
     assert lab.emulators["sr830"].aux_out[0] == 0.0  # bias zero
     assert lab.cryostat.heater_range == 0  # the station file's safe heater range
     assert station.lockin.aux_voltage(1) == 0.0  # a station handed in stays open
@@ -139,3 +144,20 @@ def test_no_station_fails_with_a_message(tmp_path, caplog):
 def test_the_station_parameter_is_not_a_plan_key():
     assert "station" not in BiasSweep.parameter_specs()
     assert "station" not in BiasSweep.from_parameters({"n_points": 5}).parameters_dict()
+
+
+def test_hdf5_record_beside_the_csv_holds_the_same_points(sim_spec, tmp_path):
+    series = TemperatureSeries(station=sim_spec, setpoints_K=[0.8, 1.2], n_points=5,
+                               window_s=10.0, time_constant_s=0.01)
+    series.hdf5_path = str(tmp_path / "series.h5")
+    run_worker(series, tmp_path / "series.csv")
+    assert series.status == Procedure.FINISHED
+    csv = Results.load(str(tmp_path / "series.csv")).data
+    record = read_run(tmp_path / "series.h5")
+    assert record.status == "finished"
+    assert [seg.n_rows for seg in record.segments] == [5, 5]
+    assert record.parameters["setpoints_K"] == [0.8, 1.2]
+    assert "station" not in record.parameters
+    assert record.metadata["runner"] == "pymeasure Worker"
+    np.testing.assert_allclose(record.columns["dIdV_S"], csv["dIdV (S)"])
+    np.testing.assert_allclose(record.columns["V_dc_V"], csv["V_dc (V)"])
