@@ -68,3 +68,22 @@ def test_temperature_series_window_builds_its_inputs(example, qtbot, tmp_path):
     assert isinstance(procedure, TemperatureSeries)
     assert procedure.setpoints_K == [0.7, 0.9]
     assert procedure.station == example.SIM_STATION
+
+
+def test_sequencer_queues_one_sweep_per_value(example, qtbot, tmp_path):
+    window = example.StationWindow(BiasSweep, directory=tmp_path / "data", hdf5=False)
+    qtbot.addWidget(window)
+    window.inputs.n_points.setValue(11)
+    sequence = tmp_path / "sequence.txt"
+    sequence.write_text('- "Maximum |bias current|", "[5e-4, 1e-3]"\n')
+    window.sequencer.load_sequence(filename=str(sequence))
+    window.sequencer.queue_sequence()
+    experiments = list(window.manager.experiments.queue)
+    assert len(experiments) == 2
+    qtbot.waitUntil(lambda: all(e.procedure.status == Procedure.FINISHED for e in experiments)
+                    and not window.manager.is_running(), timeout=60000)
+
+    maxima = sorted(Results.load(str(f)).data["bias_set (A)"].max()
+                    for f in (tmp_path / "data").glob("bias_sweep*.csv"))
+    assert maxima == pytest.approx([5e-4, 1e-3])
+    assert not list((tmp_path / "data").glob("*.h5"))
