@@ -379,7 +379,7 @@ def bench_sweep(tmp: Path, n: int, repeats: int) -> None:
     loop_pm = statistics.median(LOOP_TIMES["pymeasure"])
     loop_pw = statistics.median(LOOP_TIMES["pcsdaq_worker"])
     print(f"    (lab: {MODE.get('lab')})")
-    print("    per point, ms                          whole run   in the loop   I/O alone   points/s")
+    print(f"    {'per point, ms':<38s} whole run   in the loop   I/O alone   points/s")
     for label, whole, loop, io in (("pcsdaq BiasSweep+engine+HDF5", t_pc, loop_pc, t_io),
                                    ("pcsdaq BiasSweep+pymeasure Worker+CSV", t_pw, loop_pw, t_io),
                                    ("pymeasure Procedure+Worker+CSV", t_pm, loop_pm, t_pm_io)):

@@ -2,13 +2,14 @@
 TemperatureSeries, run by pymeasure's Worker on the simulated lab.
 
 Run: ``python examples/pymeasure_window.py [--station sim:configs/station-sim.yaml]
-[--directory DIR] [--procedure bias_sweep|temperature_series|both]``.
+[--directory DIR] [--procedure bias_sweep|temperature_series|both] [--no-hdf5]``.
 
 Each queued run is a pymeasure CSV in the window's directory (readable with pymeasure's
 ``Results.load``) and, unless ``--no-hdf5``, pcsdaq's HDF5 run record beside it (same name,
-``.h5``: parameters, station snapshot, segments; ``pcsdaq analyze`` reads it); the ``station`` input names the station file (``sim:FILE`` for that
-file's simulated lab in this process on a virtual clock, a plain path for the file's
-instruments). The measurement is pcsdaq's own ``execute_on``, the one the RunEngine runs.
+``.h5``: parameters, station snapshot, segments; ``pcsdaq analyze`` reads it). The
+``station`` input names the station file: ``sim:FILE`` for that file's simulated lab in this
+process on a virtual clock, a plain path for the file's instruments. The measurement is
+pcsdaq's own ``execute_on``, the one the RunEngine runs.
 """
 
 from __future__ import annotations

@@ -12,7 +12,12 @@ from pymeasure.experiment import Procedure, Results
 from pymeasure.experiment.workers import Worker
 
 from pcsdaq.procedures import PROCEDURES, BiasSweep, TemperatureSeries
-from pcsdaq.procedures.pymeasure_adapter import data_columns, forget_sim_labs, pymeasure_label, sim_lab
+from pcsdaq.procedures.pymeasure_adapter import (
+    data_columns,
+    forget_sim_labs,
+    pymeasure_label,
+    sim_lab,
+)
 from pcsdaq.station import packaged_config
 from pcsdaq.storage import read_run
 
