@@ -13,7 +13,8 @@ only (no assertions; the machine is shared). Sections:
    durable in HDF5 with the full run record) and with a plain pymeasure Procedure + Worker
    writing CSV via its SR830 ``x``/``y`` and Keithley2000 ``voltage``, both waiting the same
    settle time per point on the lab clock; the ratio and the software overhead per point
-   beyond instrument I/O;
+   beyond instrument I/O; and the same pcsdaq BiasSweep run by pymeasure's Worker (its
+   ``execute_on`` through the PymeasureContext, pymeasure's CSV) against the RunEngine path;
 3. settle: with a real-time clock and a 3 ms / 24 dB/oct lock-in, the total sweep time
    against N x settle time.
 
@@ -167,7 +168,7 @@ SWEEP_COLUMNS = {
 
 MODE: dict[str, str] = {}
 #: seconds from the first to the last point of each sweep (without file open/close)
-LOOP_TIMES: dict[str, list[float]] = {"pcsdaq": [], "pymeasure": []}
+LOOP_TIMES: dict[str, list[float]] = {"pcsdaq": [], "pymeasure": [], "pcsdaq_worker": []}
 
 
 def make_lab(clock):
@@ -246,6 +247,45 @@ def pcsdaq_engine_sweep(lab, n: int, data_dir: Path, time_constant_s: float = 1e
         raise RuntimeError(f"pcsdaq sweep {state}: {engine.reason} ({len(stamps)} points)")
     waits = (n + 2) * station.lockin.settle_time()  # the first point waits 3 settle times
     return whole, stamps[-1] - stamps[0], waits
+
+
+def pcsdaq_worker_sweep(lab, n: int, path: Path) -> float:
+    """The same BiasSweep as :func:`pcsdaq_engine_sweep`, run by pymeasure's Worker writing
+    pymeasure's CSV (execute() -> execute_on through the PymeasureContext). Returns the whole
+    run in s; the first-to-last point time goes to LOOP_TIMES["pcsdaq_worker"]."""
+    import threading
+
+    from pymeasure.experiment import Results
+    from pymeasure.experiment.workers import Worker
+
+    from pcsdaq.procedures import BiasSweep
+    from pcsdaq.station import Station
+
+    station = Station.from_file(STATION, adapter_factory=lab.adapter_factory(), clock=lab.clock)
+    sweep = BiasSweep.from_parameters({
+        "n_points": n, "max_current_A": 2e-3, "time_constant_s": 1e-5, "filter_slope_db": 24,
+        "sensitivity_V": 1e-3, "env_interval_s": 3600.0}).use_station(station)
+    worker = Worker(Results(sweep, str(path)))
+    stamps: list[float] = []
+    emit = worker.emit
+
+    def stamped(topic, record):
+        if topic == "results":
+            stamps.append(time.perf_counter())
+        emit(topic, record)
+
+    worker.emit = stamped  # the Worker hands its emit to the procedure when it starts
+    t0 = time.perf_counter()
+    worker.start()
+    threading.Thread.join(worker, 3600)
+    whole = time.perf_counter() - t0
+    station.close()
+    rows = sum(1 for line in path.read_text().splitlines() if line and not line.startswith("#"))
+    if len(stamps) != n or rows - 1 != n:
+        raise RuntimeError(f"pcsdaq sweep in pymeasure's Worker: {len(stamps)} points, "
+                           f"{rows - 1} rows, expected {n}")
+    LOOP_TIMES["pcsdaq_worker"].append((stamps[-1] - stamps[0]) * n / (n - 1))
+    return whole
 
 
 def pymeasure_io_only(lab, n: int) -> float:
@@ -333,16 +373,22 @@ def bench_sweep(tmp: Path, n: int, repeats: int) -> None:
     t_pm_io = median_of(fresh(pymeasure_io_only), repeats)
     t_pm = median_of(lambda: pymeasure_worker(make_lab(VirtualClock()), n, path("csv")()),
                      repeats)
+    t_pw = median_of(lambda: pcsdaq_worker_sweep(make_lab(VirtualClock()), n, path("csv")()),
+                     repeats)
     loop_pc = statistics.median(LOOP_TIMES["pcsdaq"])
     loop_pm = statistics.median(LOOP_TIMES["pymeasure"])
+    loop_pw = statistics.median(LOOP_TIMES["pcsdaq_worker"])
     print(f"    (lab: {MODE.get('lab')})")
-    print("    per point, ms                    whole run   in the loop   I/O alone   points/s")
+    print(f"    {'per point, ms':<38s} whole run   in the loop   I/O alone   points/s")
     for label, whole, loop, io in (("pcsdaq BiasSweep+engine+HDF5", t_pc, loop_pc, t_io),
+                                   ("pcsdaq BiasSweep+pymeasure Worker+CSV", t_pw, loop_pw, t_io),
                                    ("pymeasure Procedure+Worker+CSV", t_pm, loop_pm, t_pm_io)):
-        print(f"    {label:<32s} {whole / n * 1e3:9.3f} {loop / n * 1e3:13.3f} "
+        print(f"    {label:<38s} {whole / n * 1e3:9.3f} {loop / n * 1e3:13.3f} "
               f"{io / n * 1e3:11.3f} {n / whole:10.0f}")
     print(f"    ratio of points/s pcsdaq/pymeasure: whole run {t_pm / t_pc:.2f}, "
           f"in the loop {loop_pm / loop_pc:.2f}")
+    print(f"    the BiasSweep in pymeasure's Worker against the RunEngine: points/s ratio whole "
+          f"run {t_pc / t_pw:.2f}, in the loop {loop_pc / loop_pw:.2f}")
     print(f"    software overhead per point beyond instrument I/O (in the loop): "
           f"pcsdaq {(loop_pc - t_io) / n * 1e3:.3f} ms, "
           f"pymeasure {(loop_pm - t_pm_io) / n * 1e3:.3f}"

@@ -15,6 +15,7 @@ from pymeasure.instruments import Instrument
 from pcsdaq.driver_support import guard_number
 from pcsdaq.drivers._magnet_common import MagnetDriverBase, max_rate_on_path
 from pcsdaq.errors import InstrumentError, LimitError, QuenchError
+from pcsdaq.validators import refusing_choice
 
 STATES = {1: "ramping", 2: "holding", 3: "paused", 4: "manual_up", 5: "manual_down",
           6: "zeroing", 7: "quench", 8: "at_zero", 9: "heating_switch", 10: "cooling_switch"}
@@ -53,6 +54,19 @@ class AMI430(MagnetDriverBase, Instrument):
                     r"\s*,\s*(?P<upper>[^,\s]+)"), _guard_segment),
     )
 
+    # --- plain commands, as in the manual's command table ------------------------------
+    field = Instrument.measurement(
+        "FIELD:MAG?", """Measure the magnet field in T (field units are set to tesla at
+        connect).""")
+    quenched = Instrument.measurement(
+        "QU?", """Measure whether the supply reports a quench (bool).""",
+        values={True: 1, False: 0}, map_values=True, cast=int)
+    switch_heater = Instrument.control(
+        "PS?", "PS %d", """Control the persistent switch heater (bool); wait
+        switch_heat/cool_time_s after a change.""",
+        validator=refusing_choice("switch heater"), values={True: 1, False: 0},
+        map_values=True, cast=int)
+
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
         self._init_station(settings, limits)
@@ -85,15 +99,15 @@ class AMI430(MagnetDriverBase, Instrument):
 
     def is_quenched(self) -> bool:
         """True when a quench is reported (``QU?``)."""
-        return self.ask("QU?").strip() == "1"
+        return self.quenched
 
     def switch_heater_on(self) -> bool:
         """Persistent switch heater state (``PS?``)."""
-        return self.ask("PS?").strip() == "1"
+        return self.switch_heater
 
     def set_switch_heater(self, on: bool) -> None:
         """Switch heater on/off (``PS 1``/``PS 0``); wait switch_heat/cool_time_s after."""
-        self.write(f"PS {int(bool(on))}")
+        self.switch_heater = bool(on)
 
     def ramp_to(self, field: float, rate: float | None = None) -> None:
         """Program segments and target, then RAMP. Refusals send no setting.

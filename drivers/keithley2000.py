@@ -12,11 +12,11 @@ import math
 from typing import Any, ClassVar
 
 from pymeasure.instruments import Instrument
-from pymeasure.instruments.validators import strict_range
 
 from pcsdaq.driver_support import StationDriver
 from pcsdaq.errors import ConfigError, LinkFault
 from pcsdaq.limits import Limit
+from pcsdaq.validators import refusing_choice, refusing_range
 
 #: DC volts ranges of the 2000, V
 RANGES_V = (0.1, 1.0, 10.0, 100.0, 1000.0)
@@ -47,17 +47,18 @@ class Keithley2000(StationDriver, Instrument):
     nplc = Instrument.control(
         ":SENS:VOLT:DC:NPLC?", ":SENS:VOLT:DC:NPLC %g",
         """Control the integration time in power-line cycles (0.01-10).""",
-        validator=strict_range, values=[0.01, 10],
+        validator=refusing_range("NPLC"), values=[0.01, 10],
     )
     voltage_range = Instrument.control(
         ":SENS:VOLT:DC:RANG?", ":SENS:VOLT:DC:RANG %g",
-        """Control the DC voltage range in V (0.1-1000; setting it turns autorange off).""",
-        validator=strict_range, values=[0, 1010],
+        """Control the DC voltage range in V (0-1010: the meter takes the range that holds
+        the value, 0.1-1000 V; setting it turns autorange off).""",
+        validator=refusing_range("DC voltage range", "V"), values=[0, 1010],
     )
     autorange = Instrument.control(
         ":SENS:VOLT:DC:RANG:AUTO?", ":SENS:VOLT:DC:RANG:AUTO %d",
         """Control DC voltage autorange (bool).""",
-        values={True: 1, False: 0}, map_values=True,
+        validator=refusing_choice("autorange"), values={True: 1, False: 0}, map_values=True,
     )
 
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,

@@ -14,6 +14,7 @@ from pymeasure.instruments import Instrument
 from pcsdaq.driver_support import StationDriver, guard_number
 from pcsdaq.errors import ConfigError, InstrumentError
 from pcsdaq.limits import Limit
+from pcsdaq.validators import refusing_range
 
 
 def _guard_current(driver: Any, match: re.Match[str]) -> None:
@@ -41,6 +42,10 @@ class Keithley6221(StationDriver, Instrument):
         "compliance_V": (float, 1.0, "voltage compliance, V (0.1-105)"),
     }
 
+    compliance_voltage = Instrument.control(
+        "SOUR:CURR:COMP?", "SOUR:CURR:COMP %g", """Control the voltage compliance in V
+        (0.1-105).""", validator=refusing_range("compliance", "V"), values=[0.1, 105])
+
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
         self._init_station(settings, limits)
@@ -48,7 +53,7 @@ class Keithley6221(StationDriver, Instrument):
         super().__init__(adapter, name or "Keithley 6221", includeSCPI=False, **visa_kwargs)
         self.tune_link()
         self.max_current = self.safety["max_current_A"]
-        self.write(f"SOUR:CURR:COMP {self.settings['compliance_V']:g}")
+        self.compliance_voltage = self.settings["compliance_V"]
         self._output_on = self.ask("OUTP?").strip() in ("1", "ON")
 
     @classmethod

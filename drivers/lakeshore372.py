@@ -56,6 +56,13 @@ class LakeShore372(LakeShoreControlLoop, StationDriver, Instrument):
         "command_delay_s": (float, 0.05, "minimum spacing between commands, s"),
     }
 
+    # --- plain commands, as in the manual's command table ------------------------------
+    sample_heater_output = Instrument.measurement(
+        "HTR?", """Measure the sample heater output in % of its range.""")
+    sample_heater_status = Instrument.measurement(
+        "HTRST?", """Measure the sample heater status: 'ok', 'open' (load) or 'short'.""",
+        values={"ok": 0, "open": 1, "short": 2}, map_values=True, cast=int)
+
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
         self.safety = self.check_config(settings, limits)

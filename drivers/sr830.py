@@ -12,7 +12,12 @@ and replaces what the role needs with checked, cached versions:
   :meth:`SR830.refresh_filter` (the SR830 may raise the time constant itself after a
   ``SENS``/``RMOD``/``OFSL`` change, so those setters re-read ``OFLT?``);
 * ``OUTX 1`` (GPIB) or ``OUTX 0`` (RS-232) is sent on connect: replies go only to the
-  selected interface (one public driver sends ``OUTX 2``, which is wrong).
+  selected interface (one public driver sends ``OUTX 2``, which is wrong);
+* the plain reference and input settings are declared as pymeasure controls with refusing
+  validators (:mod:`pcsdaq.validators`): a value outside the manual's range raises
+  LimitError and sends nothing, where pymeasure's SR830 would clip it;
+* ``aux_out_1`` ... ``aux_out_4`` go through :meth:`SR830.set_aux_voltage`, so they keep the
+  station's aux limit instead of pymeasure's clipping at 10.5 V.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ import math
 import re
 from typing import Any, ClassVar
 
+from pymeasure.instruments import Instrument
 from pymeasure.instruments.srs.sr830 import SR830 as _PymeasureSR830
 
 from pcsdaq.driver_support import StationDriver, guard_number
 from pcsdaq.errors import ConfigError, LimitError, LinkFault
 from pcsdaq.limits import Limit
 from pcsdaq.roles import LOCKIN_FILTER_SLOPES_DB, lockin_settle_time
+from pcsdaq.validators import refusing_choice, refusing_integer_range, refusing_range
 
 #: SENS index -> full-scale sensitivity in V (voltage input)
 SENSITIVITIES_V = [m * 10.0 ** e for e in range(-9, 1) for m in (1, 2, 5)][1:-2]
@@ -48,6 +55,18 @@ def _nearest_index(table: list[float], value: float) -> int:
     if not value > 0:
         raise LimitError(f"{value!r} must be a positive number")
     return min(range(len(table)), key=lambda i: abs(math.log(table[i] / value)))
+
+
+def _aux_output(output: int) -> property:
+    """AUX OUT ``output`` as a property through the checked set_aux_voltage/aux_voltage."""
+    def fget(self: SR830) -> float:
+        return self.aux_voltage(output)
+
+    def fset(self: SR830, volts: float) -> None:
+        self.set_aux_voltage(output, volts)
+
+    return property(fget, fset, doc=f"Control AUX OUT {output} in V (1 mV steps; refused "
+                                    "beyond max_aux_voltage_V, nothing sent).")
 
 
 def decode_overload(status: int) -> set[str]:
@@ -93,6 +112,50 @@ class SR830(StationDriver, _PymeasureSR830):
         "interface": (str, "gpib", "interface the replies go to: 'gpib' (OUTX 1) or 'rs232'"),
         "excitation_resistance_ohm": (float, 1e6, "resistor from SINE OUT to the contact, Ohm"),
     }
+
+    # --- plain settings, as in the manual's command table (refused, never clipped) ---------
+    frequency = Instrument.control(
+        "FREQ?", "FREQ %.4f", """Control the reference frequency in Hz (0.001-102000).""",
+        validator=refusing_range("frequency", "Hz"), values=[1e-3, 102e3])
+    phase = Instrument.control(
+        "PHAS?", "PHAS %.2f", """Control the reference phase shift in degrees (-360-729.99).""",
+        validator=refusing_range("phase", "deg"), values=[-360.0, 729.99])
+    harmonic = Instrument.control(
+        "HARM?", "HARM %d", """Control the detection harmonic (1-19999; harmonic x frequency
+        must stay <= 102 kHz, which the lock-in checks itself).""",
+        validator=refusing_integer_range("harmonic"), values=[1, 19999], cast=int)
+    reference_source = Instrument.control(
+        "FMOD?", "FMOD %d", """Control the reference source: 'External' or 'Internal'.""",
+        validator=refusing_choice("reference source"),
+        values=_PymeasureSR830.REFERENCE_SOURCES, map_values=True)
+    reference_source_trigger = Instrument.control(
+        "RSLP?", "RSLP %d", """Control the external reference trigger: 'SINE', 'POS EDGE' or
+        'NEG EDGE'.""",
+        validator=refusing_choice("reference trigger"),
+        values=_PymeasureSR830.REFERENCE_SOURCE_TRIGGER, map_values=True)
+    input_config = Instrument.control(
+        "ISRC?", "ISRC %d", """Control the input: 'A', 'A - B', 'I (1 MOhm)' or
+        'I (100 MOhm)'.""",
+        validator=refusing_choice("input configuration"),
+        values=_PymeasureSR830.INPUT_CONFIGS, map_values=True)
+    input_grounding = Instrument.control(
+        "IGND?", "IGND %d", """Control the input shield grounding: 'Float' or 'Ground'.""",
+        validator=refusing_choice("input grounding"),
+        values=_PymeasureSR830.INPUT_GROUNDINGS, map_values=True)
+    input_coupling = Instrument.control(
+        "ICPL?", "ICPL %d", """Control the input coupling: 'AC' or 'DC'.""",
+        validator=refusing_choice("input coupling"),
+        values=_PymeasureSR830.INPUT_COUPLINGS, map_values=True)
+    input_notch_config = Instrument.control(
+        "ILIN?", "ILIN %d", """Control the line notch filters: 'None', 'Line', '2 x Line' or
+        'Both'.""",
+        validator=refusing_choice("notch filter"),
+        values=_PymeasureSR830.INPUT_NOTCH_CONFIGS, map_values=True)
+    filter_synchronous = Instrument.control(
+        "SYNC?", "SYNC %d", """Control the synchronous filter below 200 Hz (bool).""",
+        validator=refusing_choice("synchronous filter"), values={True: 1, False: 0},
+        map_values=True)
+    aux_out_1, aux_out_2, aux_out_3, aux_out_4 = (_aux_output(n) for n in (1, 2, 3, 4))
 
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
@@ -194,17 +257,6 @@ class SR830(StationDriver, _PymeasureSR830):
                                 what="sine amplitude")
         self.write(f"SLVL {volts:.3f}")
         self._sine_voltage = round(volts, 3)
-
-    @property
-    def frequency(self) -> float:
-        """Control the reference frequency in Hz (0.001-102000)."""
-        return self.ask_float("FREQ?")
-
-    @frequency.setter
-    def frequency(self, hertz: float) -> None:
-        if not isinstance(hertz, int | float) or not 1e-3 <= hertz <= 102e3:
-            raise LimitError(f"frequency = {hertz!r} Hz refused; allowed 0.001 to 102000 Hz")
-        self.write(f"FREQ {hertz:.4f}")
 
     def ac_current(self) -> float:
         """AC excitation current in A rms: sine amplitude / excitation resistor (no I/O)."""

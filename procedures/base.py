@@ -4,17 +4,33 @@ Procedures use instruments only through the role Protocols (:mod:`pcsdaq.roles`)
 on the station's clock, validate their parameters against the station's limits before any
 I/O (:meth:`StationProcedure.validate`), and talk to storage and the operator through a
 :class:`RunContext` the engine provides.
+
+The same ``execute_on`` body also runs in pymeasure's Worker (ManagedWindow, Sequencer):
+:meth:`StationProcedure.execute` hands it a
+:class:`~pcsdaq.procedures.pymeasure_adapter.PymeasureContext` on the station of the
+``station`` parameter (or one handed in with :meth:`StationProcedure.use_station`), and
+``DATA_COLUMNS`` is derived from ``COLUMNS`` with units as pymeasure writes them.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pymeasure.experiment import Parameter, Procedure
+from pymeasure.experiment.parameters import VectorParameter
 
-from pcsdaq.errors import ConfigError
+from pcsdaq.errors import AbortRequested, ConfigError
+from pcsdaq.procedures.pymeasure_adapter import (
+    PymeasureContext,
+    data_columns,
+    open_run_record,
+    open_station,
+)
+
+log = logging.getLogger("pcsdaq.procedures")
 
 if TYPE_CHECKING:
     from pcsdaq.clock import Clock
@@ -55,22 +71,28 @@ class RunContext(Protocol):
         """Persist progress so ``--resume`` continues after a crash."""
 
 
-class FloatListParameter(Parameter):
-    """A list of floats (setpoints, fields) with units and per-element bounds.
+class FloatListParameter(VectorParameter):
+    """A list of floats (setpoints, fields) with units and per-element bounds, of any length.
 
-    Accepts a list or a comma-separated string ("0.5, 1, 2")."""
+    Accepts a list or a comma-separated string ("0.5, 1, 2", or pymeasure's "[0.5,1.0,2.0] K"
+    from a results header); a pymeasure GUI edits it in its vector input."""
 
     def __init__(self, name: str, units: str | None = None, minimum: float = -1e12,
                  maximum: float = 1e12, **kwargs: Any) -> None:
-        self.units = units
         self.minimum = minimum
         self.maximum = maximum
-        super().__init__(name, **kwargs)
+        super().__init__(name, length=None, units=units, **kwargs)
+        fields: list[Any] = list(getattr(self, "_help_fields", []))
+        self._help_fields = [f for f in fields if f[1] != "_length"]
 
     def convert(self, value: Any) -> list[float]:
         """List of floats from a list or a comma-separated string; bounds checked."""
-        if isinstance(value, str):
-            items = [v for v in value.replace(";", ",").split(",") if v.strip()]
+        if isinstance(value, str):  # "0.5, 1, 2", or pymeasure's "[0.5, 1.0, 2.0] K"
+            text = value.strip()
+            if self.units and text.endswith(self.units):
+                text = text[: -len(self.units)]
+            text = text.strip().strip("[]()")
+            items = [v for v in text.replace(";", ",").split(",") if v.strip()]
         elif isinstance(value, list | tuple):
             items = list(value)
         else:
@@ -116,18 +138,34 @@ def describe_range(param: Parameter) -> str:
 
 
 class StationProcedure(Procedure):
-    """Base of pcsdaq procedures: named, with columns, validated before any I/O."""
+    """Base of pcsdaq procedures: named, with columns, validated before any I/O.
+
+    Run by the RunEngine (``execute_on(ctx)``) or by pymeasure's Worker (``startup``,
+    ``execute``, ``shutdown``: the station of the ``station`` parameter, points as pymeasure
+    results in ``DATA_COLUMNS``, the station's safe state at shutdown)."""
 
     NAME: ClassVar[str] = ""
     COLUMNS: ClassVar[dict[str, str]] = {}
     SIGNAL: ClassVar[str] = ""
     AXES: ClassVar[list[str]] = []
+    #: pymeasure's column labels of COLUMNS ("V_dc (V)" ...) plus "segment"; set per subclass
+    DATA_COLUMNS: ClassVar[list[str]] = []
+    #: parameters of the pymeasure runner only: not plan keys, not in the engine's record
+    RUNNER_PARAMETERS: ClassVar[tuple[str, ...]] = ("station",)
+
+    station = Parameter("Station file (sim:FILE for its simulated lab)", default="")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.DATA_COLUMNS = data_columns(cls.COLUMNS)
 
     @classmethod
     def parameter_specs(cls) -> dict[str, Parameter]:
-        """Parameter name -> pymeasure Parameter (class attributes)."""
+        """Parameter name -> pymeasure Parameter (class attributes), without the pymeasure
+        runner's ``station``."""
         return {name: p for name in dir(cls)
-                if isinstance(p := getattr(cls, name, None), Parameter)}
+                if isinstance(p := getattr(cls, name, None), Parameter)
+                and name not in cls.RUNNER_PARAMETERS}
 
     @classmethod
     def from_parameters(cls, params: dict | None) -> StationProcedure:
@@ -177,9 +215,66 @@ class StationProcedure(Procedure):
         """The measurement (subclasses)."""
         raise NotImplementedError
 
+    # --- pymeasure's Worker ----------------------------------------------------------------
+    _given_station: Any = None  #: a station handed in by code (use_station)
+    _run_station: Any = None  #: the station of the pymeasure run in progress
+    _owns_station: bool = False  #: opened by startup(), so closed by shutdown()
+    context: PymeasureContext | None = None  #: the last pymeasure run's context
+    #: where a pymeasure run also writes pcsdaq's HDF5 run record (None: pymeasure's CSV only)
+    hdf5_path: str | None = None
+
+    def use_station(self, station: Any) -> StationProcedure:
+        """Run on ``station`` (an open pcsdaq Station) in pymeasure's Worker instead of the
+        ``station`` parameter's; the caller keeps it open after the run. Returns self."""
+        self._given_station = station
+        return self
+
+    def startup(self) -> None:
+        """pymeasure: the station handed in, or the ``station`` parameter's opened (a file's
+        VISA resources, or ``sim:FILE``'s simulated lab in this process)."""
+        self._run_station, self._owns_station = self._given_station, False
+        if self._run_station is None:
+            self._run_station, self._owns_station = open_station(self.station), True
+
     def execute(self) -> None:
-        """pymeasure's entry point is not used: the engine calls execute_on(ctx)."""
-        raise NotImplementedError("run pcsdaq procedures through pcsdaq.runner.RunEngine")
+        """pymeasure: check the parameters against the station's limits (no I/O), then run
+        :meth:`execute_on` with a :class:`PymeasureContext`. Stopping from pymeasure ends
+        the run at the next point; the station goes safe in :meth:`shutdown`."""
+        station = self._run_station
+        if station is None:
+            raise ConfigError("no station: pymeasure's Worker calls startup() before execute()")
+        problems = self.validate(station.config)
+        if problems:
+            raise PlanError(f"{self.NAME}: " + "; ".join(problems))
+        writer = open_run_record(self, station, self.hdf5_path) if self.hdf5_path else None
+        self.context = PymeasureContext(self, station, writer)
+        status, reason = "finished", None
+        try:
+            self.execute_on(self.context)
+        except AbortRequested as exc:
+            status, reason = "aborted", str(exc)
+            log.warning("%s stopped after %d points: %s", self.NAME, self.context.n_points, exc)
+        except Exception as exc:
+            status, reason = "failed", f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            if writer is not None:
+                writer.close(status, reason)
+
+    def shutdown(self) -> None:
+        """pymeasure: the station's safe state (bias zero, heater safe, magnet hold, piezo
+        grounded), problems logged; a station opened by startup() is closed."""
+        station, self._run_station = self._run_station, None
+        if station is None:
+            return
+        try:
+            problems = station.safe_state()
+        except Exception as exc:  # report, never raise from the safety path
+            problems = [f"{type(exc).__name__}: {exc}"]
+        for problem in problems:
+            log.error("%s: safe state: %s", self.NAME, problem)
+        if self._owns_station:
+            station.close()
 
 
 def role_limit(station_config: StationConfig, role: str, key: str) -> float | None:

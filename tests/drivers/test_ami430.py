@@ -76,3 +76,15 @@ def test_current_limit_from_coil_constant():
     with expected_protocol(AMI430, CONNECT + [("COIL?", "0.1"), ("CONF:CURR:LIMIT 50.0000", None)],
                            limits={"max_field_T": 5.0}) as m:
         assert m.apply_current_limit() == pytest.approx(50.0)
+
+
+def test_switch_heater_and_quench_flag_from_the_command_table():
+    with expected_protocol(AMI430, CONNECT + [("PS 1", None), ("PS?", "1"), ("PS 0", None),
+                                              ("QU?", "0"), ("FIELD:MAG?", "-0.5")]) as m:
+        m.set_switch_heater(True)
+        assert m.switch_heater_on() is True
+        m.switch_heater = False
+        assert m.is_quenched() is False
+        assert m.field == pytest.approx(-0.5)
+        with pytest.raises(LimitError):
+            m.switch_heater = "on"  # refused, nothing sent

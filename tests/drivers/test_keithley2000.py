@@ -6,7 +6,7 @@ import pytest
 from pymeasure.test import expected_protocol
 
 from pcsdaq.drivers.keithley2000 import Keithley2000
-from pcsdaq.errors import ConfigError, LinkFault
+from pcsdaq.errors import ConfigError, LimitError, LinkFault
 
 CONNECT = [(":INIT:CONT OFF;:SENS:FUNC 'VOLT:DC';:FORM:ELEM READ", None),
            (":SENS:VOLT:DC:NPLC 1", None), (":SENS:VOLT:DC:RANG:AUTO 1", None)]
@@ -44,3 +44,21 @@ def test_garbled_reading_and_bad_settings():
         Keithley2000.check_config({"range_V": 3.0}, None)
     with expected_protocol(Keithley2000, CONNECT) as dmm, pytest.raises(ValueError):
         dmm.nplc = 50  # the validator refuses before writing
+
+
+@pytest.mark.parametrize("name,bad", [("nplc", 50), ("nplc", 0.001), ("nplc", "1"),
+                                      ("voltage_range", 2000), ("voltage_range", -1),
+                                      ("autorange", "on")])
+def test_settings_out_of_the_manual_range_are_refused_not_clipped(name, bad):
+    with expected_protocol(Keithley2000, CONNECT) as dmm, pytest.raises(LimitError):
+        setattr(dmm, name, bad)  # no exchange beyond the connect is allowed
+
+
+def test_settings_read_back():
+    with expected_protocol(Keithley2000, CONNECT + [
+            (":SENS:VOLT:DC:RANG 10", None), (":SENS:VOLT:DC:RANG?", "+1.000000E+01"),
+            (":SENS:VOLT:DC:RANG:AUTO?", "0"), (":SENS:VOLT:DC:NPLC?", "+1.000000E+00")]) as dmm:
+        dmm.voltage_range = 10
+        assert dmm.voltage_range == 10.0
+        assert dmm.autorange is False
+        assert dmm.nplc == 1.0

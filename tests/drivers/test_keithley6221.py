@@ -31,3 +31,12 @@ def test_limits_send_nothing():
         Keithley6221.check_config(None, {"max_current_A": 0.2})
     with pytest.raises(ConfigError):
         Keithley6221.check_config({"compliance_V": 200.0}, None)
+
+
+def test_compliance_is_a_refusing_control():
+    with expected_protocol(Keithley6221, CONNECT + [("SOUR:CURR:COMP 10", None),
+                                                    ("SOUR:CURR:COMP?", "1.000000E+01")]) as src:
+        src.compliance_voltage = 10
+        assert src.compliance_voltage == pytest.approx(10.0)
+        with pytest.raises(LimitError):
+            src.compliance_voltage = 200  # refused, nothing sent

@@ -74,3 +74,12 @@ def test_station_sim_entry_and_role():
     LakeShore372.check_config(entry.get("settings"), entry.get("limits"))
     with expected_protocol(LakeShore372, [], settings=S) as t:
         assert isinstance(t, Thermometer)
+
+
+def test_sample_heater_output_and_status():
+    with expected_protocol(LakeShore372, [("HTR?", "+012.50"), ("HTRST?", "0"), ("HTRST?", "1"),
+                                          ("HTRST?", "2")], settings=S) as inst:
+        assert inst.heater_output() == pytest.approx(12.5)
+        assert inst.heater_status() == "ok"
+        assert inst.sample_heater_status == "open"
+        assert inst.heater_status() == "short"

@@ -141,3 +141,30 @@ def test_config_checks(settings, limits, error):
         SR830.check_config(settings, limits)
     with pytest.raises(ConfigError):
         SR830AuxBias.check_config({"aux_output": 5}, None)
+
+
+def test_manual_table_controls_write_the_commands_and_map_the_replies():
+    with lockin([("PHAS 45.00", None), ("PHAS?", "45.00"), ("HARM 2", None), ("HARM?", "2"),
+                 ("ISRC 1", None), ("ICPL?", "1"), ("ILIN 3", None), ("FMOD?", "1"),
+                 ("SYNC 1", None), ("AUXV 2,0.500", None), ("AUXV? 2", "0.500")]) as li:
+        li.phase = 45
+        assert li.phase == 45.0
+        li.harmonic = 2
+        assert li.harmonic == 2
+        li.input_config = "A - B"
+        assert li.input_coupling == "DC"
+        li.input_notch_config = "Both"
+        assert li.reference_source == "Internal"
+        li.filter_synchronous = True
+        li.aux_out_2 = 0.5
+        assert li.aux_out_2 == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("name,bad", [
+    ("frequency", 0.0), ("frequency", "fast"), ("phase", 730.0), ("harmonic", 0),
+    ("harmonic", 2.5), ("harmonic", 20000), ("input_config", "B"), ("input_coupling", "dc"),
+    ("reference_source", True), ("filter_synchronous", "on"), ("aux_out_1", 2.5)])
+def test_manual_table_controls_refuse_instead_of_clipping(name, bad):
+    with lockin([], limits={"max_aux_voltage_V": 2.0}) as li:  # no exchange allowed
+        with pytest.raises(LimitError):
+            setattr(li, name, bad)
