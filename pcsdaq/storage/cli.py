@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +84,39 @@ def main(argv: list[str]) -> int:
     if not written:
         print(f"{args.run}: the run has no rows; nothing exported")
     return 0
+
+
+def recover_main(argv: list[str]) -> int:
+    """``pcsdaq recover DIR|RUN.h5 ...``: repair run files whose writer died, in place."""
+    from pcsdaq.storage.repair import repair_run
+
+    parser = argparse.ArgumentParser(
+        prog="pcsdaq recover",
+        description="Repair run files left by a killed or crashed run, in place: clear "
+        "HDF5's open-for-write flags (as h5clear -s) so every HDF5 tool opens them, and mark "
+        "them 'interrupted' with every flushed point kept. Files still being written, and "
+        "finished ones, are left alone.")
+    parser.add_argument("paths", nargs="+", help="data folders (searched recursively) or "
+                        "run files (.h5)")
+    args = parser.parse_args(argv)
+    files: list[Path] = []
+    for name in args.paths:
+        p = Path(name)
+        if p.is_dir():
+            files += sorted(p.rglob("*.h5"))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise PcsdaqError(f"{p}: no such file or folder")
+    problems = 0
+    for p in files:
+        try:
+            done = repair_run(p)
+        except (OSError, KeyError, ValueError) as exc:
+            print(f"{p}: cannot repair ({' '.join(str(exc).split())})", file=sys.stderr)
+            problems += 1
+            continue
+        if done:
+            print(f"{p}: {done}")
+    print(f"{len(files)} run file(s) checked, {problems} could not be repaired")
+    return 2 if problems else 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,14 @@ class RunData:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """HDF5's message in one line, in the lab's words where it is cryptic."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if "filter returned failure" in text or "fletcher32" in text:
+        return "a data block fails its Fletcher32 checksum"
+    m = re.search(r"truncated file: eof = (\d+).*stored_eof = (\d+)", text)
+    if m:
+        return f"the file is {m[1]} bytes, its HDF5 superblock says {m[2]}"
+    return text
 
 
 def _open(path: Path) -> h5py.File:
@@ -109,8 +117,8 @@ def _open(path: Path) -> h5py.File:
         return h5py.File(path, "r")
     except OSError as exc:
         if not is_write_flag_error(exc):
-            raise RunFileError(f"{path}: not a readable HDF5 file, or truncated or corrupted "
-                               f"({_one_line(exc)})") from None
+            kind = "truncated" if "truncated" in str(exc) else "not a readable HDF5 file, or corrupted"
+            raise RunFileError(f"{path}: {kind} ({_one_line(exc)})") from None
     try:
         return open_swmr_reader(path)
     except OSError as exc:
@@ -144,7 +152,8 @@ def _str_list(ds: h5py.Dataset) -> list[str]:
 def read_run(path: str | os.PathLike) -> RunData:
     """Read a pcsdaq run file (finished, live, or left by a crashed writer).
 
-    Raises :class:`RunFileError` for a missing, non-HDF5 or non-pcsdaq file.
+    Raises :class:`RunFileError` for a missing, non-HDF5, non-pcsdaq, truncated or
+    corrupted file (a chunk failing its checksum), within a second, never partial numbers.
     """
     path = Path(path)
     with _open(path) as f:
@@ -152,7 +161,7 @@ def read_run(path: str | os.PathLike) -> RunData:
             return _read_open_run(f, path)
         except OSError as exc:
             raise RunFileError(f"{path}: corrupted or truncated run file ({_one_line(exc)}); "
-                               "nothing read from it") from None
+                               "refused, nothing read from it") from None
 
 
 def _read_open_run(f: h5py.File, path: Path) -> RunData:

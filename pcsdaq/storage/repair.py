@@ -125,6 +125,25 @@ def clear_write_flags(path: str | os.PathLike) -> None:
         fid.close()
 
 
+#: free space (bytes) a repair needs before it writes: HDF5 marks a file it opens for
+#: writing and clears the mark when it closes; on a full disk that close fails and leaves
+#: the file unreadable, so on a disk this full the repair waits for space
+MIN_FREE_TO_CLEAR = 256 * 1024
+MIN_FREE_TO_MARK = 4 * 1024 * 1024
+
+
+def _free_bytes(path: Path) -> int:
+    st = os.statvfs(path.parent)
+    return st.f_bavail * st.f_frsize
+
+
+def _need_space(path: Path, need: int) -> None:
+    free = _free_bytes(path)
+    if free < need:
+        raise OSError(28, f"{path}: only {free} bytes free on its disk; the repair needs "
+                          f"{need} (disk full)")
+
+
 def _entry_attrs(f: h5py.File) -> dict[str, Any]:
     return {k: L.decode_attr(v) for k, v in f[L.ENTRY].attrs.items()}
 
@@ -152,6 +171,7 @@ def repair_run(path: str | os.PathLike) -> str | None:
                     return None
         except (OSError, KeyError):
             return None
+        _need_space(path, MIN_FREE_TO_CLEAR)
         clear_write_flags(path)
         cleared = True
         f = h5py.File(path, "r")
@@ -160,12 +180,14 @@ def repair_run(path: str | os.PathLike) -> str | None:
             return "cleared" if cleared else None
         attrs = _entry_attrs(f)
         has_log = L.STATUS_LOG in f and f[L.STATUS_LOG].shape[0] > 0
+        n_views = (f[L.SEG_START].shape[0] + 1) * f[L.ROWS].shape[1]
     if attrs.get("status") != "running":
         return "cleared" if cleared else None
     if not has_log and writer_alive(attrs):
         return "cleared" if cleared else None  # a live writer whose flags were lost
     from pcsdaq.storage.finalize import _apply
 
+    _need_space(path, MIN_FREE_TO_MARK + 4096 * n_views)
     with h5py.File(path, "r+", libver=L.LIBVER) as f:
         done = "finalized"
         if not has_log:

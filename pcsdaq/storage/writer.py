@@ -267,6 +267,10 @@ class RunWriter:
             dsid.write_direct_chunk((n - r, 0), checksum.filtered_bytes())
             dsid.flush()  # the new extent, so readers and a crash see the row
         except OSError as exc:
+            try:  # the extent may have grown before the chunk was refused: no ghost row
+                dsid.set_extent((n, self._ncol))
+            except OSError:
+                pass
             raise self._failed_write(exc, f"append row {n}") from None
         self._n_rows = n + 1
 
