@@ -79,8 +79,10 @@ def store_results(path: Path, results: dict[str, Any]) -> None:
     try:
         f = h5py.File(path, "a")
     except OSError as exc:
+        from pcsdaq.storage.layout import os_reason
+
         raise AnalysisInputError(f"{path}: cannot store the results in the run file "
-                                 f"({' '.join(str(exc).split())}); use --no-store") from None
+                                 f"({os_reason(exc, path.parent)}); use --no-store") from None
     with f:
         if "entry/analysis" in f:
             del f["entry/analysis"]
@@ -191,7 +193,14 @@ def analyze_main(argv: list[str]) -> int:
         results = analyze_run(path, args.window_mV)
         if not args.no_store:
             store_results(path, results)
-        figs = save_figures(path, results, Path(args.figures) if args.figures else path.parent)
+        fig_dir = Path(args.figures) if args.figures else path.parent
+        try:
+            figs = save_figures(path, results, fig_dir)
+        except OSError as exc:
+            from pcsdaq.storage.layout import os_reason
+
+            raise AnalysisInputError(f"cannot save the figures in {fig_dir} "
+                                     f"({os_reason(exc, fig_dir)}); use --figures DIR") from None
         results["figures"] = [str(p) for p in figs]
         summary.append(results)
     json.dump(summary if len(summary) > 1 else summary[0], sys.stdout, indent=1,

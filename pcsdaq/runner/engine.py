@@ -248,11 +248,18 @@ class RunEngine:
         self._write_state()
 
     def _write_state(self) -> None:
+        """Replace this run's state file atomically. A refused write (disk full, read-only)
+        is logged, not raised: the run file is the record, and its own write error (one
+        line) is what ends the run."""
         path = self._state_path()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._step_state, indent=1))
-        tmp.replace(path)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(self._step_state, indent=1))
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            log.warning("cannot write the resume state %s: %s", path, exc)
 
     # --- the run --------------------------------------------------------------------------
     def _run_safely(self, resume: bool) -> None:
@@ -302,10 +309,7 @@ class RunEngine:
     def _end_state(self, state: str) -> None:
         """Record how the run ended in its state file ("finished" runs are not resumed)."""
         self._step_state["state"] = state
-        try:
-            self._write_state()
-        except OSError as exc:  # e.g. disk full: the run files hold the outcome
-            self.log(f"cannot write the resume state {self.state_path}: {exc}", "warning")
+        self._write_state()
 
     def _run_step(self, i: int, step: PlanStep, resume_state: dict) -> tuple[str, str | None]:
         proc = step.build()

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from pcsdaq.errors import PcsdaqError
+from pcsdaq.storage.layout import os_reason
 from pcsdaq.storage.reader import RunData, Segment, read_run
 
 
@@ -62,7 +63,11 @@ def export_csv(path: str | Path, out_dir: str | Path | None = None) -> list[Path
     written = []
     for k, segment in enumerate(run.segments):
         target = out / f"{path.stem}_{k:03d}_{_safe(segment.name)}.csv"
-        target.write_text(segment_csv_text(run, segment), encoding="utf-8")
+        try:
+            target.write_text(segment_csv_text(run, segment), encoding="utf-8")
+        except OSError as exc:
+            raise PcsdaqError(f"cannot write {target}: {os_reason(exc, out)}; choose "
+                              "another folder with --out") from None
         written.append(target)
     return written
 

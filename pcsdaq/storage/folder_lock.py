@@ -56,8 +56,8 @@ class DataFolderLock:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise DataFolderError(f"data folder {self.folder}: cannot write there "
-                                  f"({L.os_reason(exc, self.folder)})") from None
+            raise DataFolderError(f"cannot use the data folder: "
+                                  f"{L.os_reason(exc, self.folder)}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -77,8 +77,8 @@ class DataFolderLock:
             os.pwrite(fd, json.dumps(record).encode(), 0)
         except OSError as exc:
             os.close(fd)
-            raise DataFolderError(f"data folder {self.folder}: cannot write there "
-                                  f"({L.os_reason(exc, self.folder)})") from None
+            raise DataFolderError(f"cannot use the data folder: "
+                                  f"{L.os_reason(exc, self.folder)}") from None
         self._fd = fd
         return self
 

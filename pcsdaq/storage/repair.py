@@ -20,6 +20,7 @@ does it explicitly.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import glob
 import json
 import os
@@ -128,8 +129,10 @@ def clear_write_flags(path: str | os.PathLike) -> None:
 #: free space (bytes) a repair needs before it writes: HDF5 marks a file it opens for
 #: writing and clears the mark when it closes; on a full disk that close fails and leaves
 #: the file unreadable, so on a disk this full the repair waits for space
-MIN_FREE_TO_CLEAR = 256 * 1024
-MIN_FREE_TO_MARK = 4 * 1024 * 1024
+MIN_FREE_TO_CLEAR = 64 * 1024
+MIN_FREE_TO_MARK = 128 * 1024
+#: bytes a segment's column view adds at finalization (~0.6 kB measured), with margin
+BYTES_PER_VIEW = 2048
 
 
 def _free_bytes(path: Path) -> int:
@@ -142,6 +145,23 @@ def _need_space(path: Path, need: int) -> None:
     if free < need:
         raise OSError(28, f"{path}: only {free} bytes free on its disk; the repair needs "
                           f"{need} (disk full)")
+
+
+def _nobody_has_it_open(path: Path) -> bool:
+    """True if no process holds HDF5's file lock (flock) on ``path``: every HDF5 reader and
+    non-SWMR writer holds it while the file is open (an SWMR writer releases it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _entry_attrs(f: h5py.File) -> dict[str, Any]:
@@ -170,7 +190,10 @@ def repair_run(path: str | os.PathLike) -> str | None:
                 if L.ENTRY not in g or writer_alive(_entry_attrs(g)):
                     return None
         except (OSError, KeyError):
-            return None
+            # flags of a non-SWMR writer (a repair or `analyze` killed while writing): such
+            # a writer holds HDF5's file lock while it lives, so a free lock means it is gone
+            if not _nobody_has_it_open(path):
+                return None
         _need_space(path, MIN_FREE_TO_CLEAR)
         clear_write_flags(path)
         cleared = True
@@ -187,7 +210,7 @@ def repair_run(path: str | os.PathLike) -> str | None:
         return "cleared" if cleared else None  # a live writer whose flags were lost
     from pcsdaq.storage.finalize import _apply
 
-    _need_space(path, MIN_FREE_TO_MARK + 4096 * n_views)
+    _need_space(path, MIN_FREE_TO_MARK + BYTES_PER_VIEW * n_views)
     with h5py.File(path, "r+", libver=L.LIBVER) as f:
         done = "finalized"
         if not has_log:
