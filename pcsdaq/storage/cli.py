@@ -93,7 +93,7 @@ def main(argv: list[str]) -> int:
 
 def recover_main(argv: list[str]) -> int:
     """``pcsdaq recover DIR|RUN.h5 ...``: repair run files whose writer died, in place."""
-    from pcsdaq.storage.repair import repair_run
+    from pcsdaq.storage.repair import remove_dead_parts, repair_run
 
     parser = argparse.ArgumentParser(
         prog="pcsdaq recover",
@@ -108,6 +108,8 @@ def recover_main(argv: list[str]) -> int:
     for name in args.paths:
         p = Path(name)
         if p.is_dir():
+            for part, done in remove_dead_parts(p):
+                print(f"{part}: {done}")
             files += sorted(p.rglob("*.h5"))
         elif p.is_file():
             files.append(p)

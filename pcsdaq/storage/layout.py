@@ -54,6 +54,8 @@ STATUSES = ("running", "finished", "aborted", "failed", "interrupted")
 #: HDF5 1.10 readers decode; "latest" under HDF5 2.0 writes virtual datasets 1.10 cannot read
 LIBVER = ("v110", "v110")
 RESERVED_COLUMNS = ("rows",)
+#: a run file being created is ".<name>.<pid>.part" until its layout is on disk
+PART_SUFFIX = ".part"
 
 
 def os_reason(exc: OSError, folder: Path | None = None) -> str:

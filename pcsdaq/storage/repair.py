@@ -229,11 +229,28 @@ def repair_run(path: str | os.PathLike) -> str | None:
     return done
 
 
+def remove_dead_parts(folder: str | os.PathLike) -> list[tuple[Path, str]]:
+    """Remove the ``.<name>.<pid>.part`` files of dead writers under ``folder`` (a run
+    killed while its file was being created, before any point); returns what it removed."""
+    out = []
+    for part in sorted(Path(folder).rglob(f".*.h5.*{L.PART_SUFFIX}")):
+        pid = part.name[: -len(L.PART_SUFFIX)].rsplit(".", 1)[-1]
+        if pid.isdigit() and not writer_alive({"writer_pid": int(pid),
+                                               "writer_host": socket.gethostname()}):
+            try:
+                part.unlink()
+            except OSError:
+                continue
+            out.append((part, "removed (killed while being created, held no point)"))
+    return out
+
+
 def repair_folder(folder: str | os.PathLike) -> list[tuple[Path, str]]:
     """:func:`repair_run` on every ``*.h5`` under ``folder`` (recursively); returns
     ``[(path, what was done)]`` for the files it changed. Files it cannot write are
-    skipped (they stay readable by pcsdaq)."""
-    out = []
+    skipped (they stay readable by pcsdaq). A dead writer's ``.<name>.<pid>.part`` file (a
+    run killed while its file was being created, before any point) is removed."""
+    out = remove_dead_parts(folder)
     for p in sorted(Path(folder).rglob("*.h5")):
         try:
             done = repair_run(p)

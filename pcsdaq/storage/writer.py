@@ -49,6 +49,22 @@ def _check_columns(columns: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+def _publish(part: Path, path: Path) -> None:
+    """Give the made file its name, never replacing an existing file."""
+    try:
+        os.link(part, path)  # fails if ``path`` exists
+    except FileExistsError:
+        raise RunFileError(f"{path}: a file of that name exists; choose a new run name"
+                           ) from None
+    except OSError:  # a file system without hard links
+        if path.exists():
+            raise RunFileError(f"{path}: a file of that name exists; choose a new run name"
+                               ) from None
+        os.rename(part, path)
+        return
+    part.unlink()
+
+
 class RunWriter:
     """Write one run (one HDF5 file) row by row; readable by other processes while it grows.
 
@@ -99,20 +115,25 @@ class RunWriter:
         self.finalized = False  #: True once close() wrote the final attributes and groups
         if self.path.exists():  # never overwrite a record
             raise RunFileError(f"{self.path}: a file of that name exists; choose a new run name")
+        # Made under a hidden temporary name and given its name once its layout is on disk
+        # and SWMR has started, so a kill -9 during creation leaves no half-made "*.h5" (a
+        # dead writer's part file is removed by repair_folder).
+        part = self.path.with_name(f".{self.path.name}.{os.getpid()}{L.PART_SUFFIX}")
         try:
-            self._file = h5py.File(self.path, "x", libver=L.LIBVER)
+            self._file = h5py.File(part, "x", libver=L.LIBVER)
         except OSError as exc:
             raise RunWriteError(f"{self.path}: cannot create the run file "
                                 f"({L.os_reason(exc, self.path.parent)})") from None
         try:
             self._create_layout(procedure, parameters, snapshot)
             self._file.swmr_mode = True
+            _publish(part, self.path)
         except Exception as exc:
             try:
                 self._file.close()
             except Exception:  # noqa: S110 - the file is removed anyway
                 pass
-            self.path.unlink(missing_ok=True)  # no half-made record left behind
+            part.unlink(missing_ok=True)  # no half-made record left behind
             if isinstance(exc, OSError):
                 raise RunWriteError(f"{self.path}: cannot write the run file "
                                     f"({L.os_reason(exc, self.path.parent)})") from None
