@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("pcsdaq.runner.cli", "main",
             "run a measurement plan (YAML) headless, with progress and safe abort"),
     "export": ("pcsdaq.storage.cli", "main", "export an HDF5 run to CSV"),
+    "recover": ("pcsdaq.storage.cli", "recover_main",
+                "repair run files a killed run left, in place (every HDF5 tool opens them)"),
     "sim": ("pcsdaq.sim.cli", "main",
             "serve the simulated instruments over TCP ('pcsdaq sim serve')"),
     "station": ("pcsdaq.station", "main", "check a station file ('pcsdaq station check FILE')"),

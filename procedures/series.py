@@ -1,5 +1,10 @@
 """Series of spectra: one bias sweep per temperature (TemperatureSeries) or per field
-(FieldSeries), each spectrum one segment of the run; resumable after a crash."""
+(FieldSeries), each spectrum one segment of the run; resumable after a crash.
+
+Resume is keyed by the setpoint's index in the list, never by its value: a hysteresis loop
+``[0, 0.5, 0]`` measures zero field twice. The resume state is ``{"completed_indices": [...],
+"next_index": k}``; a spectrum interrupted half-way is measured again whole (a new segment).
+"""
 
 from __future__ import annotations
 
@@ -53,6 +58,11 @@ def field_path_problems(station_config: StationConfig, fields: list[float], rate
     return problems
 
 
+def completed_indices(resume_state: dict) -> list[int]:
+    """The setpoint indices (from 0) a crashed earlier run of this step completed."""
+    return [int(k) for k in resume_state.get("completed_indices", [])]
+
+
 class TemperatureSeries(BiasSweep):
     """For each setpoint: go there, wait until stable, then a bias sweep."""
 
@@ -89,15 +99,15 @@ class TemperatureSeries(BiasSweep):
     def execute_on(self, ctx: RunContext) -> None:
         """Setpoints in order; those completed in a crashed earlier run are skipped."""
         station = ctx.station
-        done = [float(v) for v in ctx.resume_state.get("completed_setpoints", [])]
+        done = completed_indices(ctx.resume_state)
         with station.lock:
             self.configure_lockin(station.lockin)
             station.thermometer.set_heater_range(self.heater_range)
         env = Environment(station, self.env_interval_s)
         n = len(self.setpoints_K)
         for i, sp in enumerate(self.setpoints_K):
-            if sp in done:
-                ctx.log(f"setpoint {sp:g} K done in an earlier run: skipped")
+            if i in done:
+                ctx.log(f"setpoint {i + 1} of {n} ({sp:g} K) done in an earlier run: skipped")
                 continue
             with station.lock:
                 station.thermometer.set_setpoint(sp)
@@ -113,8 +123,8 @@ class TemperatureSeries(BiasSweep):
             ctx.begin_segment(f"T{i:02d}_{sp:g}K", temperature_K=t, setpoint_K=sp, field_T=b,
                               index=i, lockin=lockin_settings(station))
             measure_sweep(ctx, self, env, progress=(i / n, 1.0 / n))
-            done.append(sp)
-            ctx.save_resume_state(completed_setpoints=done)
+            done.append(i)
+            ctx.save_resume_state(completed_indices=done, next_index=i + 1)
 
 
 class FieldSeries(BiasSweep):
@@ -159,15 +169,15 @@ class FieldSeries(BiasSweep):
     def execute_on(self, ctx: RunContext) -> None:
         """Fields in order; those completed in a crashed earlier run are skipped."""
         station = ctx.station
-        done = [float(v) for v in ctx.resume_state.get("completed_fields", [])]
+        done = completed_indices(ctx.resume_state)
         with station.lock:
             self.configure_lockin(station.lockin)
         env = Environment(station, self.env_interval_s)
         rate = self.ramp_rate_T_per_min or None
         n = len(self.fields_T)
         for i, b in enumerate(self.fields_T):
-            if b in done:
-                ctx.log(f"field {b:g} T done in an earlier run: skipped")
+            if i in done:
+                ctx.log(f"field {i + 1} of {n} ({b:g} T) done in an earlier run: skipped")
                 continue
             with station.lock:
                 station.magnet.ramp_to(b, rate)
@@ -177,8 +187,8 @@ class FieldSeries(BiasSweep):
             ctx.begin_segment(f"B{i:02d}_{b:g}T", temperature_K=t, field_T=field, index=i,
                               lockin=lockin_settings(station))
             measure_sweep(ctx, self, env, progress=(i / n, 1.0 / n))
-            done.append(b)
-            ctx.save_resume_state(completed_fields=done)
+            done.append(i)
+            ctx.save_resume_state(completed_indices=done, next_index=i + 1)
         if self.zero_at_end:
             with station.lock:
                 station.magnet.ramp_to(0.0, rate)

@@ -76,7 +76,14 @@ def analyze_run(path: Path, window_mV: float | None = None) -> dict[str, Any]:
 
 def store_results(path: Path, results: dict[str, Any]) -> None:
     """Write the results into the run file (``/entry/analysis``, replaced on re-analysis)."""
-    with h5py.File(path, "a") as f:
+    try:
+        f = h5py.File(path, "a")
+    except OSError as exc:
+        from pcsdaq.storage.layout import os_reason
+
+        raise AnalysisInputError(f"{path}: cannot store the results in the run file "
+                                 f"({os_reason(exc, path.parent)}); use --no-store") from None
+    with f:
         if "entry/analysis" in f:
             del f["entry/analysis"]
         grp = f.create_group("entry/analysis")
@@ -174,14 +181,26 @@ def analyze_main(argv: list[str]) -> int:
         if not path.exists():
             raise AnalysisInputError(f"{path}: no such run file")
         from pcsdaq.storage import read_run
+        from pcsdaq.storage.reader import RunFileError
 
-        if read_run(path).status == "running":
+        try:
+            status = read_run(path).status
+        except RunFileError as exc:
+            raise AnalysisInputError(str(exc)) from None
+        if status == "running":
             raise AnalysisInputError(f"{path}: the run is still being written; analyze it "
                                      "when it has finished")
         results = analyze_run(path, args.window_mV)
         if not args.no_store:
             store_results(path, results)
-        figs = save_figures(path, results, Path(args.figures) if args.figures else path.parent)
+        fig_dir = Path(args.figures) if args.figures else path.parent
+        try:
+            figs = save_figures(path, results, fig_dir)
+        except OSError as exc:
+            from pcsdaq.storage.layout import os_reason
+
+            raise AnalysisInputError(f"cannot save the figures in {fig_dir} "
+                                     f"({os_reason(exc, fig_dir)}); use --figures DIR") from None
         results["figures"] = [str(p) for p in figs]
         summary.append(results)
     json.dump(summary if len(summary) > 1 else summary[0], sys.stdout, indent=1,

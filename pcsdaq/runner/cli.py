@@ -1,4 +1,9 @@
-"""``pcsdaq run PLAN.yaml``: validate a whole plan, then run it headless with progress."""
+"""``pcsdaq run PLAN.yaml``: validate a whole plan, then run it headless with progress.
+
+The run holds its data folder (:class:`~pcsdaq.storage.folder_lock.DataFolderLock`): a
+second ``pcsdaq run`` into it is refused while the first lives. Before it starts, run files
+left by a killed run are repaired in place (:func:`~pcsdaq.storage.repair.repair_folder`).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,9 @@ from pcsdaq.runner.plan import estimate_plan_duration_s, format_duration, load_p
 from pcsdaq.runner.progress import ConsoleProgress
 from pcsdaq.safe_state import last_run_report
 from pcsdaq.station import load_station_config
+from pcsdaq.storage.folder_lock import DataFolderError, DataFolderLock
+from pcsdaq.storage.layout import os_reason
+from pcsdaq.storage.repair import repair_folder
 
 EXIT_CODES = {"finished": 0, "aborted": 1, "failed": 1}
 
@@ -64,7 +72,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--station", help="station file (overrides the plan's)")
     parser.add_argument("--data", help="data folder (overrides the plan's; default ./data)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue where the last run of this plan in the data folder stopped")
+                        help="continue where the last unfinished run of this plan in the data "
+                             "folder stopped (by step and setpoint index)")
     parser.add_argument("--sim", choices=["inprocess", "tcp"], default=None,
                         help="run on the station file's simulated lab instead of its resources")
     parser.add_argument("--check", action="store_true", help="validate and estimate only")
@@ -90,19 +99,31 @@ def main(argv: list[str]) -> int:
         raise PlanError("--time-scale other than 1 needs the simulated lab (--sim)")
     data_dir = writable_folder(Path(args.data) if args.data else (plan.data_dir or Path("data")),
                                "--data")
-    for line in last_run_report(data_dir):
-        print(line)
-    log_path = attach_log_file(data_dir)
-    station, _lab, server = open_station(station_path, sim=args.sim, time_scale=args.time_scale)
-    try:
-        engine = RunEngine(station, data_dir, plan_source=str(Path(args.plan).resolve()))
-        engine.queue = list(plan.steps)
-        engine.subscribe(ConsoleProgress(len(plan.steps)))
-        state = run_engine_with_signals(engine, resume=args.resume)
-    finally:
-        station.close()
-        if server is not None:
-            server.close()
+    plan_source = str(Path(args.plan).resolve())
+    with DataFolderLock(data_dir, plan=plan_source) as lock:
+        if lock.previous and lock.previous.get("pid"):
+            print(f"data folder: the run of pid {lock.previous['pid']} (plan "
+                  f"{lock.previous.get('plan', '?')}) ended without releasing it; taken over")
+        for path, what in repair_folder(data_dir):
+            print(f"repaired {path.name}: {what} (plain HDF5 readers open it now)")
+        for line in last_run_report(data_dir):
+            print(line)
+        try:
+            log_path = attach_log_file(data_dir)
+        except OSError as exc:
+            raise DataFolderError(f"data folder {data_dir}: cannot write the log "
+                                  f"({os_reason(exc, data_dir)})") from None
+        station, _lab, server = open_station(station_path, sim=args.sim,
+                                             time_scale=args.time_scale)
+        try:
+            engine = RunEngine(station, data_dir, plan_source=plan_source)
+            engine.queue = list(plan.steps)
+            engine.subscribe(ConsoleProgress(len(plan.steps)))
+            state = run_engine_with_signals(engine, resume=args.resume)
+        finally:
+            station.close()
+            if server is not None:
+                server.close()
     print(f"data in {data_dir.resolve()}, log {log_path}")
     for path in engine.files:
         print(f"  {path}")

@@ -15,13 +15,21 @@ station (the step continues from its saved resume state); a refusal (limit, bad 
 instrument's own refusal) is never retried and is reported as "refused: ..."; a quench is a
 hard stop; a fault of the experiment (open heater, invalid thermometer) ends the step safe
 with the reason; any other exception is a programming error: the step fails at once and
-the traceback goes to the log file. A JSON state file in the data folder lets ``--resume``
-skip finished steps after a crash; ``pcsdaq-instruments.json`` records what the
+the traceback goes to the log file. ``pcsdaq-instruments.json`` records what the
 instruments were left doing (see :func:`pcsdaq.safe_state.last_run_report`).
+
+Resume: each run (one :meth:`start`) keeps its own JSON state file in the data folder,
+``pcsdaq-run-<start time>-<pid>.state.json``, never shared with another run. It records per
+step index the step's status, a fingerprint of its procedure and parameters, and the
+procedure's resume state (the indices of the setpoints it completed, never their values, so
+a series that repeats a setpoint measures it again). ``start(resume=True)`` continues the
+newest unfinished state file of the same plan: a step whose fingerprint is unchanged and
+that finished is skipped, an unfinished one continues at its next index.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -51,7 +59,15 @@ if TYPE_CHECKING:
     from pcsdaq.station import Station
 
 log = logging.getLogger("pcsdaq.runner")
-STATE_FILE = "pcsdaq-run-state.json"
+STATE_GLOB = "pcsdaq-run-*.state.json"
+
+
+def step_fingerprint(step: PlanStep) -> str:
+    """A short hash of a step's procedure and parameters: resume state is reused only for
+    the same step (a plan edited between the crash and the resume starts changed steps
+    afresh)."""
+    text = json.dumps([step.procedure, step.parameters], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 
@@ -99,6 +115,7 @@ class RunEngine:
         self._done.set()
         self._estimates: list[float] = []
         self._step_state: dict[str, Any] = {}
+        self.state_path: Path | None = None  #: this run's resume state file
 
     # --- events ---------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[dict], None]) -> None:
@@ -209,26 +226,56 @@ class RunEngine:
                    "overall_fraction": overall, "overall_eta_s": overall_eta})
 
     def _state_path(self) -> Path:
-        return self.data_dir / STATE_FILE
+        if self.state_path is None:
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            self.state_path = self.data_dir / f"pcsdaq-run-{stamp}-{os.getpid()}.state.json"
+        return self.state_path
 
     def _load_state(self) -> dict[str, Any]:
-        try:
-            return json.loads(self._state_path().read_text())
-        except (OSError, ValueError):
+        """The newest unfinished state of this plan in the data folder ({} if none); this
+        run then continues in that file."""
+        candidates = []
+        for path in self.data_dir.glob(STATE_GLOB):
+            try:
+                state = json.loads(path.read_text())
+                mtime = path.stat().st_mtime
+            except (OSError, ValueError):
+                continue
+            if isinstance(state, dict) and state.get("plan") == self.plan_source \
+                    and state.get("state") != "finished":
+                candidates.append((mtime, str(path), path, state))
+        if not candidates:
             return {}
+        _, _, path, state = max(candidates)
+        self.state_path = path
+        self.log(f"resuming the run recorded in {path.name}")
+        return state
 
     def save_step_state(self, step: int, status: str, resume_state: dict | None = None) -> None:
-        """Record a step's status and resume state in the state file (atomic replace)."""
+        """Record a step's status and resume state in this run's state file (atomic
+        replace), keyed by the step's index and with its fingerprint."""
         steps = self._step_state.setdefault("steps", {})
         entry = steps.setdefault(str(step), {})
-        entry.update(status=status, procedure=self.queue[step].procedure)
+        entry.update(status=status, procedure=self.queue[step].procedure,
+                     fingerprint=step_fingerprint(self.queue[step]))
         if resume_state is not None:
             entry["resume_state"] = resume_state
         self._step_state["plan"] = self.plan_source
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self._state_path().with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._step_state, indent=1))
-        tmp.replace(self._state_path())
+        self._write_state()
+
+    def _write_state(self) -> None:
+        """Replace this run's state file atomically. A refused write (disk full, read-only)
+        is logged, not raised: the run file is the record, and its own write error (one
+        line) is what ends the run."""
+        path = self._state_path()
+        tmp = path.with_suffix(".tmp")
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(self._step_state, indent=1))
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            log.warning("cannot write the resume state %s: %s", path, exc)
 
     # --- the run --------------------------------------------------------------------------
     def _run_safely(self, resume: bool) -> None:
@@ -257,22 +304,34 @@ class RunEngine:
             self.log(f"the state file belongs to {previous.get('plan')}; not resuming",
                      "warning")
             previous = {}
+        if not resume:
+            self.state_path = None  # a fresh run: a state file of its own
         self._step_state = previous if resume else {}
+        self._step_state.update(plan=self.plan_source, state="running")
         self._set_state("running")
         self._record("running", plan=self.plan_source, reason=None, safe_state=[],
                      station_file=str(self.station.config.source), pid=os.getpid(),
                      started=datetime.now().isoformat(timespec="seconds"))
         for i, step in enumerate(self.queue):
             entry = previous.get("steps", {}).get(str(i), {})
+            if entry.get("fingerprint") != step_fingerprint(step):
+                entry = {}  # another step at this index now: start it afresh
             if entry.get("status") == "finished":
                 self.log(f"{step.label(i)} finished in an earlier run: skipped")
                 continue
             status, reason = self._run_step(i, step, entry.get("resume_state", {}))
             if status != "finished":
+                self._end_state(status)
                 self._set_state(status, reason)
                 return
+        self._end_state("finished")
         self._set_state("finished")
         self._record("finished", reason=None)
+
+    def _end_state(self, state: str) -> None:
+        """Record how the run ended in its state file ("finished" runs are not resumed)."""
+        self._step_state["state"] = state
+        self._write_state()
 
     def _run_step(self, i: int, step: PlanStep, resume_state: dict) -> tuple[str, str | None]:
         proc = step.build()

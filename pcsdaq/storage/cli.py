@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from pcsdaq.cli_args import OneLineParser
 from pcsdaq.errors import PcsdaqError
+from pcsdaq.storage.layout import os_reason
 from pcsdaq.storage.reader import RunData, Segment, read_run
 
 
@@ -62,7 +64,11 @@ def export_csv(path: str | Path, out_dir: str | Path | None = None) -> list[Path
     written = []
     for k, segment in enumerate(run.segments):
         target = out / f"{path.stem}_{k:03d}_{_safe(segment.name)}.csv"
-        target.write_text(segment_csv_text(run, segment), encoding="utf-8")
+        try:
+            target.write_text(segment_csv_text(run, segment), encoding="utf-8")
+        except OSError as exc:
+            raise PcsdaqError(f"cannot write {target}: {os_reason(exc, out)}; choose "
+                              "another folder with --out") from None
         written.append(target)
     return written
 
@@ -84,3 +90,41 @@ def main(argv: list[str]) -> int:
     if not written:
         print(f"{args.run}: the run has no rows; nothing exported")
     return 0
+
+
+def recover_main(argv: list[str]) -> int:
+    """``pcsdaq recover DIR|RUN.h5 ...``: repair run files whose writer died, in place."""
+    from pcsdaq.storage.repair import remove_dead_parts, repair_run
+
+    parser = OneLineParser(
+        prog="pcsdaq recover",
+        description="Repair run files left by a killed or crashed run, in place: clear "
+        "HDF5's open-for-write flags (as h5clear -s) so every HDF5 tool opens them, and mark "
+        "them 'interrupted' with every flushed point kept. Files still being written, and "
+        "finished ones, are left alone.")
+    parser.add_argument("paths", nargs="+", help="data folders (searched recursively) or "
+                        "run files (.h5)")
+    args = parser.parse_args(argv)
+    files: list[Path] = []
+    for name in args.paths:
+        p = Path(name)
+        if p.is_dir():
+            for part, done in remove_dead_parts(p):
+                print(f"{part}: {done}")
+            files += sorted(p.rglob("*.h5"))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise PcsdaqError(f"{p}: no such file or folder")
+    problems = 0
+    for p in files:
+        try:
+            repaired = repair_run(p)
+        except (OSError, KeyError, ValueError) as exc:
+            print(f"{p}: cannot repair ({' '.join(str(exc).split())})", file=sys.stderr)
+            problems += 1
+            continue
+        if repaired:
+            print(f"{p}: {repaired}")
+    print(f"{len(files)} run file(s) checked, {problems} could not be repaired")
+    return 2 if problems else 0

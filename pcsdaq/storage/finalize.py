@@ -78,7 +78,7 @@ def finalize_run(path: str | os.PathLike, *, wait_s: float = 0.0) -> bool:
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            f = h5py.File(path, "r+", libver="latest")
+            f = h5py.File(path, "r+", libver=L.LIBVER)
             break
         except OSError:
             if time.monotonic() >= deadline:

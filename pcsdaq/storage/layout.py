@@ -30,7 +30,9 @@ Every dataset and object is created before SWMR starts; only row appends happen 
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import h5py
@@ -47,8 +49,33 @@ METADATA_UPDATES = "entry/metadata_updates"
 STATUS_LOG = "entry/status_log"
 SEGMENT_GROUP = "segment_{:03d}"
 JSON_ATTRS = ("parameters", "metadata", "snapshot", "columns", "units")
-STATUSES = ("running", "finished", "aborted", "failed")
+STATUSES = ("running", "finished", "aborted", "failed", "interrupted")
+#: HDF5 format bounds for every file pcsdaq writes or modifies: 1.10 (SWMR's minimum), which
+#: HDF5 1.10 readers decode; "latest" under HDF5 2.0 writes virtual datasets 1.10 cannot read
+LIBVER = ("v110", "v110")
 RESERVED_COLUMNS = ("rows",)
+#: a run file being created is ".<name>.<pid>.part" until its layout is on disk
+PART_SUFFIX = ".part"
+
+
+def os_reason(exc: OSError, folder: Path | None = None) -> str:
+    """A one-line reason for a refused file operation: "disk full", "read-only ..." or the
+    operating system's / HDF5's message (HDF5 hides errno in its text)."""
+    text = str(exc)
+    errno = getattr(exc, "errno", None)
+    if errno == 28 or "No space left" in text:
+        return "disk full: no space left on the device"
+    if errno in (13, 30) or "Read-only file system" in text or "Permission denied" in text:
+        where = f" {folder}" if folder is not None else ""
+        return f"the folder{where} is read-only or not writable"
+    if folder is not None:
+        try:
+            st = os.statvfs(folder)
+            if st.f_bavail == 0:
+                return "disk full: no space left on the device"
+        except OSError:
+            pass
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def utc_now_iso() -> str:

@@ -1,15 +1,20 @@
 """read_run / list_runs: a pcsdaq HDF5 run as numpy arrays, also while it is being written.
 
-Files are opened as SWMR readers, so a run another process is writing (or one whose writer
-was killed) reads consistently: every row flushed before the read is there. A run whose file
-says "running" but whose writer process is gone is reported with status "interrupted".
+A finished file is opened as a plain HDF5 reader (which checks the file's length, so a
+truncated file is refused at once). A file another process is writing is opened as an SWMR
+reader: every row flushed before the read is there. A file whose writer died (kill -9,
+power cut, full disk) is first repaired in place (:mod:`pcsdaq.storage.repair`: write flags
+cleared, status "interrupted"), so that afterwards every HDF5 tool opens it; in a folder
+pcsdaq cannot write it is read as it is and reported "interrupted" all the same. A chunk
+whose Fletcher32 checksum fails, or a file cut short, raises :class:`RunFileError` naming
+the file, never numbers read from a damaged block.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +24,17 @@ import numpy as np
 
 from pcsdaq.errors import PcsdaqError
 from pcsdaq.storage import layout as L
+from pcsdaq.storage.repair import is_write_flag_error, open_swmr_reader, repair_run
+from pcsdaq.storage.repair import writer_alive as _writer_alive
 
 
 class RunFileError(PcsdaqError):
-    """A path is missing, not HDF5, or not a pcsdaq run file."""
+    """A path is missing, not HDF5, not a pcsdaq run file, truncated or corrupted."""
+
+
+class RunWriteError(RunFileError):
+    """The file system refused a write to a run file (disk full, read-only folder, I/O
+    error); what was flushed before stays readable."""
 
 
 @dataclass
@@ -79,35 +91,40 @@ class RunData:
         return self.attrs.get("parameters", {})
 
 
-def _writer_alive(attrs: dict[str, Any]) -> bool:
-    """True if the writer process recorded in the file still runs (same host only)."""
-    pid, host = attrs.get("writer_pid"), attrs.get("writer_host")
-    if not pid or host != socket.gethostname():
-        return True  # cannot tell from another host: trust the file
-    if int(pid) == os.getpid():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _one_line(exc: BaseException) -> str:
+    """HDF5's message in one line, in the lab's words where it is cryptic."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if "filter returned failure" in text or "fletcher32" in text:
+        return "a data block fails its Fletcher32 checksum"
+    m = re.search(r"truncated file: eof = (\d+).*stored_eof = (\d+)", text)
+    if m:
+        return f"the file is {m[1]} bytes, its HDF5 superblock says {m[2]}"
+    return text
 
 
 def _open(path: Path) -> h5py.File:
+    """Open a run file for reading: plain when it is closed, SWMR while its writer lives;
+    a file whose writer is gone is repaired first (see the module docstring)."""
     if not path.exists():
         raise RunFileError(f"{path}: no such file")
     if not path.is_file():
         raise RunFileError(f"{path}: not a file")
     try:
-        return h5py.File(path, "r", libver="latest", swmr=True)
-    except OSError:
-        pass
+        repair_run(path)
+    except (OSError, KeyError, ValueError):
+        pass  # e.g. a read-only folder: read it as it is below
     try:
         return h5py.File(path, "r")
     except OSError as exc:
-        raise RunFileError(f"{path}: not a readable HDF5 file ({exc})") from None
+        if not is_write_flag_error(exc):
+            kind = ("truncated" if "truncated" in str(exc)
+                    else "not a readable HDF5 file, or corrupted")
+            raise RunFileError(f"{path}: {kind} ({_one_line(exc)})") from None
+    try:
+        return open_swmr_reader(path)
+    except OSError as exc:
+        raise RunFileError(f"{path}: truncated or corrupted run file ({_one_line(exc)})"
+                           ) from None
 
 
 def _read_attrs(f: h5py.File, path: Path) -> dict[str, Any]:
@@ -136,20 +153,29 @@ def _str_list(ds: h5py.Dataset) -> list[str]:
 def read_run(path: str | os.PathLike) -> RunData:
     """Read a pcsdaq run file (finished, live, or left by a crashed writer).
 
-    Raises :class:`RunFileError` for a missing, non-HDF5 or non-pcsdaq file.
+    Raises :class:`RunFileError` for a missing, non-HDF5, non-pcsdaq, truncated or
+    corrupted file (a chunk failing its checksum), within a second, never partial numbers.
     """
     path = Path(path)
     with _open(path) as f:
-        attrs = _read_attrs(f, path)
-        rows_ds = _refreshed(f[L.ROWS])
-        rows = rows_ds[...]
-        names = [L.decode_attr(c) for c in rows_ds.attrs["columns"]]
-        unit_list = [L.decode_attr(u) for u in rows_ds.attrs["units"]]
-        starts = [int(s) for s in _refreshed(f[L.SEG_START])[...]]
-        seg_names = _str_list(f[L.SEG_NAME])
-        seg_attrs = _str_list(f[L.SEG_ATTRS])
-        updates = _str_list(f[L.METADATA_UPDATES]) if L.METADATA_UPDATES in f else []
-        status_log = _str_list(f[L.STATUS_LOG]) if L.STATUS_LOG in f else []
+        try:
+            return _read_open_run(f, path)
+        except OSError as exc:
+            raise RunFileError(f"{path}: corrupted or truncated run file ({_one_line(exc)}); "
+                               "refused, nothing read from it") from None
+
+
+def _read_open_run(f: h5py.File, path: Path) -> RunData:
+    attrs = _read_attrs(f, path)
+    rows_ds = _refreshed(f[L.ROWS])
+    rows = rows_ds[...]
+    names = [L.decode_attr(c) for c in rows_ds.attrs["columns"]]
+    unit_list = [L.decode_attr(u) for u in rows_ds.attrs["units"]]
+    starts = [int(s) for s in _refreshed(f[L.SEG_START])[...]]
+    seg_names = _str_list(f[L.SEG_NAME])
+    seg_attrs = _str_list(f[L.SEG_ATTRS])
+    updates = _str_list(f[L.METADATA_UPDATES]) if L.METADATA_UPDATES in f else []
+    status_log = _str_list(f[L.STATUS_LOG]) if L.STATUS_LOG in f else []
     n_rows = rows.shape[0]
     # A reader can see a table entry a moment before its rows: keep all three consistent.
     k = min(len(starts), len(seg_names), len(seg_attrs))

@@ -2,7 +2,12 @@
 
 Rows go into one 2D float64 dataset (``/entry/data/rows``): per point the extent grows by one
 row, the current chunk (256 rows) is written whole with ``H5Dwrite_chunk`` and the dataset
-is flushed. Measured on the 2-core lab machine for 12 columns (``benchmarks/bench_sweep.py``,
+is flushed. The dataset carries HDF5's Fletcher32 filter, whose checksum the writer computes
+itself (:mod:`pcsdaq.storage.checksum`), so every reader detects a corrupted chunk. Files
+are written in the HDF5 1.10 format (``libver=("v110", "v110")``, SWMR's minimum), which
+HDF5 1.10 tools (h5dump, MATLAB, Igor, Origin, HDFView) read; ``libver="latest"`` of the
+HDF5 2.0 that h5py bundles encodes the virtual column views in a form 1.10 cannot decode.
+Measured on the 2-core lab machine for 12 columns (``benchmarks/bench_sweep.py``,
 section 1): ~0.008 ms a point, against ~0.014 ms for a one-row hyperslab write, ~0.046 ms
 with h5py's high-level resize()/write_direct() and ~0.5 ms for twelve 1D datasets each
 extended and flushed. Per-column 1D virtual datasets beside it give NeXus viewers plottable
@@ -23,8 +28,9 @@ import numpy as np
 
 from pcsdaq.errors import AbortRequested
 from pcsdaq.storage import layout as L
+from pcsdaq.storage.checksum import ChunkChecksum
 from pcsdaq.storage.finalize import finalize_run
-from pcsdaq.storage.reader import RunFileError
+from pcsdaq.storage.reader import RunFileError, RunWriteError
 
 _ROW_CHUNK = 256  # rows per HDF5 chunk: ~24 kB for 12 columns
 
@@ -42,6 +48,22 @@ def _check_columns(columns: Mapping[str, str]) -> dict[str, str]:
             raise TypeError(f"unit of column {name!r} must be a string, got {unit!r}")
         out[name] = unit
     return out
+
+
+def _publish(part: Path, path: Path) -> None:
+    """Give the made file its name, never replacing an existing file."""
+    try:
+        os.link(part, path)  # fails if ``path`` exists
+    except FileExistsError:
+        raise RunFileError(f"{path}: a file of that name exists; choose a new run name"
+                           ) from None
+    except OSError:  # a file system without hard links
+        if path.exists():
+            raise RunFileError(f"{path}: a file of that name exists; choose a new run name"
+                               ) from None
+        os.rename(part, path)
+        return
+    part.unlink()
 
 
 class RunWriter:
@@ -90,16 +112,32 @@ class RunWriter:
         self._n_rows = 0
         self._n_segments = 0
         self._closed = False
+        self.write_error: str | None = None  #: set when the file system refused a write
         self.finalized = False  #: True once close() wrote the final attributes and groups
         if self.path.exists():  # never overwrite a record
             raise RunFileError(f"{self.path}: a file of that name exists; choose a new run name")
-        self._file = h5py.File(self.path, "x", libver="latest")
+        # Made under a hidden temporary name and given its name once its layout is on disk
+        # and SWMR has started, so a kill -9 during creation leaves no half-made "*.h5" (a
+        # dead writer's part file is removed by repair_folder).
+        part = self.path.with_name(f".{self.path.name}.{os.getpid()}{L.PART_SUFFIX}")
+        try:
+            self._file = h5py.File(part, "x", libver=L.LIBVER)
+        except OSError as exc:
+            raise RunWriteError(f"{self.path}: cannot create the run file "
+                                f"({L.os_reason(exc, self.path.parent)})") from None
         try:
             self._create_layout(procedure, parameters, snapshot)
             self._file.swmr_mode = True
-        except Exception:
-            self._file.close()
-            self.path.unlink(missing_ok=True)  # no half-made record left behind
+            _publish(part, self.path)
+        except Exception as exc:
+            try:
+                self._file.close()
+            except Exception:  # noqa: S110 - the file is removed anyway
+                pass
+            part.unlink(missing_ok=True)  # no half-made record left behind
+            if isinstance(exc, OSError):
+                raise RunWriteError(f"{self.path}: cannot write the run file "
+                                    f"({L.os_reason(exc, self.path.parent)})") from None
             raise
 
     # -- layout ---------------------------------------------------------------------------
@@ -128,11 +166,12 @@ class RunWriter:
         n = len(names)
         self._rows = data.create_dataset(
             "rows", shape=(0, n), maxshape=(None, n), chunks=(_ROW_CHUNK, n),
-            dtype="f8", fillvalue=np.nan,
+            dtype="f8", fillvalue=np.nan, fletcher32=True,
         )
         self._rows_id = self._rows.id
         self._ncol = n
         self._chunk = np.full((_ROW_CHUNK, n), np.nan)  # the chunk the next row goes into
+        self._checksum = ChunkChecksum(self._chunk)
         self._rows.attrs["columns"] = names
         self._rows.attrs["units"] = units
         L.add_text_attrs(self._rows,
@@ -141,7 +180,8 @@ class RunWriter:
             L.add_column_view(data, name, i, n, unit)
         strs = h5py.string_dtype()
         self._seg_start = f.create_dataset(
-            L.SEG_START, shape=(0,), maxshape=(None,), chunks=(64,), dtype="i8"
+            L.SEG_START, shape=(0,), maxshape=(None,), chunks=(64,), dtype="i8",
+            fletcher32=True,
         )
         self._seg_start.attrs["units"] = ""
         self._seg_name = f.create_dataset(
@@ -177,6 +217,19 @@ class RunWriter:
         if self._closed:
             raise ValueError(f"run {self.path} is closed")
 
+    def _failed_write(self, exc: OSError, what: str) -> RunWriteError:
+        """A write the file system refused (disk full, read-only, I/O error): the run is
+        closed for writing, the HDF5 handle dropped without flushing more metadata, and what
+        was flushed before stays readable (the next pcsdaq command marks it interrupted)."""
+        self._closed = True
+        self.write_error = f"{self.path}: cannot {what} ({L.os_reason(exc, self.path.parent)})"
+        try:
+            self._file.close()
+        except Exception:  # noqa: S110 - the disk refused; the flushed file is what counts
+            pass
+        return RunWriteError(self.write_error + f"; the {self._n_rows} rows written before "
+                             "are kept")
+
     def begin_segment(self, name: str, **attrs: Any) -> None:
         """Start a new segment (one spectrum, one field of an R-T log) at the next row.
 
@@ -186,31 +239,32 @@ class RunWriter:
         self._check_open()
         i = self._n_segments
         attrs = {"start_time": L.utc_now_iso(), **attrs}
-        for ds, value in (
-            (self._seg_start, self._n_rows),
-            (self._seg_name, str(name)),
-            (self._seg_attrs, L.to_json(attrs)),
-        ):
-            ds.resize((i + 1,))
-            ds[i] = value
+        try:
+            for ds, value in (
+                (self._seg_start, self._n_rows),
+                (self._seg_name, str(name)),
+                (self._seg_attrs, L.to_json(attrs)),
+            ):
+                ds.resize((i + 1,))
+                ds[i] = value
+            self._file.flush()
+        except OSError as exc:
+            raise self._failed_write(exc, "write a segment") from None
         self._n_segments = i + 1
-        self._file.flush()
 
     def append(self, row: Mapping[str, float]) -> None:
         """Append one row (column -> value in the column's unit); durable when it returns.
 
         Missing columns are stored as NaN; an unknown column raises ValueError and writes
-        nothing.
+        nothing. A refused write (disk full, read-only) raises :class:`RunWriteError` (one
+        line); the rows appended before it stay in the file.
         """
         self._check_open()
         n = self._n_rows
         r = n % _ROW_CHUNK
         chunk = self._chunk
-        if r == 0 and n:  # a new chunk: no row of the last one may reach the file in it
-            chunk.fill(np.nan)
-        line = chunk[r]
-        line.fill(np.nan)
         index = self._index
+        line = np.full(self._ncol, np.nan)  # built apart: a refused value changes nothing
         for key, value in row.items():
             j = index.get(key)
             if j is None:
@@ -218,13 +272,28 @@ class RunWriter:
                     f"unknown column {key!r}; the run's columns are {list(self.columns)}"
                 )
             line[j] = value
+        checksum = self._checksum
+        if r == 0 and n:  # a new chunk: no row of the last one may reach the file in it
+            chunk.fill(np.nan)
+            checksum.reset()
+        before = checksum.row_words(r)
+        chunk[r] = line
+        checksum.update_row(r, before)
         # The whole chunk goes to the file with H5Dwrite_chunk, past HDF5's chunk cache and
-        # selection machinery: ~7 us a row against ~14 us for a hyperslab write (bench_sweep
-        # section 1). Only this method writes rows, so the chunk in memory is the one on disk.
+        # filter pipeline, with the Fletcher32 checksum the filter would have appended
+        # (bench_sweep section 1). Only this method writes rows, so the chunk in memory is
+        # the one on disk.
         dsid = self._rows_id
-        dsid.set_extent((n + 1, self._ncol))
-        dsid.write_direct_chunk((n - r, 0), chunk)
-        dsid.flush()  # the new extent, so readers and a crash see the row
+        try:
+            dsid.set_extent((n + 1, self._ncol))
+            dsid.write_direct_chunk((n - r, 0), checksum.filtered_bytes())
+            dsid.flush()  # the new extent, so readers and a crash see the row
+        except OSError as exc:
+            try:  # the extent may have grown before the chunk was refused: no ghost row
+                dsid.set_extent((n, self._ncol))
+            except OSError:
+                pass
+            raise self._failed_write(exc, f"append row {n}") from None
         self._n_rows = n + 1
 
     def set_metadata(self, **attrs: Any) -> None:
@@ -236,9 +305,12 @@ class RunWriter:
         self._check_open()
         self._metadata.update(attrs)
         i = self._meta_updates.shape[0]
-        self._meta_updates.resize((i + 1,))
-        self._meta_updates[i] = L.to_json(attrs)
-        self._file.flush()
+        try:
+            self._meta_updates.resize((i + 1,))
+            self._meta_updates[i] = L.to_json(attrs)
+            self._file.flush()
+        except OSError as exc:
+            raise self._failed_write(exc, "write metadata") from None
 
     def close(self, status: str = "finished", reason: str | None = None) -> None:
         """End the run: status "finished", "aborted" or "failed" (with ``reason``).
@@ -248,20 +320,33 @@ class RunWriter:
         reopens it to write them as attributes with the merged metadata and one NXdata group
         per segment (:func:`finalize_run`). If another process holds the file open for
         reading for longer than ``FINALIZE_WAIT_S``, that second step is left for a later
-        ``finalize_run(path)``; nothing is lost. Calling close again does nothing.
+        ``finalize_run(path)``; nothing is lost. Calling close again does nothing; after a
+        refused write (:class:`RunWriteError`) close does nothing either: the file keeps its
+        flushed rows and the next pcsdaq command that reads it marks it "interrupted".
+        A refused write during close raises :class:`RunWriteError`.
         """
         if self._closed:
             return
-        if status not in L.STATUSES[1:]:
-            raise ValueError(f"status must be one of {L.STATUSES[1:]}, got {status!r}")
+        if status not in ("finished", "aborted", "failed"):
+            raise ValueError(f"status must be finished, aborted or failed, got {status!r}")
         record = {"status": status, "reason": reason or "", "end_time": L.utc_now_iso()}
-        i = self._status_log.shape[0]
-        self._status_log.resize((i + 1,))
-        self._status_log[i] = L.to_json(record)
-        self._file.flush()
+        try:
+            i = self._status_log.shape[0]
+            self._status_log.resize((i + 1,))
+            self._status_log[i] = L.to_json(record)
+            self._file.flush()
+        except OSError as exc:
+            raise self._failed_write(exc, "write the run's end status") from None
         self._closed = True
-        self._file.close()
-        self.finalized = finalize_run(self.path, wait_s=self.FINALIZE_WAIT_S)
+        try:
+            self._file.close()
+        except OSError as exc:
+            raise RunWriteError(f"{self.path}: cannot close the run file "
+                                f"({L.os_reason(exc, self.path.parent)})") from None
+        try:
+            self.finalized = finalize_run(self.path, wait_s=self.FINALIZE_WAIT_S)
+        except OSError:  # e.g. disk full: the status log already holds the outcome
+            self.finalized = False
 
     def __enter__(self) -> Self:
         return self
@@ -272,6 +357,8 @@ class RunWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self.write_error is not None:
+            return
         if exc is None:
             self.close("finished")
         elif isinstance(exc, AbortRequested | KeyboardInterrupt):

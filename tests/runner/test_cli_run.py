@@ -117,7 +117,8 @@ def test_kill_minus_9_keeps_every_flushed_point_and_resume_continues(tmp_path):
         child.wait(10)
     killed = read_run(sorted(data.glob("*_step02_*.h5"))[0])
     assert killed.n_rows >= seen and killed.status == "interrupted"
-    state = json.loads((data / "pcsdaq-run-state.json").read_text())
+    (state_file,) = data.glob("pcsdaq-run-*.state.json")  # one state file per run
+    state = json.loads(state_file.read_text())
     assert state["steps"]["0"]["status"] == "finished"
     assert state["steps"]["1"]["status"] == "running"
     # resume: the finished approach is skipped; we lower the sweep so the test ends quickly

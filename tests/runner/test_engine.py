@@ -177,7 +177,7 @@ def test_temperature_series_resumes_at_the_next_setpoint(engine_on_sim):
     assert [s.attrs["setpoint_K"] for s in second.segments] == [6.0, 8.0]
     assert all(s.attrs["lockin"]["time_constant_s"] == SWEEP["time_constant_s"]
                for s in second.segments)
-    assert any("4 K done in an earlier run" in e.get("message", "") for e in events)
+    assert any("(4 K) done in an earlier run" in e.get("message", "") for e in events)
 
 
 def test_steady_state_sweep_costs_three_transactions_per_point(sim_station, tmp_path):

@@ -57,8 +57,13 @@ def test_sigkill_loses_nothing_appended(tmp_path):
     x = run.columns["x"][:reported]
     np.testing.assert_array_equal(x, np.arange(reported, dtype=float))
     np.testing.assert_array_equal(run.columns["y"][:reported], 2.0 * x)
-    assert run.attrs["status"] == "running"
+    # read_run repaired the file in place: marked interrupted, and plain HDF5 opens it
+    assert run.attrs["status"] == "interrupted"
     assert run.status == "interrupted"
+    assert "ended without closing the run" in run.attrs["abort_reason"]
+    with h5py.File(path, "r") as f:
+        np.testing.assert_array_equal(f["entry/data/x"][:reported], x)
+        assert f["entry/segment_001"].attrs["segment_name"] == "second"
     assert [s.name for s in run.segments] == ["first", "second"]
     assert run.segments[0].n_rows == 100
     assert run.segments[1].attrs["temperature_setpoint_K"] == 1.0
