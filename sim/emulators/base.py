@@ -31,12 +31,22 @@ class Emulator:
     #: through a GPIB-Ethernet gateway) or "rs232" (the serial transport sets it)
     interface: str = "gpib"
 
+    #: header as the manual spells it -> one-line description, for each command implemented
+    #: (read by :mod:`pcsdaq.sim.coverage`)
+    COMMANDS: dict[str, str] = {}
+    #: header -> why it is not implemented
+    NOT_IMPLEMENTED: dict[str, str] = {}
+
     def __init__(self, lab: Any) -> None:
         self.lab = lab
+        #: (message, exception) of every message whose handling raised: the transports
+        #: keep the link up and record it here (a fuzz test asserts it stays empty)
+        self.unhandled: list[tuple[str, str]] = []
 
-    def handle(self, message: str) -> str | None:
+    def handle(self, message: str) -> str | bytes | None:
         """Process one message (terminator stripped); return the reply text without its
-        terminator, or None when the instrument sends nothing back."""
+        terminator, or None when the instrument sends nothing back (bytes: a binary block,
+        sent as it is with no terminator)."""
         raise NotImplementedError
 
     def take_reply_delay(self) -> float:
