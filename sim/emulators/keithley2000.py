@@ -1,174 +1,499 @@
-"""Keithley 2000 DMM emulator: the SCPI subset the drivers and pymeasure's Keithley2000 use.
+"""Keithley 2000 DMM emulator: the SCPI command tree of the manual (section 5).
 
-Reads the DC voltage across the simulated contact (I_dc from the SR830's AUX OUT through
-the series resistor). Short and long SCPI forms are accepted; the default SENS node and
-the ``:DC`` suffix are optional. Noise: seeded Gaussian, 100 nV rms / sqrt(NPLC).
-Readings above 1.2 x range (fixed range) read +9.9E37 (overflow). A reading takes its
-integration time, NPLC / 50 Hz of lab time (20 ms at NPLC 1; the autozero reference
-reading the real meter adds is not modelled): ``:READ?`` and ``:MEAS?`` answer after it, and
-``:FETC?`` after ``:INIT`` answers when it is over.
+Grammar (:mod:`.scpi`): long and short forms in any case, optional nodes (``[:SENSe]``,
+``[:SEQuence]``, ``[:DC]``, ``[:UPPer]`` ...), ``;`` compound commands with the SCPI path
+rule, ``:``-rooted headers, quoted strings. Bad input goes to the error queue with the
+manual's numbers (-113 undefined header, -102 syntax, -104 data type, -109 missing
+parameter, -222 out of range, -224 illegal value, -213 init ignored, -214 trigger
+deadlock, -230 no data, -350 overflow of the 10-entry queue) and the event register; the
+client gets no reply for a failed query. The meter measures the simulated contact: DC volts
+across it (I_dc from the SR830's AUX OUT through the series resistor), AC volts of the
+lock-in's excitation, its resistance at the meter's own test current (2-wire includes the
+leads, 4-wire not; an open contact overflows), the reference frequency. Noise: seeded
+Gaussian, 100 nV rms / sqrt(NPLC) on volts. Readings beyond 1.2 x a fixed range read
++9.9E37. A reading takes its integration time of lab time (NPLC / 50 Hz, or the aperture;
+x count with the repeat filter): ``:READ?`` and ``:DATA:FRESh?`` answer after it, ``:FETCh?``
+after ``:INITiate`` when it is over.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 from pcsdaq.sim.emulators.base import Emulator
+from pcsdaq.sim.emulators.keithley2000_tree import (FUNCTION_SETTINGS, FUNCTIONS, NOT_IMPLEMENTED,
+                                                    RANGES, SETTINGS, UNITS, all_headers)
+from pcsdaq.sim.emulators.scpi import (CommandTree, ScpiError, boolean, choice, esr_bit,
+                                       minimal_form, number, split_command, split_message)
 
 NOISE_V_AT_1PLC = 1e-7
-RANGES_V = (0.1, 1.0, 10.0, 100.0, 1000.0)
+RANGES_V = RANGES["VOLT:DC"]
 OVERFLOW = 9.9e37
 LINE_FREQUENCY_HZ = 50.0
+ROOM_TEMPERATURE_C = 23.0
+QUEUE_LENGTH = 10
+
+COMMANDS = all_headers()
+TREE = CommandTree(list(COMMANDS))
+#: canonical key -> spec of every stored setting; (function, node canonical) lookups
+SPECS: dict[str, tuple] = {}
+FUNCTION_KEYS: dict[tuple[str, str], str] = {}  # (function, short setting path) -> canonical
+FUNCTION_TREE = CommandTree([])  # the :FUNC parameter's own vocabulary
+CANONICAL_FUNCTION: dict[str, str] = {}  # canonical node path of a function -> its key
+for _f, _path in FUNCTIONS.items():
+    CANONICAL_FUNCTION[FUNCTION_TREE.add(_path)] = _f
+    for _node, _spec in FUNCTION_SETTINGS[_f].items():
+        _key = TREE.add(f"[:SENSe[1]]:{_path}:{_node}")
+        SPECS[_key] = _spec
+        FUNCTION_KEYS[(_f, minimal_form(_node))] = _key
+for _head, _spec in SETTINGS.items():
+    SPECS[TREE.add(_head)] = _spec
+QUERIES = {TREE.add(h) for h in COMMANDS if h.endswith("?")}
+SETTABLE = {TREE.add(h) for h in COMMANDS if not h.endswith("?")}
 
 
-def _short(word: str) -> str:
-    word = word.upper()
-    if len(word) > 4 and not word[-1:].isdigit():
-        word = word[:3] if word[3] in "AEIOU" else word[:4]
-    return word
-
-
+@functools.lru_cache(maxsize=512)
 def normalize(header: str) -> str:
-    """Canonical short header: ':sense:voltage:dc:nplc' -> 'VOLT:NPLC'."""
-    nodes = [_short(n) for n in header.strip().lstrip(":").split(":") if n]
-    if nodes and nodes[0] == "SENS":
-        nodes = nodes[1:]
-    nodes = [n for n in nodes if n != "DC"]
-    return ":".join(nodes)
+    """Canonical key of a header: ':sense:voltage:nplc' -> 'SENS:VOLT:DC:NPLC'."""
+    return TREE.resolve(header.strip().rstrip("?"))[0]
+
+
+def _function_of(word: str) -> str:
+    """A :FUNC parameter ('VOLT:DC', "RESistance", 'volt') -> function key; -224 if none."""
+    text = word.strip().strip("'\"")
+    try:
+        key = FUNCTION_TREE.resolve(text)[0] if text else ""
+    except ScpiError:
+        raise ScpiError(-224) from None
+    function = CANONICAL_FUNCTION.get(key)
+    if function is None:
+        raise ScpiError(-224)
+    return function
 
 
 class Keithley2000Emulator(Emulator):
-    """Keithley 2000 reading the contact's DC voltage."""
+    """Keithley 2000 measuring the simulated contact."""
 
     name = "keithley2000"
     command_terminators = ("\n", "\r")
     reply_terminator = "\n"
+    COMMANDS = COMMANDS
+    NOT_IMPLEMENTED = NOT_IMPLEMENTED
 
     def __init__(self, lab) -> None:
         super().__init__(lab)
-        self._reset()
         self.errors: list[str] = []
+        self.esr = 0
+        self.saved: dict[int, tuple] = {}
+        self._preset(continuous=1)  # power-on: as :SYSTem:PRESet
+        self.buffer: list[float] = []
 
-    def _reset(self) -> None:
-        self.values = {"VOLT:NPLC": 1.0, "VOLT:RANG": 1000.0, "VOLT:RANG:AUTO": 1,
-                       "INIT:CONT": 1, "FUNC": '"VOLT:DC"', "FORM:ELEM": "READ",
-                       "TRIG:COUN": 1, "TRIG:SEQ:DEL": 0.0}
-        self._last = None
-        self._ready_at = -math.inf  # lab time (s) at which the last reading is complete
+    def _preset(self, continuous: int) -> None:
+        self.values = {key: spec[-1] for key, spec in SPECS.items()}
+        self.values[TREE.resolve(":INIT:CONT")[0]] = continuous
+        self.function = "VOLT:DC"
+        self.elements = ["READ"]
+        self._readings: list[float] = []
+        self._ready_at = -math.inf  # lab time (s) at which the last readings are complete
+        self._armed = False
 
-    def _start_reading(self) -> None:
-        self._last = self.voltage_V()
-        self._ready_at = self.lab.clock.now() + self.integration_time_s()
+    # ------------------------------------------------------------- settings access
+    def setting(self, header: str):
+        """A stored setting by any spelling of its header (``:VOLT:NPLC`` ...)."""
+        return self.values[normalize(header)]
 
-    def _reply_when_ready(self) -> None:
-        self.reply_after_s = max(self._ready_at - self.lab.clock.now(), 0.0)
+    def _fs(self, node: str, function: str | None = None):
+        key = FUNCTION_KEYS.get((function or self.function, node))
+        return None if key is None else self.values[key]
 
+    # ------------------------------------------------------------------ readings
     def integration_time_s(self) -> float:
-        """Time one reading integrates, s (NPLC power-line cycles at 50 Hz)."""
-        return float(self.values["VOLT:NPLC"]) / LINE_FREQUENCY_HZ
+        """Lab time (s) one reading of the present function takes (NPLC / 50 Hz, or the
+        aperture of FREQ/PER), times the count of a repeat filter."""
+        nplc = self._fs("NPLC")
+        aperture = self._fs("APER")
+        t = (nplc / LINE_FREQUENCY_HZ if nplc is not None
+             else aperture if aperture is not None else 1.0 / LINE_FREQUENCY_HZ)
+        if self._fs("AVER:STAT") and self._fs("AVER:TCON") == "REP":
+            t *= self._fs("AVER:COUN")
+        if not self.setting(":TRIG:DEL:AUTO"):
+            t += self.setting(":TRIG:DEL")
+        return t
 
-    def _push_error(self, text: str) -> None:
-        if len(self.errors) >= 10:
-            self.errors[-1] = '-350,"Queue overflow"'
-            return
-        self.errors.append(text)
+    def _averaged(self) -> float:
+        count = self._fs("AVER:COUN") if self._fs("AVER:STAT") else 1
+        nplc = self._fs("NPLC") or 1.0
+        return 1.0 / math.sqrt(max(nplc, 0.01) * count)
+
+    def _bias_current_A(self, contact) -> float:
+        emulators = getattr(self.lab, "emulators", {})
+        sr = emulators.get("sr830")
+        v_aux = sr.aux_out[contact.aux_output - 1] if sr is not None else 0.0
+        return v_aux / contact.series_resistance_ohm
 
     def voltage_V(self) -> float:
-        """A fresh reading (V) with NPLC-dependent noise, or +9.9E37 on overflow."""
+        """A fresh DC-volts reading (V) with NPLC-dependent noise, or +9.9E37 on overflow."""
         contact = getattr(self.lab, "contact", None)
         v = 0.0
         if contact is not None and contact.touching:
-            sr = self.lab.emulators.get("sr830") if hasattr(self.lab, "emulators") else None
-            v_aux = sr.aux_out[contact.aux_output - 1] if sr is not None else 0.0
-            v = contact.dc_voltage_V(v_aux / contact.series_resistance_ohm)
-        nplc = float(self.values["VOLT:NPLC"])
-        v += self.lab.rng.normal(0.0, NOISE_V_AT_1PLC / math.sqrt(nplc))
-        rng = float(self.values["VOLT:RANG"])
-        if int(self.values["VOLT:RANG:AUTO"]):
-            rng = next((r for r in RANGES_V if abs(v) <= 1.2 * r), RANGES_V[-1])
-        return OVERFLOW if abs(v) > 1.2 * rng else v
+            v = contact.dc_voltage_V(self._bias_current_A(contact))
+        v += self.lab.rng.normal(0.0, NOISE_V_AT_1PLC * self._averaged())
+        return self._ranged("VOLT:DC", v)
 
+    def _ranged(self, function: str, value: float) -> float:
+        ranges = RANGES[function]
+        top = self._fs("RANG", function)
+        if self._fs("RANG:AUTO", function):
+            top = next((r for r in ranges if abs(value) <= 1.2 * r), ranges[-1])
+        return OVERFLOW if abs(value) > 1.2 * top else value
+
+    def _resistance(self, four_wire: bool) -> float:
+        contact = getattr(self.lab, "contact", None)
+        if contact is None or not contact.touching:
+            return OVERFLOW  # an open input
+        test_current = 1e-3 if contact.normal_resistance_ohm() < 1e3 else 1e-5
+        r = contact.dc_voltage_V(test_current) / test_current
+        if four_wire:
+            r -= contact.lead_resistance_ohm
+        return r + self.lab.rng.normal(0.0, (1e-4 + 1e-6 * r) * self._averaged())
+
+    def reading(self) -> float:
+        """One reading of the present function, in its unit (V, A, Ohm, Hz, s, deg)."""
+        f = self.function
+        sr = getattr(self.lab, "emulators", {}).get("sr830")
+        if f == "VOLT:DC":
+            return self.voltage_V()
+        if f == "VOLT:AC":
+            v = abs(sr.signal_V()) if sr is not None else 0.0
+            return self._ranged(f, v + abs(self.lab.rng.normal(0.0, 1e-6)))
+        if f in ("CURR:DC", "CURR:AC"):
+            return self._ranged(f, self.lab.rng.normal(0.0, 1e-9 * self._averaged()))
+        if f in ("RES", "FRES"):
+            r = self._resistance(f == "FRES")
+            return r if r == OVERFLOW else self._ranged(f, r)
+        if f in ("FREQ", "PER"):
+            hz = float(sr.values["FREQ"]) if sr is not None and abs(sr.signal_V()) > 0 else 0.0
+            return hz if f == "FREQ" else (1.0 / hz if hz else 0.0)
+        if f == "TEMP":
+            unit = self.setting(":UNIT:TEMP")
+            c = ROOM_TEMPERATURE_C
+            return c + 273.15 if unit == "K" else c * 1.8 + 32 if unit == "F" else c
+        contact = getattr(self.lab, "contact", None)
+        if contact is None or not contact.touching:
+            return OVERFLOW
+        if f == "DIOD":
+            return contact.dc_voltage_V(self._fs("CURR:RANG"))
+        return self._resistance(False)  # CONT
+
+    def _take(self) -> None:
+        """One trigger cycle: trigger count x sample count readings, from now on."""
+        n = int(self.setting(":TRIG:COUN")) * int(self.setting(":SAMP:COUN"))
+        ref = self._fs("REF") if self._fs("REF:STAT") else 0.0
+        self._readings = []
+        for _ in range(n):
+            v = self.reading()
+            self._readings.append(v if v == OVERFLOW else v - ref)
+        self._ready_at = self.lab.clock.now() + n * self.integration_time_s()
+        self._armed = False
+        if self.setting(":TRAC:FEED:CONT") == "NEXT":
+            room = int(self.setting(":TRAC:POIN")) - len(self.buffer)
+            self.buffer.extend(self._readings[:room])
+            if len(self.buffer) >= int(self.setting(":TRAC:POIN")):
+                self.values[normalize(":TRAC:FEED:CONT")] = "NEV"
+
+    def _reply_readings(self) -> str:
+        if not self._readings:
+            raise ScpiError(-230)
+        self.reply_after_s = max(self.reply_after_s,
+                                 self._ready_at - self.lab.clock.now(), 0.0)
+        return ",".join(self._format(v) for v in self._readings)
+
+    def _format(self, value: float) -> str:
+        text = f"{value:+.7E}"
+        if "UNIT" in self.elements:
+            text += UNITS[self.function]
+        return text
+
+    # -------------------------------------------------------------------- parsing
     def handle(self, message: str) -> str | None:
         """Handle one line of ';'-separated SCPI commands; replies joined with ';'."""
         replies = []
-        for part in message.split(";"):
-            if part.strip():
-                r = self._one(part.strip())
-                if r is not None:
-                    replies.append(r)
+        prefix: tuple[str, ...] = ()
+        for part in split_message(message):
+            if not part.strip():
+                continue
+            try:
+                header, query, args = split_command(part)
+                if header.startswith("*"):
+                    key = header.upper()
+                else:
+                    key, prefix = TREE.resolve(header, prefix)
+                reply = self._execute(key, query, args)
+            except ScpiError as err:
+                self._push_error(err.code)
+                continue
+            if reply is not None:
+                replies.append(reply)
         return ";".join(replies) if replies else None
 
-    def _one(self, cmd: str) -> str | None:
-        head, _, arg = cmd.partition(" ")
-        arg = arg.strip()
-        query = head.endswith("?")
-        key = normalize(head.rstrip("?"))
-        if key == "*IDN":
-            return "KEITHLEY INSTRUMENTS INC.,MODEL 2000,1234567,A20 /A02"
-        if key == "*RST":
-            self._reset()
-            return None
-        if key in ("*CLS", "STAT:QUE:CLE", "STAT:PRES", "SYST:REM", "SYST:LOC", "SYST:RWL",
-                   "ABOR", "*WAI"):
-            if key == "*CLS":
-                self.errors.clear()
-            return None
-        if key == "*OPC" and query:
-            return "1"
-        if key == "SYST:ERR" and query:
-            return self.errors.pop(0) if self.errors else '0,"No error"'
-        if key in ("READ", "MEAS:VOLT", "MEAS") and query:
-            self._start_reading()
-            self._reply_when_ready()
-            return f"{self._last:+.7E}"
-        if key in ("FETC", "DATA") and query:
-            if self._last is None:
-                self._push_error('-230,"Data corrupt or stale"')
-                return None
-            self._reply_when_ready()
-            return f"{self._last:+.7E}"
-        if key == "INIT":
-            self._start_reading()
-            return None
-        if key.startswith("CONF"):
-            if query:
-                return '"VOLT:DC"'
-            self.values["FUNC"] = '"VOLT:DC"'
-            self.values["VOLT:RANG:AUTO"] = 1
-            self.values["INIT:CONT"] = 0
-            return None
-        if key in self.values:
-            if query:
-                v = self.values[key]
-                return f"{v:g}" if isinstance(v, float) else str(v)
-            try:
-                self._set(key, arg)
-            except ValueError:
-                self._push_error('-222,"Data out of range"')
-            return None
-        self._push_error('-113,"Undefined header"')
-        return None
+    def _push_error(self, code: int) -> None:
+        self.esr |= esr_bit(code)
+        if len(self.errors) >= QUEUE_LENGTH:
+            self.errors[-1] = ScpiError(-350).entry()
+            return
+        self.errors.append(ScpiError(code).entry())
 
-    def _set(self, key: str, arg: str) -> None:
-        word = arg.upper()
-        if key in ("VOLT:RANG:AUTO", "INIT:CONT"):
-            value = {"ON": 1, "OFF": 0, "1": 1, "0": 0}[word] if word in (
-                "ON", "OFF", "1", "0") else None
-            if value is None:
-                raise ValueError(arg)
-            self.values[key] = value
-        elif key == "VOLT:NPLC":
-            v = float(arg)
-            if not 0.01 <= v <= 10:
-                raise ValueError(arg)
-            self.values[key] = v
-        elif key == "VOLT:RANG":
-            v = float(arg)
-            if not 0 <= v <= 1010:
-                raise ValueError(arg)
-            self.values[key] = next(r for r in RANGES_V if v <= r)
-            self.values["VOLT:RANG:AUTO"] = 0
-        elif key in ("TRIG:COUN", "TRIG:SEQ:DEL"):
-            self.values[key] = float(arg)
+    def _execute(self, key: str, query: bool, args: list[str]) -> str | None:
+        if key in SPECS and (key in QUERIES if query else key in SETTABLE):
+            return self._query_setting(key, args) if query else self._set(key, args)
+        action = _ACTIONS.get((key, query))
+        if action is None:
+            if query and key.startswith("MEAS:"):
+                return self._measure_query(key, args)
+            if not query and key.startswith("CONF:"):
+                return self._configure(key, args)
+            if not query and key.endswith(":REF:ACQ"):
+                return self._acquire_reference(key, args)
+            raise ScpiError(-113)
+        return action(self, args)
+
+    def _query_setting(self, key: str, args: list[str]) -> str:
+        spec = SPECS[key]
+        if args and not (spec[0] == "num" and len(args) == 1):
+            raise ScpiError(-108)
+        if args:  # "? MIN" / "? MAX" / "? DEF"
+            return f"{number(args[0], spec[1], spec[2], spec[3]):g}"
+        v = self.values[key]
+        if spec[0] == "num":
+            return f"{v:g}" if isinstance(v, float) else str(v)
+        return str(v)
+
+    def _set(self, key: str, args: list[str]) -> None:
+        spec = SPECS[key]
+        if not args:
+            raise ScpiError(-109)
+        if spec[0] != "str" and len(args) > 1:
+            raise ScpiError(-108)
+        word = args[0]
+        if spec[0] == "num":
+            value = number(word, spec[1], spec[2], spec[3])
+            if isinstance(spec[3], int) and not isinstance(spec[3], bool):
+                value = int(round(value))
+            function = next((f for (f, n), k in FUNCTION_KEYS.items() if k == key), "")
+            if key.endswith(":RANG:UPP") and function in RANGES:
+                # a fixed range: the smallest that holds the value
+                value = next(r for r in RANGES[function] if value <= r * 1.01)
+                self.values[FUNCTION_KEYS[(function, "RANG:AUTO")]] = 0
+            elif key.endswith(":CURR:RANG:UPP"):  # diode test current 10 uA, 100 uA, 1 mA
+                value = next(r for r in (1e-5, 1e-4, 1e-3) if value <= r * 1.01)
+            elif key.endswith(":DET:BAND"):
+                value = 3.0 if value < 30 else 30.0 if value < 300 else 300.0
+        elif spec[0] == "bool":
+            value = boolean(word)
+        elif spec[0] == "choice":
+            value = choice(word, spec[1])
         else:
-            self.values[key] = arg
+            value = ",".join(args)
+        self.values[key] = value
+        if key.startswith("SENS:"):
+            self._readings = []  # a changed setting invalidates the old readings
+
+    def _measure_query(self, key: str, args: list[str]) -> str:
+        self._configure("CONF:" + key.split(":", 1)[1], args)
+        return _read(self, [])
+
+    def _configure(self, key: str, args: list[str]) -> None:
+        function = CANONICAL_FUNCTION.get(key.split(":", 1)[1])
+        if function is None:
+            raise ScpiError(-113)
+        if args:
+            raise ScpiError(-108)
+        self.function = function
+        for header, value in ((":INIT:CONT", 0), (":TRIG:COUN", 1), (":SAMP:COUN", 1),
+                              (":TRIG:SOUR", "IMM"), (":TRIG:DEL:AUTO", 1)):
+            self.values[normalize(header)] = value
+        if (function, "RANG:AUTO") in FUNCTION_KEYS:
+            self.values[FUNCTION_KEYS[(function, "RANG:AUTO")]] = 1
+        self._readings = []
+
+    def _acquire_reference(self, key: str, args: list[str]) -> None:
+        ref_key = key[: -len(":ACQ")]
+        function = next(f for (f, n), k in FUNCTION_KEYS.items() if k == ref_key)
+        if function != self.function:
+            raise ScpiError(-221)  # settings conflict: acquire on the present function only
+        value = self._readings[-1] if self._readings else self.reading()
+        self.values[ref_key] = value
+
+
+def _no_args(args: list[str]) -> None:
+    if args:
+        raise ScpiError(-108)
+
+
+def _read(em: Keithley2000Emulator, args: list[str]) -> str:
+    _no_args(args)
+    if em.setting(":TRIG:SOUR") not in ("IMM", "TIM"):
+        raise ScpiError(-214)  # it would wait for a trigger that cannot come
+    if em.setting(":INIT:CONT"):
+        em._push_error(-213)  # :READ? with continuous initiation on
+    em._take()
+    return em._reply_readings()
+
+
+def _init(em: Keithley2000Emulator, args: list[str]) -> None:
+    _no_args(args)
+    if em.setting(":INIT:CONT"):
+        raise ScpiError(-213)
+    if em.setting(":TRIG:SOUR") in ("IMM", "TIM"):
+        em._take()
+    else:
+        em._armed = True
+
+
+def _trigger(em: Keithley2000Emulator, args: list[str]) -> None:
+    _no_args(args)
+    if em._armed:
+        em._take()
+
+
+def _fetch(em: Keithley2000Emulator, args: list[str]) -> str:
+    _no_args(args)
+    if em.setting(":INIT:CONT") and not em._readings:
+        em._take()  # continuous: there is always a latest reading
+    return em._reply_readings()
+
+
+def _fresh(em: Keithley2000Emulator, args: list[str]) -> str:
+    _no_args(args)
+    em._take()
+    return em._reply_readings().split(",")[-1]
+
+
+def _latest(em: Keithley2000Emulator, args: list[str]) -> str:
+    _no_args(args)
+    if not em._readings:
+        em._take()
+    return em._reply_readings().split(",")[-1]
+
+
+def _error(em: Keithley2000Emulator, args: list[str]) -> str:
+    _no_args(args)
+    return em.errors.pop(0) if em.errors else '0,"No error"'
+
+
+def _clear_queue(em: Keithley2000Emulator, args: list[str]) -> None:
+    _no_args(args)
+    em.errors.clear()
+
+
+def _cls(em: Keithley2000Emulator, args: list[str]) -> None:
+    _no_args(args)
+    em.errors.clear()
+    em.esr = 0
+
+
+def _esr(em: Keithley2000Emulator, args: list[str]) -> str:
+    _no_args(args)
+    v, em.esr = em.esr, 0
+    return str(v)
+
+
+def _stb(em: Keithley2000Emulator, args: list[str]) -> str:
+    _no_args(args)
+    stb = bool(em.errors) << 2 | bool(em.esr & em.setting("*ESE")) << 5
+    return str(stb | (0x40 if stb & em.setting("*SRE") else 0))
+
+
+def _func_set(em: Keithley2000Emulator, args: list[str]) -> None:
+    if len(args) != 1:
+        raise ScpiError(-109 if not args else -108)
+    em.function = _function_of(args[0])
+    em._readings = []
+
+
+def _elements(em: Keithley2000Emulator, args: list[str]) -> None:
+    if not args:
+        raise ScpiError(-109)
+    chosen = [choice(a, ["READing", "CHANnel", "UNITs"]) for a in args]
+    em.elements = chosen
+
+
+def _save(em: Keithley2000Emulator, args: list[str]) -> None:
+    if len(args) != 1:
+        raise ScpiError(-109)
+    em.saved[int(number(args[0], 0, 4))] = (dict(em.values), em.function, list(em.elements))
+
+
+def _recall(em: Keithley2000Emulator, args: list[str]) -> None:
+    if len(args) != 1:
+        raise ScpiError(-109)
+    setup = em.saved.get(int(number(args[0], 0, 4)))
+    if setup is None:
+        raise ScpiError(-222)
+    em.values, em.function, em.elements = dict(setup[0]), setup[1], list(setup[2])
+
+
+def _math(em: Keithley2000Emulator, args: list[str]) -> str:
+    _no_args(args)
+    x = em._readings[-1] if em._readings else em.reading()
+    form = em.setting(":CALC:FORM")
+    if form == "MXB":
+        x = em.setting(":CALC:KMAT:MMF") * x + em.setting(":CALC:KMAT:MBF")
+    elif form == "PERC":
+        ref = em.setting(":CALC:KMAT:PERC")
+        x = (x - ref) / ref * 100.0 if ref else OVERFLOW
+    return f"{x:+.7E}"
+
+
+def _const(text: str):
+    def reply(em: Keithley2000Emulator, args: list[str]) -> str:
+        _no_args(args)
+        return text
+    return reply
+
+
+def _do(fn):
+    def action(em: Keithley2000Emulator, args: list[str]) -> None:
+        _no_args(args)
+        fn(em)
+    return action
+
+
+def _key(header: str) -> str:
+    return TREE.add(header) if not header.startswith("*") else header.rstrip("?")
+
+
+_ACTIONS = {(_key(h), h.endswith("?")): fn for h, fn in {
+    "*IDN?": _const("KEITHLEY INSTRUMENTS INC.,MODEL 2000,1234567,A20 /A02"),
+    "*RST": _do(lambda em: em._preset(continuous=0)), "*CLS": _cls, "*ESR?": _esr,
+    "*STB?": _stb, "*OPC": _do(lambda em: setattr(em, "esr", em.esr | 1)),
+    "*OPC?": _const("1"), "*WAI": _do(lambda em: None), "*TRG": _trigger,
+    "*TST?": _const("0"), "*SAV": _save, "*RCL": _recall,
+    "[:SENSe[1]]:FUNCtion": _func_set,
+    "[:SENSe[1]]:FUNCtion?": lambda em, a: (_no_args(a), f'"{em.function}"')[1],
+    "[:SENSe[1]]:DATA[:LATest]?": _latest, "[:SENSe[1]]:DATA:FRESh?": _fresh,
+    ":FETCh?": _fetch, ":READ?": _read, ":INITiate[:IMMediate]": _init,
+    ":ABORt": _do(lambda em: setattr(em, "_armed", False)),
+    ":CONFigure?": lambda em, a: (_no_args(a), f'"{em.function}"')[1],
+    ":SYSTem:ERRor?": _error, ":STATus:QUEue[:NEXT]?": _error,
+    ":STATus:QUEue:CLEar": _clear_queue, ":SYSTem:CLEar": _clear_queue,
+    ":STATus:PRESet": _do(lambda em: None),
+    ":STATus:MEASurement[:EVENt]?": _const("0"), ":STATus:MEASurement:CONDition?": _const("0"),
+    ":STATus:QUEStionable[:EVENt]?": _const("0"),
+    ":STATus:QUEStionable:CONDition?": _const("0"),
+    ":STATus:OPERation[:EVENt]?": _const("0"), ":STATus:OPERation:CONDition?": _const("0"),
+    ":SYSTem:PRESet": _do(lambda em: em._preset(continuous=1)),
+    ":SYSTem:VERSion?": _const("1991.0"), ":SYSTem:LFRequency?": _const("50"),
+    ":SYSTem:LOCal": _do(lambda em: None), ":SYSTem:REMote": _do(lambda em: None),
+    ":SYSTem:RWLock": _do(lambda em: None),
+    ":SYSTem:KEY": lambda em, a: (number(a[0], 1, 31) if a else _no_args(["?"]), None)[1],
+    ":TRIGger[:SEQuence[1]]:SIGNal": _trigger,
+    ":TRACe:CLEar": _do(lambda em: em.buffer.clear()),
+    ":TRACe:FREE?": lambda em, a: (_no_args(a),
+                                   f"{(1024 - len(em.buffer)) * 12},{len(em.buffer) * 12}")[1],
+    ":TRACe:DATA?": lambda em, a: (_no_args(a),
+                                   ",".join(em._format(v) for v in em.buffer))[1],
+    ":CALCulate[1]:DATA?": _math, ":FORMat:ELEMents": _elements,
+    ":FORMat:ELEMents?": lambda em, a: (_no_args(a), ",".join(em.elements))[1],
+}.items()}
