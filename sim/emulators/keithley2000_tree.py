@@ -146,7 +146,8 @@ def all_headers() -> dict[str, str]:
             head = f"[:SENSe[1]]:{path}:{node}"
             out[head] = f"{key} {node.split(':')[0].split('[')[0].lower()} ({spec[0]})"
             out[head + "?"] = f"read the {key} setting back"
-        out[f"[:SENSe[1]]:{path}:REFerence:ACQuire"] = f"{key} reference := this reading"
+        if "REFerence" in FUNCTION_SETTINGS[key]:
+            out[f"[:SENSe[1]]:{path}:REFerence:ACQuire"] = f"{key} reference := this reading"
     for head, spec in SETTINGS.items():
         out[head] = f"stored setting ({spec[0]})"
         out[head + "?"] = "read it back"

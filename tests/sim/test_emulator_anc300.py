@@ -112,11 +112,13 @@ def test_every_console_command(em):
     assert em.handle("getpu 1").split("\r\n")[:2] == ["255", "254"]
     assert em.handle("getpd 1").split("\r\n")[0] == "255"
     assert em.handle("setpd 1 1 2 3").endswith("ERROR")  # not 256 values
-    for cmd, value, reply in (("dci", "on", "dcin = on"), ("aci", "on", "acin = on"),
-                              ("tu", "3", "trigger = 3"), ("td", "off", "trigger = off"),
-                              ("fil", "160", "filter = 160")):
-        assert em.handle(f"set{cmd} 5 {value}") == "OK"
-        assert em.handle(f"get{cmd} 5") == f"{reply}\r\nOK"
+    for setting, query, reply in (("setdci 5 on", "getdci 5", "dcin = on"),
+                                  ("setaci 5 on", "getaci 5", "acin = on"),
+                                  ("settu 5 3", "gettu 5", "trigger = 3"),
+                                  ("settd 5 off", "gettd 5", "trigger = off"),
+                                  ("setfil 5 160", "getfil 5", "filter = 160")):
+        assert em.handle(setting) == "OK"
+        assert em.handle(query) == f"{reply}\r\nOK"
     assert em.handle("echo on") == "OK"  # echoed from the next line on
     assert em.handle("getm 5") == "getm 5\r\nmode = gnd\r\nOK"
 
