@@ -38,13 +38,18 @@ class CoverageRow:
     tests: tuple[str, ...]  #: test files (relative to tests/) that mention it
 
 
-def emulator_classes() -> dict[str, type]:
-    """name -> emulator class, from the simulated lab's registry (every served emulator)."""
+@lru_cache(maxsize=1)
+def _registry() -> tuple[tuple[str, type], ...]:
     from pcsdaq.clock import VirtualClock
     from pcsdaq.sim.lab import SimLab
 
     lab = SimLab(clock=VirtualClock())
-    return {name: type(emu) for name, emu in lab.emulators.items()}
+    return tuple((name, type(emu)) for name, emu in lab.emulators.items())
+
+
+def emulator_classes() -> dict[str, type]:
+    """name -> emulator class, from the simulated lab's registry (every served emulator)."""
+    return dict(_registry())
 
 
 def spellings(header: str) -> list[str]:
@@ -63,18 +68,33 @@ def spellings(header: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _pattern(header: str) -> re.Pattern:
-    query = header.endswith("?")
-    alternatives = "|".join(re.escape(s) for s in spellings(header))
-    tail = r"\s*\?" if query else r"(?!\s*\?)"
-    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9:]){tail}", re.I)
+_TOKEN = re.compile(r"(?<![A-Za-z0-9*])(\*?[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)*)"
+                    r"(?![A-Za-z0-9:])(\s*\?)?")
+
+
+@dataclass(frozen=True)
+class _TestFile:
+    path: str  #: relative to tests/
+    lower: str  #: the text, lower case (instrument names are looked up in it)
+    sets: frozenset[str]  #: headers spelled without "?" (upper case, every ":" suffix)
+    queries: frozenset[str]  #: headers spelled with "?"
+
+
+def _scan(path: str, text: str) -> _TestFile:
+    sets: set[str] = set()
+    queries: set[str] = set()
+    for match in _TOKEN.finditer(text):
+        nodes = match.group(1).upper().split(":")
+        target = queries if match.group(2) else sets
+        target.update(":".join(nodes[i:]) for i in range(len(nodes)))
+    return _TestFile(path, text.lower(), frozenset(sets), frozenset(queries))
 
 
 @lru_cache(maxsize=1)
-def _test_texts() -> tuple[tuple[str, str], ...]:
+def _test_files() -> tuple[_TestFile, ...]:
     if not TESTS_DIR.is_dir():
         return ()
-    return tuple((str(p.relative_to(TESTS_DIR)), p.read_text(errors="replace"))
+    return tuple(_scan(str(p.relative_to(TESTS_DIR)), p.read_text(errors="replace"))
                  for p in sorted(TESTS_DIR.rglob("test_*.py")))
 
 
@@ -86,11 +106,15 @@ def _aliases(name: str, cls: type) -> list[str]:
 
 
 def covering_tests(name: str, cls: type, header: str) -> tuple[str, ...]:
-    """Test files that name the instrument and spell ``header``."""
+    """Test files that name the instrument and spell ``header`` (a query with ``?``)."""
     aliases = [a.lower() for a in _aliases(name, cls)]
-    pattern = _pattern(header)
-    return tuple(path for path, text in _test_texts()
-                 if any(a in text.lower() for a in aliases) and pattern.search(text))
+    wanted = {w.upper() for w in spellings(header)}
+    query = header.endswith("?")
+    found = [f.path for f in _test_files()
+             if any(a in f.lower for a in aliases)
+             and wanted & (f.queries if query else f.sets)]
+    # the instrument's own test files first
+    return tuple(sorted(found, key=lambda path: (name not in path, path)))
 
 
 def coverage_rows(name: str | None = None) -> list[CoverageRow]:
@@ -140,7 +164,9 @@ def coverage_markdown(rows: list[CoverageRow]) -> str:
         for r in mine:
             cmd = r.command.replace("|", "\\|")
             note = r.note.replace("|", "\\|")
-            tests = ", ".join(f"`{t}`" for t in r.tests) or "-"
+            tests = f"`{r.tests[0]}`" if r.tests else "-"
+            if len(r.tests) > 1:
+                tests += f" (+{len(r.tests) - 1})"
             out.append(f"| `{cmd}` | {'yes' if r.implemented else 'no'} | {tests} | {note} |")
         out.append("")
     return "\n".join(out)
