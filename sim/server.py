@@ -91,10 +91,16 @@ class SimServer:
 
     def _client(self, conn: socket.socket, emu: Any, lock: threading.Lock) -> None:
         with conn:  # leaving it closes the socket: after a "drop" the client sees the link go
+            # replies go out at once: with Nagle on, a reply that follows an unacknowledged
+            # one waits for the client's delayed ACK (~40 ms)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             greeting = emu.on_connect()
             if greeting:
                 conn.sendall(greeting)
-            answer_messages(emu, lock, self.faults, _received(conn), conn.sendall)
+            try:
+                answer_messages(emu, lock, self.faults, _received(conn), conn.sendall)
+            except OSError:  # the client went away while a reply was on its way
+                pass
 
     def close(self) -> None:
         """Stop listening."""

@@ -1,7 +1,8 @@
 """attocube ANC300 piezo controller emulator (telnet console, port 7230 on the real unit).
 
-A client first sees telnet junk bytes and the password prompt; the first line must be the
-password ("123456"), answered by its echo and ``Authorization success``. The console
+Over TCP a client first sees telnet junk bytes and the password prompt; the first line must
+be the password ("123456"), answered by its echo and ``Authorization success``; the serial
+(USB) console asks for no password. The console
 echoes each command until ``echo off``. Each reply is value lines then ``OK``, or a
 message then ``ERROR`` (unknown command, missing or bad argument, a mode the module does
 not have, stepping outside step mode); lines end in CR LF. Seven slots hold modules:
@@ -88,7 +89,7 @@ class ANC300Emulator(Emulator):
     def handle(self, message: str) -> str | None:
         """Answer one console line (CR LF stripped)."""
         text = message.strip()
-        if not self.authorized:
+        if not self.authorized and self.interface != "rs232":  # serial/USB: no password
             if text == self.password:
                 self.authorized = True
                 return f"{text}\r\nAuthorization success"

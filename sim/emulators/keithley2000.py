@@ -188,7 +188,8 @@ class Keithley2000Emulator(Emulator):
 
     def _take(self) -> None:
         """One trigger cycle: trigger count x sample count readings, from now on."""
-        n = int(self.setting(":TRIG:COUN")) * int(self.setting(":SAMP:COUN"))
+        # the reading buffer holds 1024: no trigger cycle returns more
+        n = min(int(self.setting(":TRIG:COUN")) * int(self.setting(":SAMP:COUN")), 1024)
         ref = self._fs("REF") if self._fs("REF:STAT") else 0.0
         self._readings = []
         for _ in range(n):
