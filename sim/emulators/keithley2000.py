@@ -228,6 +228,8 @@ class Keithley2000Emulator(Emulator):
                 header, query, args = split_command(part)
                 if header.startswith("*"):
                     key = header.upper()
+                elif "*" in header:  # ":*CLS": a common command takes no path
+                    raise ScpiError(-113)
                 else:
                     key, prefix = TREE.resolve(header, prefix)
                 reply = self._execute(key, query, args)
