@@ -36,7 +36,7 @@ def main() -> None:
     for name, (_, queries) in QUERIES.items():
         ad = lab.adapter(name)
         for q in queries:
-            ms = _median_ms(lambda q=q: (ad.write(q), ad.read()))
+            ms = _median_ms(lambda q=q, ad=ad: (ad.write(q), ad.read()))
             print(f"in-process {name:12s} {q:20s} {ms:.4f} ms")
     with lab.serve() as srv:
         rm = pyvisa.ResourceManager("@py")
@@ -44,7 +44,7 @@ def main() -> None:
             inst = rm.open_resource(srv.resources[name], read_termination=term,
                                     write_termination=term)
             for q in queries:
-                ms = _median_ms(lambda q=q: inst.query(q), 500)
+                ms = _median_ms(lambda q=q, inst=inst: inst.query(q), 500)
                 print(f"tcp        {name:12s} {q:20s} {ms:.4f} ms")
             inst.close()
         rm.close()

@@ -40,8 +40,9 @@ class CoverageRow:
 
 @lru_cache(maxsize=1)
 def _registry() -> tuple[tuple[str, type], ...]:
-    from pcsdaq.clock import VirtualClock
     from pcsdaq.sim.lab import SimLab
+
+    from pcsdaq.clock import VirtualClock
 
     lab = SimLab(clock=VirtualClock())
     return tuple((name, type(emu)) for name, emu in lab.emulators.items())
@@ -150,16 +151,16 @@ def coverage_text(rows: list[CoverageRow]) -> str:
 def coverage_markdown(rows: list[CoverageRow]) -> str:
     """The generated page docs/instruments_coverage.md."""
     out = ["# Emulator command coverage", "",
-           "Generated from the emulators' `COMMANDS` / `NOT_IMPLEMENTED` tables by "
-           "`pcsdaq sim commands --markdown > docs/instruments_coverage.md`; do not edit "
-           "by hand (tests/sim/test_coverage.py checks it is up to date).", ""]
+           ("Generated from the emulators' `COMMANDS` / `NOT_IMPLEMENTED` tables by "
+            "`pcsdaq sim commands --markdown > docs/instruments_coverage.md`; do not edit "
+            "by hand (tests/sim/test_coverage.py checks it is up to date)."), ""]
     for inst in dict.fromkeys(r.instrument for r in rows):
         mine = [r for r in rows if r.instrument == inst]
         done = sum(r.implemented for r in mine)
         tested = sum(bool(r.tests) for r in mine if r.implemented)
         out += [f"## {inst}", "",
-                f"{done} commands implemented, {tested} of them named in a test; "
-                f"{len(mine) - done} not implemented.", "",
+                (f"{done} commands implemented, {tested} of them named in a test; "
+                 f"{len(mine) - done} not implemented."), "",
                 "| command | implemented | test | description |", "|---|---|---|---|"]
         for r in mine:
             cmd = r.command.replace("|", "\\|")

@@ -11,7 +11,7 @@ and waits that long on the lab clock, outside the lock, before it delivers the r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class Emulator:
@@ -33,9 +33,9 @@ class Emulator:
 
     #: header as the manual spells it -> one-line description, for each command implemented
     #: (read by :mod:`pcsdaq.sim.coverage`)
-    COMMANDS: dict[str, str] = {}
+    COMMANDS: ClassVar[dict[str, str]] = {}
     #: header -> why it is not implemented
-    NOT_IMPLEMENTED: dict[str, str] = {}
+    NOT_IMPLEMENTED: ClassVar[dict[str, str]] = {}
 
     def __init__(self, lab: Any) -> None:
         self.lab = lab

@@ -18,58 +18,39 @@ after ``:INITiate`` when it is over.
 
 from __future__ import annotations
 
-import functools
 import math
 
 from pcsdaq.sim.emulators.base import Emulator
-from pcsdaq.sim.emulators.keithley2000_tree import (FUNCTION_SETTINGS, FUNCTIONS, NOT_IMPLEMENTED,
-                                                    RANGES, SETTINGS, UNITS, all_headers)
-from pcsdaq.sim.emulators.scpi import (CommandTree, ScpiError, boolean, choice, esr_bit,
-                                       minimal_form, number, split_command, split_message)
+from pcsdaq.sim.emulators.keithley2000_actions import ACTIONS, read
+from pcsdaq.sim.emulators.keithley2000_tree import (
+    CANONICAL_FUNCTION,
+    COMMANDS,
+    FUNCTION_KEYS,
+    NOT_IMPLEMENTED,
+    OVERFLOW,
+    QUERIES,
+    RANGES,
+    SETTABLE,
+    SPECS,
+    TREE,
+    UNITS,
+    normalize,
+)
+from pcsdaq.sim.emulators.scpi import (
+    ScpiError,
+    boolean,
+    choice,
+    esr_bit,
+    number,
+    split_command,
+    split_message,
+)
 
 NOISE_V_AT_1PLC = 1e-7
 RANGES_V = RANGES["VOLT:DC"]
-OVERFLOW = 9.9e37
 LINE_FREQUENCY_HZ = 50.0
 ROOM_TEMPERATURE_C = 23.0
 QUEUE_LENGTH = 10
-
-COMMANDS = all_headers()
-TREE = CommandTree(list(COMMANDS))
-#: canonical key -> spec of every stored setting; (function, node canonical) lookups
-SPECS: dict[str, tuple] = {}
-FUNCTION_KEYS: dict[tuple[str, str], str] = {}  # (function, short setting path) -> canonical
-FUNCTION_TREE = CommandTree([])  # the :FUNC parameter's own vocabulary
-CANONICAL_FUNCTION: dict[str, str] = {}  # canonical node path of a function -> its key
-for _f, _path in FUNCTIONS.items():
-    CANONICAL_FUNCTION[FUNCTION_TREE.add(_path)] = _f
-    for _node, _spec in FUNCTION_SETTINGS[_f].items():
-        _key = TREE.add(f"[:SENSe[1]]:{_path}:{_node}")
-        SPECS[_key] = _spec
-        FUNCTION_KEYS[(_f, minimal_form(_node))] = _key
-for _head, _spec in SETTINGS.items():
-    SPECS[TREE.add(_head)] = _spec
-QUERIES = {TREE.add(h) for h in COMMANDS if h.endswith("?")}
-SETTABLE = {TREE.add(h) for h in COMMANDS if not h.endswith("?")}
-
-
-@functools.lru_cache(maxsize=512)
-def normalize(header: str) -> str:
-    """Canonical key of a header: ':sense:voltage:nplc' -> 'SENS:VOLT:DC:NPLC'."""
-    return TREE.resolve(header.strip().rstrip("?"))[0]
-
-
-def _function_of(word: str) -> str:
-    """A :FUNC parameter ('VOLT:DC', "RESistance", 'volt') -> function key; -224 if none."""
-    text = word.strip().strip("'\"")
-    try:
-        key = FUNCTION_TREE.resolve(text)[0] if text else ""
-    except ScpiError:
-        raise ScpiError(-224) from None
-    function = CANONICAL_FUNCTION.get(key)
-    if function is None:
-        raise ScpiError(-224)
-    return function
 
 
 class Keithley2000Emulator(Emulator):
@@ -250,7 +231,7 @@ class Keithley2000Emulator(Emulator):
     def _execute(self, key: str, query: bool, args: list[str]) -> str | None:
         if key in SPECS and (key in QUERIES if query else key in SETTABLE):
             return self._query_setting(key, args) if query else self._set(key, args)
-        action = _ACTIONS.get((key, query))
+        action = ACTIONS.get((key, query))
         if action is None:
             if query and key.startswith("MEAS:"):
                 return self._measure_query(key, args)
@@ -282,7 +263,7 @@ class Keithley2000Emulator(Emulator):
         if spec[0] == "num":
             value = number(word, spec[1], spec[2], spec[3])
             if isinstance(spec[3], int) and not isinstance(spec[3], bool):
-                value = int(round(value))
+                value = round(value)
             function = next((f for (f, n), k in FUNCTION_KEYS.items() if k == key), "")
             if key.endswith(":RANG:UPP") and function in RANGES:
                 # a fixed range: the smallest that holds the value
@@ -304,7 +285,7 @@ class Keithley2000Emulator(Emulator):
 
     def _measure_query(self, key: str, args: list[str]) -> str:
         self._configure("CONF:" + key.split(":", 1)[1], args)
-        return _read(self, [])
+        return read(self, [])
 
     def _configure(self, key: str, args: list[str]) -> None:
         function = CANONICAL_FUNCTION.get(key.split(":", 1)[1])
@@ -327,176 +308,3 @@ class Keithley2000Emulator(Emulator):
             raise ScpiError(-221)  # settings conflict: acquire on the present function only
         value = self._readings[-1] if self._readings else self.reading()
         self.values[ref_key] = value
-
-
-def _no_args(args: list[str]) -> None:
-    if args:
-        raise ScpiError(-108)
-
-
-def _read(em: Keithley2000Emulator, args: list[str]) -> str:
-    _no_args(args)
-    if em.setting(":TRIG:SOUR") not in ("IMM", "TIM"):
-        raise ScpiError(-214)  # it would wait for a trigger that cannot come
-    if em.setting(":INIT:CONT"):
-        em._push_error(-213)  # :READ? with continuous initiation on
-    em._take()
-    return em._reply_readings()
-
-
-def _init(em: Keithley2000Emulator, args: list[str]) -> None:
-    _no_args(args)
-    if em.setting(":INIT:CONT"):
-        raise ScpiError(-213)
-    if em.setting(":TRIG:SOUR") in ("IMM", "TIM"):
-        em._take()
-    else:
-        em._armed = True
-
-
-def _trigger(em: Keithley2000Emulator, args: list[str]) -> None:
-    _no_args(args)
-    if em._armed:
-        em._take()
-
-
-def _fetch(em: Keithley2000Emulator, args: list[str]) -> str:
-    _no_args(args)
-    if em.setting(":INIT:CONT") and not em._readings:
-        em._take()  # continuous: there is always a latest reading
-    return em._reply_readings()
-
-
-def _fresh(em: Keithley2000Emulator, args: list[str]) -> str:
-    _no_args(args)
-    em._take()
-    return em._reply_readings().split(",")[-1]
-
-
-def _latest(em: Keithley2000Emulator, args: list[str]) -> str:
-    _no_args(args)
-    if not em._readings:
-        em._take()
-    return em._reply_readings().split(",")[-1]
-
-
-def _error(em: Keithley2000Emulator, args: list[str]) -> str:
-    _no_args(args)
-    return em.errors.pop(0) if em.errors else '0,"No error"'
-
-
-def _clear_queue(em: Keithley2000Emulator, args: list[str]) -> None:
-    _no_args(args)
-    em.errors.clear()
-
-
-def _cls(em: Keithley2000Emulator, args: list[str]) -> None:
-    _no_args(args)
-    em.errors.clear()
-    em.esr = 0
-
-
-def _esr(em: Keithley2000Emulator, args: list[str]) -> str:
-    _no_args(args)
-    v, em.esr = em.esr, 0
-    return str(v)
-
-
-def _stb(em: Keithley2000Emulator, args: list[str]) -> str:
-    _no_args(args)
-    stb = bool(em.errors) << 2 | bool(em.esr & em.setting("*ESE")) << 5
-    return str(stb | (0x40 if stb & em.setting("*SRE") else 0))
-
-
-def _func_set(em: Keithley2000Emulator, args: list[str]) -> None:
-    if len(args) != 1:
-        raise ScpiError(-109 if not args else -108)
-    em.function = _function_of(args[0])
-    em._readings = []
-
-
-def _elements(em: Keithley2000Emulator, args: list[str]) -> None:
-    if not args:
-        raise ScpiError(-109)
-    chosen = [choice(a, ["READing", "CHANnel", "UNITs"]) for a in args]
-    em.elements = chosen
-
-
-def _save(em: Keithley2000Emulator, args: list[str]) -> None:
-    if len(args) != 1:
-        raise ScpiError(-109)
-    em.saved[int(number(args[0], 0, 4))] = (dict(em.values), em.function, list(em.elements))
-
-
-def _recall(em: Keithley2000Emulator, args: list[str]) -> None:
-    if len(args) != 1:
-        raise ScpiError(-109)
-    setup = em.saved.get(int(number(args[0], 0, 4)))
-    if setup is None:
-        raise ScpiError(-222)
-    em.values, em.function, em.elements = dict(setup[0]), setup[1], list(setup[2])
-
-
-def _math(em: Keithley2000Emulator, args: list[str]) -> str:
-    _no_args(args)
-    x = em._readings[-1] if em._readings else em.reading()
-    form = em.setting(":CALC:FORM")
-    if form == "MXB":
-        x = em.setting(":CALC:KMAT:MMF") * x + em.setting(":CALC:KMAT:MBF")
-    elif form == "PERC":
-        ref = em.setting(":CALC:KMAT:PERC")
-        x = (x - ref) / ref * 100.0 if ref else OVERFLOW
-    return f"{x:+.7E}"
-
-
-def _const(text: str):
-    def reply(em: Keithley2000Emulator, args: list[str]) -> str:
-        _no_args(args)
-        return text
-    return reply
-
-
-def _do(fn):
-    def action(em: Keithley2000Emulator, args: list[str]) -> None:
-        _no_args(args)
-        fn(em)
-    return action
-
-
-def _key(header: str) -> str:
-    return TREE.add(header) if not header.startswith("*") else header.rstrip("?")
-
-
-_ACTIONS = {(_key(h), h.endswith("?")): fn for h, fn in {
-    "*IDN?": _const("KEITHLEY INSTRUMENTS INC.,MODEL 2000,1234567,A20 /A02"),
-    "*RST": _do(lambda em: em._preset(continuous=0)), "*CLS": _cls, "*ESR?": _esr,
-    "*STB?": _stb, "*OPC": _do(lambda em: setattr(em, "esr", em.esr | 1)),
-    "*OPC?": _const("1"), "*WAI": _do(lambda em: None), "*TRG": _trigger,
-    "*TST?": _const("0"), "*SAV": _save, "*RCL": _recall,
-    "[:SENSe[1]]:FUNCtion": _func_set,
-    "[:SENSe[1]]:FUNCtion?": lambda em, a: (_no_args(a), f'"{em.function}"')[1],
-    "[:SENSe[1]]:DATA[:LATest]?": _latest, "[:SENSe[1]]:DATA:FRESh?": _fresh,
-    ":FETCh?": _fetch, ":READ?": _read, ":INITiate[:IMMediate]": _init,
-    ":ABORt": _do(lambda em: setattr(em, "_armed", False)),
-    ":CONFigure?": lambda em, a: (_no_args(a), f'"{em.function}"')[1],
-    ":SYSTem:ERRor?": _error, ":STATus:QUEue[:NEXT]?": _error,
-    ":STATus:QUEue:CLEar": _clear_queue, ":SYSTem:CLEar": _clear_queue,
-    ":STATus:PRESet": _do(lambda em: None),
-    ":STATus:MEASurement[:EVENt]?": _const("0"), ":STATus:MEASurement:CONDition?": _const("0"),
-    ":STATus:QUEStionable[:EVENt]?": _const("0"),
-    ":STATus:QUEStionable:CONDition?": _const("0"),
-    ":STATus:OPERation[:EVENt]?": _const("0"), ":STATus:OPERation:CONDition?": _const("0"),
-    ":SYSTem:PRESet": _do(lambda em: em._preset(continuous=1)),
-    ":SYSTem:VERSion?": _const("1991.0"), ":SYSTem:LFRequency?": _const("50"),
-    ":SYSTem:LOCal": _do(lambda em: None), ":SYSTem:REMote": _do(lambda em: None),
-    ":SYSTem:RWLock": _do(lambda em: None),
-    ":SYSTem:KEY": lambda em, a: (number(a[0], 1, 31) if a else _no_args(["?"]), None)[1],
-    ":TRIGger[:SEQuence[1]]:SIGNal": _trigger,
-    ":TRACe:CLEar": _do(lambda em: em.buffer.clear()),
-    ":TRACe:FREE?": lambda em, a: (_no_args(a),
-                                   f"{(1024 - len(em.buffer)) * 12},{len(em.buffer) * 12}")[1],
-    ":TRACe:DATA?": lambda em, a: (_no_args(a),
-                                   ",".join(em._format(v) for v in em.buffer))[1],
-    ":CALCulate[1]:DATA?": _math, ":FORMat:ELEMents": _elements,
-    ":FORMat:ELEMents?": lambda em, a: (_no_args(a), ",".join(em.elements))[1],
-}.items()}

@@ -1,9 +1,16 @@
-"""The Keithley 2000's SCPI command tree (manual section 5) as data: measurement functions,
-their per-function settings with ranges and *RST values, and the other subsystems' stored
-settings. Spec tuples: ("num", low, high, default), ("bool", default),
+"""The Keithley 2000's SCPI command tree (manual section 5): measurement functions, their
+per-function settings with ranges and *RST values, the other subsystems' stored settings, and
+the resolved tree built from them (:data:`TREE`, :data:`SPECS`, :func:`normalize`). Spec tuples: ("num", low, high, default), ("bool", default),
 ("choice", [options in the manual's notation], default), ("str", default)."""
 
 from __future__ import annotations
+
+import functools
+
+from pcsdaq.sim.emulators.scpi import CommandTree, ScpiError, minimal_form
+
+#: what a reading beyond its range reads
+OVERFLOW = 9.9e37
 
 #: function key (as :SENS:FUNC? returns it) -> node path in the manual's notation
 FUNCTIONS = {
@@ -154,3 +161,41 @@ def all_headers() -> dict[str, str]:
     out[":FORMat:ELEMents?"] = "read the reply elements"
     out.update(ACTIONS)
     return out
+
+
+COMMANDS = all_headers()
+TREE = CommandTree(list(COMMANDS))
+#: canonical key -> spec of every stored setting; (function, node canonical) lookups
+SPECS: dict[str, tuple] = {}
+FUNCTION_KEYS: dict[tuple[str, str], str] = {}  # (function, short setting path) -> canonical
+FUNCTION_TREE = CommandTree([])  # the :FUNC parameter's own vocabulary
+CANONICAL_FUNCTION: dict[str, str] = {}  # canonical node path of a function -> its key
+for _f, _path in FUNCTIONS.items():
+    CANONICAL_FUNCTION[FUNCTION_TREE.add(_path)] = _f
+    for _node, _spec in FUNCTION_SETTINGS[_f].items():
+        _key = TREE.add(f"[:SENSe[1]]:{_path}:{_node}")
+        SPECS[_key] = _spec
+        FUNCTION_KEYS[(_f, minimal_form(_node))] = _key
+for _head, _spec in SETTINGS.items():
+    SPECS[TREE.add(_head)] = _spec
+QUERIES = {TREE.add(h) for h in COMMANDS if h.endswith("?")}
+SETTABLE = {TREE.add(h) for h in COMMANDS if not h.endswith("?")}
+
+
+@functools.lru_cache(maxsize=512)
+def normalize(header: str) -> str:
+    """Canonical key of a header: ':sense:voltage:nplc' -> 'SENS:VOLT:DC:NPLC'."""
+    return TREE.resolve(header.strip().rstrip("?"))[0]
+
+
+def function_of(word: str) -> str:
+    """A :FUNC parameter ('VOLT:DC', "RESistance", 'volt') -> function key; -224 if none."""
+    text = word.strip().strip("'\"")
+    try:
+        key = FUNCTION_TREE.resolve(text)[0] if text else ""
+    except ScpiError:
+        raise ScpiError(-224) from None
+    function = CANONICAL_FUNCTION.get(key)
+    if function is None:
+        raise ScpiError(-224)
+    return function

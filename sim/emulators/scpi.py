@@ -142,7 +142,7 @@ def split_command(text: str) -> tuple[str, bool, list[str]]:
     """``":SENS:FUNC 'RES'"`` -> (header without ``?``, is_query, [arguments]); raises
     ScpiError(-102) for a header with characters SCPI does not allow."""
     text = text.strip()
-    match = re.match(r"(\S+?)(\s*\?)?(\s+|$)(.*)$", text, re.S)
+    match = re.match(r"(\S+?)(\s*\?)?(\s+|$)(.*)$", text, re.DOTALL)
     if match is None:
         raise ScpiError(-102)
     header = match.group(1) + ("?" if match.group(2) else "")

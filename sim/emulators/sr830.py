@@ -16,25 +16,25 @@ from __future__ import annotations
 
 import math
 import re
-import struct
 
 from pcsdaq.sim.chain import SLOPE_POLES, OutputFilter
 from pcsdaq.sim.emulators.base import Emulator
-from pcsdaq.sim.emulators.sr830_buffer import TRIGGER_RATE, DataBuffer, trcl_word
-from pcsdaq.sim.emulators.sr830_commands import (COMMANDS, ENABLES, KEPT_BY_RESET,
-                                                 NOT_IMPLEMENTED, SETTINGS)
+from pcsdaq.sim.emulators.sr830_buffer import DataBuffer
+from pcsdaq.sim.emulators.sr830_commands import (
+    COMMANDS,
+    ENABLES,
+    KEPT_BY_RESET,
+    NOISE_V,
+    NOT_IMPLEMENTED,
+    RESERVE_FACTOR,
+    SENSITIVITIES_V,
+    SETTINGS,
+    TIME_CONSTANTS_S,
+)
+from pcsdaq.sim.emulators.sr830_handlers import HANDLERS, CommandError, integer, real
 
-SENSITIVITIES_V = [m * 10.0 ** e for e in range(-9, 1) for m in (1, 2, 5)][1:-2]
-TIME_CONSTANTS_S = [m * 10.0 ** e for e in range(-5, 5) for m in (1, 3)]
-NOISE_V = 5e-9
-RESERVE_FACTOR = {0: 10.0, 1: 1.0, 2: 1.0}  # high reserve tolerates 10x the sensitivity
-EXPAND = (1, 10, 100)
 ESR_EXECUTION, ESR_COMMAND = 0x10, 0x20
-_COMMAND = re.compile(r"\s*(\*?[A-Za-z]+)\s*(\?)?\s*(.*?)\s*$", re.S)
-
-
-class CommandError(Exception):
-    """Unknown header or syntax error (``*ESR?`` bit 5)."""
+_COMMAND = re.compile(r"\s*(\*?[A-Za-z]+)\s*(\?)?\s*(.*?)\s*$", re.DOTALL)
 
 
 class SR830Emulator(Emulator):
@@ -212,31 +212,12 @@ class SR830Emulator(Emulator):
             self.esr |= ESR_EXECUTION
         return None
 
-    @staticmethod
-    def _real(word: str) -> float:
-        """A real parameter; not a number at all is a syntax (command) error."""
-        try:
-            value = float(word)
-        except ValueError:
-            raise CommandError(word) from None
-        if not math.isfinite(value):
-            raise ValueError(word)
-        return value
-
-    @staticmethod
-    def _int(word: str) -> int:
-        """An integer parameter; the SR830 takes any number format ("4", "4.0", ".4E1")."""
-        value = SR830Emulator._real(word)
-        if value != int(value):
-            raise ValueError(word)
-        return int(value)
-
     def _dispatch(self, head: str, args: list[str]) -> str | bytes | None:
         if head in SETTINGS or (head.endswith("?") and head[:-1] in SETTINGS):
             return self._setting(head, args)
         if head in ENABLES or (head.endswith("?") and head[:-1] in ENABLES):
             return self._enable(head, args)
-        handler = _HANDLERS.get(head)
+        handler = HANDLERS.get(head)
         if handler is None:
             raise CommandError(head)
         return handler(self, args)
@@ -251,7 +232,7 @@ class SR830Emulator(Emulator):
             return str(int(v)) if is_int else f"{v:.10g}"
         if len(args) != 1:
             raise ValueError(args)
-        v = self._int(args[0]) if is_int else self._real(args[0])
+        v = integer(args[0]) if is_int else real(args[0])
         if not lo <= v <= hi:
             raise ValueError(v)
         if name == "PHAS":
@@ -279,12 +260,12 @@ class SR830Emulator(Emulator):
         if head.endswith("?"):
             return self._bit_or_byte(self.enables[name], args)
         if len(args) == 1:
-            v = self._int(args[0])
+            v = integer(args[0])
             if not 0 <= v <= 255:
                 raise ValueError(v)
             self.enables[name] = v
         elif len(args) == 2:
-            bit, on = self._int(args[0]), self._int(args[1])
+            bit, on = integer(args[0]), integer(args[1])
             if not (0 <= bit <= 7 and on in (0, 1)):
                 raise ValueError(args)
             self.enables[name] = self.enables[name] & ~(1 << bit) | on << bit
@@ -295,7 +276,7 @@ class SR830Emulator(Emulator):
     def _bit_or_byte(self, value: int, args: list[str]) -> str:
         if not args:
             return str(value)
-        bit = self._int(args[0])
+        bit = integer(args[0])
         if len(args) > 1 or not 0 <= bit <= 7:
             raise ValueError(args)
         return str(value >> bit & 1)
@@ -304,7 +285,7 @@ class SR830Emulator(Emulator):
         value = getattr(self, attr)
         reply = self._bit_or_byte(value, args)
         if args:
-            setattr(self, attr, value & ~(1 << self._int(args[0])))
+            setattr(self, attr, value & ~(1 << integer(args[0])))
         else:
             setattr(self, attr, 0)
         return reply
@@ -321,239 +302,4 @@ class SR830Emulator(Emulator):
         return stb
 
 
-def _no_args(args: list[str]) -> None:
-    if args:
-        raise ValueError(args)
-
-
-def _index(args: list[str], lo: int, hi: int, n: int = 1) -> int:
-    if len(args) < n:
-        raise ValueError(args)
-    i = SR830Emulator._int(args[0])
-    if not lo <= i <= hi:
-        raise ValueError(i)
-    return i
-
-
-def _idn(em: SR830Emulator, args: list[str]) -> str:
-    _no_args(args)
-    return "Stanford_Research_Systems,SR830,s/n12345,ver1.07"
-
-
-def _rst(em: SR830Emulator, args: list[str]) -> None:
-    _no_args(args)
-    em._reset()
-
-
-def _cls(em: SR830Emulator, args: list[str]) -> None:
-    _no_args(args)
-    em.esr = em.errs = em.lias = 0
-
-
-def _stb(em: SR830Emulator, args: list[str]) -> str:
-    em._outputs()  # the overload bits are up to date
-    return em._bit_or_byte(em.status_byte(), args)
-
-
-def _psc(em: SR830Emulator, args: list[str]) -> None:
-    em.power_on_clear = _index(args, 0, 1)
-
-
-def _lias(em: SR830Emulator, args: list[str]) -> str:
-    em._outputs()
-    return em._read_and_clear("lias", args)
-
-
-def _outp(em: SR830Emulator, args: list[str]) -> str:
-    code = _index(args, 1, 4)
-    return f"{em._param(code):.6g}"
-
-
-def _outr(em: SR830Emulator, args: list[str]) -> str:
-    channel = _index(args, 1, 2)
-    return f"{em._display(channel, em._outputs()):.6g}"
-
-
-def _snap(em: SR830Emulator, args: list[str]) -> str:
-    codes = [SR830Emulator._int(a) for a in args]
-    if not 2 <= len(codes) <= 6 or not all(1 <= c <= 11 for c in codes):
-        raise ValueError(codes)
-    z = em._outputs()  # SNAP? values are taken at one instant
-    return ",".join(f"{em._param(c, z):.6g}" for c in codes)
-
-
-def _auxv(em: SR830Emulator, args: list[str]) -> None:
-    ch = _index(args, 1, 4, 2)
-    v = SR830Emulator._real(args[1])
-    if len(args) != 2 or not -10.5 <= v <= 10.5:
-        raise ValueError(v)
-    em.aux_out[ch - 1] = round(v, 3)
-    em._update_input()  # the filter runs to now on the old input, then steps
-
-
-def _auxv_q(em: SR830Emulator, args: list[str]) -> str:
-    return f"{em.aux_out[_index(args, 1, 4) - 1]:.3f}"
-
-
-def _oaux_q(em: SR830Emulator, args: list[str]) -> str:
-    _index(args, 1, 4)
-    return "0.0000"  # nothing wired to the aux inputs in the simulated station
-
-
-def _oexp(em: SR830Emulator, args: list[str]) -> None:
-    i = _index(args, 1, 3, 3)
-    offset, expand = SR830Emulator._real(args[1]), SR830Emulator._int(args[2])
-    if len(args) != 3 or not (-105.0 <= offset <= 105.0 and expand in (0, 1, 2)):
-        raise ValueError(args)
-    em.offsets[i] = [round(offset, 2), expand]
-
-
-def _oexp_q(em: SR830Emulator, args: list[str]) -> str:
-    offset, expand = em.offsets[_index(args, 1, 3)]
-    return f"{offset:.2f},{expand}"
-
-
-def _ddef(em: SR830Emulator, args: list[str]) -> None:
-    i = _index(args, 1, 2, 3)
-    j, k = SR830Emulator._int(args[1]), SR830Emulator._int(args[2])
-    if len(args) != 3 or not (0 <= j <= 4 and 0 <= k <= 2):
-        raise ValueError(args)
-    em.displays[i] = [j, k]
-
-
-def _ddef_q(em: SR830Emulator, args: list[str]) -> str:
-    j, k = em.displays[_index(args, 1, 2)]
-    return f"{j},{k}"
-
-
-def _fpop(em: SR830Emulator, args: list[str]) -> None:
-    i = _index(args, 1, 2, 2)
-    j = SR830Emulator._int(args[1])
-    if len(args) != 2 or j not in (0, 1):
-        raise ValueError(args)
-    em.front_outputs[i] = j
-
-
-def _fpop_q(em: SR830Emulator, args: list[str]) -> str:
-    return str(em.front_outputs[_index(args, 1, 2)])
-
-
-def _aoff(em: SR830Emulator, args: list[str]) -> None:
-    i = _index(args, 1, 3)
-    z = em._outputs()
-    raw = (z.real, z.imag, abs(z))[i - 1]
-    em.offsets[i][0] = round(max(-105.0, min(105.0, raw / em._sens() * 100.0)), 2)
-
-
-def _agan(em: SR830Emulator, args: list[str]) -> None:
-    _no_args(args)
-    amplitude = abs(em.signal_V())
-    fits = [i for i, s in enumerate(SENSITIVITIES_V) if amplitude <= 0.9 * s]
-    em.values["SENS"] = fits[0] if fits else len(SENSITIVITIES_V) - 1
-
-
-def _arsv(em: SR830Emulator, args: list[str]) -> None:
-    _no_args(args)
-    amplitude = abs(em.signal_V())
-    # the lowest reserve (2 low noise, 1 normal, 0 high) that does not overload
-    em.values["RMOD"] = next((m for m in (2, 1, 0)
-                              if amplitude <= em._sens() * RESERVE_FACTOR[m]), 0)
-
-
-def _aphs(em: SR830Emulator, args: list[str]) -> None:
-    _no_args(args)
-    z = em.signal_V()
-    if z != 0:
-        theta = math.degrees(math.atan2(z.imag, z.real))
-        v = float(em.values["PHAS"]) + theta
-        em.values["PHAS"] = round((v + 180.0) % 360.0 - 180.0, 2)
-        em._update_input()
-
-
-def _sset(em: SR830Emulator, args: list[str]) -> None:
-    em.setups[_index(args, 1, 9)] = {"values": dict(em.values), "aux": list(em.aux_out),
-                                     "offsets": {k: list(v) for k, v in em.offsets.items()},
-                                     "displays": {k: list(v) for k, v in em.displays.items()}}
-
-
-def _rset(em: SR830Emulator, args: list[str]) -> None:
-    setup = em.setups.get(_index(args, 1, 9))
-    if setup is None:
-        raise ValueError("no setup stored there")
-    em.values = dict(setup["values"]) | {k: em.values[k] for k in KEPT_BY_RESET}
-    em.offsets = {k: list(v) for k, v in setup["offsets"].items()}
-    em.displays = {k: list(v) for k, v in setup["displays"].items()}
-    em.buffer.rate_index = int(em.values["SRAT"])
-    em.buffer.loop = bool(em.values["SEND"])
-    em.filter.set_parameters(em._tau(), em._poles())
-    em._update_input()
-
-
-def _trig(em: SR830Emulator, args: list[str]) -> None:
-    _no_args(args)
-    now = em.lab.clock.now()
-    if not em.buffer.running and int(em.values["TSTR"]):
-        em.buffer.start(now)
-        em.lias |= 0x40
-    if em.buffer.rate_index == TRIGGER_RATE and em.buffer.running:
-        em.buffer.trigger(now)
-        em.lias |= 0x40
-
-
-def _strt(em: SR830Emulator, args: list[str]) -> None:
-    _no_args(args)
-    em.buffer.start(em.lab.clock.now())
-
-
-def _strd(em: SR830Emulator, args: list[str]) -> None:
-    _no_args(args)
-    em.buffer.start(em.lab.clock.now() + 0.5)
-
-
-def _paus(em: SR830Emulator, args: list[str]) -> None:
-    _no_args(args)
-    em.buffer.pause(em.lab.clock.now())
-
-
-def _rest(em: SR830Emulator, args: list[str]) -> None:
-    _no_args(args)
-    em.buffer.reset()
-
-
-def _spts(em: SR830Emulator, args: list[str]) -> str:
-    _no_args(args)
-    return str(len(em.buffer.points))
-
-
-def _trace_args(em: SR830Emulator, args: list[str]) -> list[float]:
-    if len(args) != 3:
-        raise ValueError(args)
-    i, j, k = (SR830Emulator._int(a) for a in args)
-    return em.buffer.read(i, j, k)
-
-
-def _trca(em: SR830Emulator, args: list[str]) -> str:
-    return "".join(f"{v:+.6e}," for v in _trace_args(em, args))
-
-
-def _trcb(em: SR830Emulator, args: list[str]) -> bytes:
-    points = _trace_args(em, args)
-    return struct.pack(f"<{len(points)}f", *points)
-
-
-def _trcl(em: SR830Emulator, args: list[str]) -> bytes:
-    return b"".join(trcl_word(v) for v in _trace_args(em, args))
-
-
-_HANDLERS = {
-    "*IDN?": _idn, "*RST": _rst, "*CLS": _cls, "*STB?": _stb, "*PSC": _psc,
-    "*PSC?": lambda em, a: (_no_args(a), str(em.power_on_clear))[1],
-    "*ESR?": lambda em, a: em._read_and_clear("esr", a),
-    "ERRS?": lambda em, a: em._read_and_clear("errs", a),
-    "LIAS?": _lias, "OUTP?": _outp, "OUTR?": _outr, "SNAP?": _snap,
-    "AUXV": _auxv, "AUXV?": _auxv_q, "OAUX?": _oaux_q, "OEXP": _oexp, "OEXP?": _oexp_q,
-    "DDEF": _ddef, "DDEF?": _ddef_q, "FPOP": _fpop, "FPOP?": _fpop_q, "AOFF": _aoff,
-    "AGAN": _agan, "ARSV": _arsv, "APHS": _aphs, "SSET": _sset, "RSET": _rset,
-    "TRIG": _trig, "STRT": _strt, "STRD": _strd, "PAUS": _paus, "REST": _rest,
-    "SPTS?": _spts, "TRCA?": _trca, "TRCB?": _trcb, "TRCL?": _trcl,
-}
+__all__ = ["NOISE_V", "SENSITIVITIES_V", "TIME_CONSTANTS_S", "CommandError", "SR830Emulator"]

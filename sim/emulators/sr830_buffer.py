@@ -79,7 +79,7 @@ class DataBuffer:
         if not self.running or self.rate_index == TRIGGER_RATE:
             return
         dt = 1.0 / sample_rate_hz(self.rate_index)
-        due = int(math.floor((now - self._t0) / dt + 1e-9)) + 1
+        due = math.floor((now - self._t0) / dt + 1e-9) + 1
         if due <= self._taken:
             return
         first = self._taken

@@ -3,6 +3,12 @@ values, and the one-line description of every header the emulator implements."""
 
 from __future__ import annotations
 
+SENSITIVITIES_V = [m * 10.0 ** e for e in range(-9, 1) for m in (1, 2, 5)][1:-2]
+TIME_CONSTANTS_S = [m * 10.0 ** e for e in range(-5, 5) for m in (1, 3)]
+NOISE_V = 5e-9
+RESERVE_FACTOR = {0: 10.0, 1: 1.0, 2: 1.0}  # high reserve tolerates 10x the sensitivity
+EXPAND = (1, 10, 100)
+
 #: integer/real settings "NAME value" / "NAME?": name -> (min, max, default, is_integer)
 SETTINGS: dict[str, tuple[float, float, float, bool]] = {
     "FREQ": (1e-3, 102e3, 1000.0, False), "SLVL": (0.004, 5.0, 0.004, False),

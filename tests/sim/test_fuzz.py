@@ -12,9 +12,9 @@ import tty
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pcsdaq.sim.lab import SimLab
 
 from pcsdaq.clock import VirtualClock
-from pcsdaq.sim.lab import SimLab
 
 NAMES = list(SimLab(clock=VirtualClock()).emulators)  # the registry: every served emulator
 #: emulators whose bad-input behaviour this file checks in detail (the others: link and probe)
@@ -184,8 +184,9 @@ def test_an_emulator_exception_costs_one_reply_not_the_link():
         name = "broken"
         command_terminators = ("\n",)
         reply_terminator = "\n"
-        unhandled: list = []
-        lab = SimLab(clock=VirtualClock())
+        def __init__(self):
+            self.unhandled = []
+            self.lab = SimLab(clock=VirtualClock())
 
         def handle(self, message):
             if message == "boom":

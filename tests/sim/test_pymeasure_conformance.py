@@ -10,9 +10,9 @@ import socket
 
 import numpy as np
 import pytest
+from pcsdaq.sim.lab import SimLab
 
 from pcsdaq.clock import VirtualClock
-from pcsdaq.sim.lab import SimLab
 
 VISA = {"visa_library": "@py", "timeout": 3000}
 
