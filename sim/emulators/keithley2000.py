@@ -260,7 +260,10 @@ class Keithley2000Emulator(Emulator):
         if spec[0] != "str" and len(args) > 1:
             raise ScpiError(-108)
         word = args[0]
-        if spec[0] == "num":
+        if spec[0] == "num" and key.endswith("TRIG:SEQ:COUN") and word.upper() in (
+                "INF", "INFINITE"):
+            value = 9.9e37  # trigger forever (each :READ?/:FETC? returns one buffer, 1024)
+        elif spec[0] == "num":
             value = number(word, spec[1], spec[2], spec[3])
             if isinstance(spec[3], int) and not isinstance(spec[3], bool):
                 value = round(value)

@@ -64,7 +64,7 @@ FUNCTION_SETTINGS: dict[str, dict] = {
 #: other stored settings: header (manual notation) -> spec
 SETTINGS: dict[str, tuple] = {
     ":INITiate:CONTinuous": ("bool", 1),
-    ":TRIGger[:SEQuence[1]]:COUNt": ("num", 1, 9999, 1),
+    ":TRIGger[:SEQuence[1]]:COUNt": ("num", 1, 9999, 1),  # or INF
     ":TRIGger[:SEQuence[1]]:DELay": ("num", 0.0, 999999.999, 0.0),
     ":TRIGger[:SEQuence[1]]:DELay:AUTO": ("bool", 1),
     ":TRIGger[:SEQuence[1]]:SOURce": ("choice", ["IMMediate", "EXTernal", "TIMer", "MANual",

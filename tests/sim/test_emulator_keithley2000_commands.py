@@ -110,6 +110,13 @@ def test_error_numbers_for_bad_data(em):
     assert em.handle(":VOLT:NPLC? MAX") == "10"
 
 
+def test_infinite_trigger_count(em):
+    em.handle(":TRIG:COUN INF")
+    assert float(em.handle(":TRIG:COUN?")) == 9.9e37
+    assert len(em.handle(":READ?").split(",")) == 1024  # one buffer's worth per query
+    assert errors(em) == []
+
+
 def test_trigger_model(em):
     em.handle(":FETC?")
     assert errors(em) == [-230]  # nothing measured yet
