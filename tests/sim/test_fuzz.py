@@ -141,7 +141,7 @@ def test_fuzz_over_tcp(lab, name):
                         lambda t: bool(select.select([sock], [], [], t)[0]),
                         lambda: sock.recv(65536))
             _login(name, emu, link)
-            _fuzz(name, emu, link, max_examples=120)
+            _fuzz(name, emu, link, max_examples=100)
 
 
 def _have_ptys() -> bool:

@@ -125,7 +125,8 @@ def sr830_session(li, lab):
     li.aquireOnTrigger(False)
     li.trigger()
     li.channel1 = "R"  # DDEF1,1,0: settable
-    assert li.ask("DDEF? 1") == "1,0"
+    li.channel2 = "Theta"  # DDEF2,1,0
+    assert li.ask("DDEF? 1").strip() == "1,0" and li.ask("DDEF? 2").strip() == "1,0"
     return SR830
 
 
@@ -135,6 +136,7 @@ def sr830_divergences(li, lab):
     # value, so the channel1 it just set to "R" reads back as the raw pair
     assert li.ask("DDEF? 1").strip() == "1,0"
     assert li.channel1 == [1.0, 0.0]
+    assert li.channel2 == [1.0, 0.0]
     # OEXP i,x,j takes the expand INDEX j = 0/1/2 (x1/x10/x100, manual p. 5-9); set_scaling
     # sends the truncated factor instead: its default "x1" sends 1 (= x10) ...
     li.ask("*ESR?")
@@ -154,10 +156,12 @@ def test_pymeasure_sr830_over_tcp(tcp):
     try:
         sr830_session(li, lab)
         sr830_divergences(li, lab)
-        # TRCB? returns float32 binary with no terminator: pymeasure reads the raw block
+        # TRCB? returns float32 binary with no terminator (GPIB ends it with EOI): pymeasure
+        # reads the raw block until its time-out
         n = li.buffer_count
-        data = li.binary_values(f"TRCB? 1,0,{n}", dtype=np.float32)
-        assert len(data) == n and np.all(np.isfinite(data))
+        li.adapter.connection.timeout = 300
+        data = li.get_buffer(1, 0, n)
+        assert len(data) == n and np.all(np.isfinite(data)) and data.dtype == np.float32
     finally:
         li.adapter.close()
 
