@@ -146,7 +146,7 @@ class Keithley2000Emulator(Emulator):
         if f == "VOLT:DC":
             return self.voltage_V()
         if f == "VOLT:AC":
-            v = abs(sr.signal_V()) if sr is not None else 0.0
+            v = sr.fundamental_V() if sr is not None else 0.0
             return self._ranged(f, v + abs(self.lab.rng.normal(0.0, 1e-6)))
         if f in ("CURR:DC", "CURR:AC"):
             return self._ranged(f, self.lab.rng.normal(0.0, 1e-9 * self._averaged()))
@@ -154,7 +154,7 @@ class Keithley2000Emulator(Emulator):
             r = self._resistance(f == "FRES")
             return r if r == OVERFLOW else self._ranged(f, r)
         if f in ("FREQ", "PER"):
-            hz = float(sr.values["FREQ"]) if sr is not None and abs(sr.signal_V()) > 0 else 0.0
+            hz = float(sr.values["FREQ"]) if sr is not None and sr.fundamental_V() > 0 else 0.0
             return hz if f == "FREQ" else (1.0 / hz if hz else 0.0)
         if f == "TEMP":
             unit = self.setting(":UNIT:TEMP")

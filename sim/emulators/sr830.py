@@ -85,16 +85,43 @@ class SR830Emulator(Emulator):
     def _contact(self):
         return getattr(self.lab, "contact", None)
 
-    def signal_V(self) -> complex:
-        """Noise-free demodulated input (X + iY, V rms) for the present settings."""
+    def _drive(self):
+        """(contact, I_dc in A, contact dV/dI in Ohm, sine current in A rms) or None."""
         contact = self._contact()
         if contact is None:
-            return 0j
+            return None
         i_dc = self.aux_out[contact.aux_output - 1] / contact.series_resistance_ohm
         # the sine output drives the contact through the excitation resistor: a divider,
         # so an open contact shows the whole sine amplitude (and overloads)
         r_c = contact.dvdi_ohm(i_dc) if contact.touching else contact.normal_resistance_ohm()
-        amp = float(self.values["SLVL"]) * r_c / (contact.excitation_resistance_ohm + r_c)
+        i_ac = float(self.values["SLVL"]) / (contact.excitation_resistance_ohm + r_c)
+        return contact, i_dc, r_c, i_ac
+
+    def fundamental_V(self) -> float:
+        """Sine voltage across the contact at the reference frequency (V rms): what the
+        input amplifier sees whatever harmonic is detected."""
+        drive = self._drive()
+        return 0.0 if drive is None else drive[3] * drive[2]
+
+    def signal_V(self) -> complex:
+        """Noise-free demodulated input (X + iY, V rms) at the detected harmonic (HARM), after
+        the phase shift PHAS. The second harmonic of the contact's response to the sine is
+        V''(I) a^2 / 4 (peak, a the sine's peak current): a d2V/dI2 measurement; higher
+        harmonics read nothing; with an external reference (FMOD 0) nothing is locked."""
+        drive = self._drive()
+        harmonic = int(self.values["HARM"])
+        if drive is None or int(self.values["FMOD"]) == 0 or harmonic > 2:
+            return 0j
+        contact, i_dc, r_c, i_ac = drive
+        if harmonic == 1:
+            amp = i_ac * r_c
+        elif contact.touching:
+            peak = math.sqrt(2.0) * i_ac
+            h = max(peak, 1e-9) * 0.05
+            d2v = (contact.dvdi_ohm(i_dc + h) - contact.dvdi_ohm(i_dc - h)) / (2 * h)
+            amp = d2v * peak ** 2 / 4 / math.sqrt(2.0)
+        else:
+            amp = 0.0
         phase = math.radians(float(self.values["PHAS"]))
         return amp * complex(math.cos(phase), -math.sin(phase))
 
@@ -117,7 +144,9 @@ class SR830Emulator(Emulator):
     def _check_overload(self, signal: complex, z: complex) -> None:
         sens = self._sens()
         limit = sens * RESERVE_FACTOR.get(int(self.values["RMOD"]), 1.0)
-        if self.force_overload or abs(signal) > limit:
+        if int(self.values["FMOD"]) == 0:
+            self.lias |= 0x08  # external reference: nothing on REF IN, unlocked
+        if self.force_overload or max(abs(signal), self.fundamental_V()) > limit:
             self.lias |= 0b101  # input/amplifier overload and output overload
         elif abs(z) > sens:
             self.lias |= 0b100

@@ -168,7 +168,7 @@ def _agan(em: Any, args: list[str]) -> None:
 
 def _arsv(em: Any, args: list[str]) -> None:
     _no_args(args)
-    amplitude = abs(em.signal_V())
+    amplitude = max(abs(em.signal_V()), em.fundamental_V())  # what the input sees
     # the lowest reserve (2 low noise, 1 normal, 0 high) that does not overload
     em.values["RMOD"] = next((m for m in (2, 1, 0)
                               if amplitude <= em._sens() * RESERVE_FACTOR[m]), 0)

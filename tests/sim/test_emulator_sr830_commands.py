@@ -217,3 +217,28 @@ def test_reply_terminator_follows_the_interface(em):
     assert em.handle("*IDN?") is None  # OUTX 1: replies go to GPIB
     em.handle("OUTX 0")
     assert em.handle("SENS?;OFLT?") == "26\r10"
+
+
+def test_second_harmonic_reads_the_curvature_and_higher_ones_nothing(em):
+    contact = em.lab.contact
+    em.handle("SLVL 1.0;AUXV 1,0.02")  # a bias where dV/dI is curved
+    first = em.signal_V()
+    em.handle("HARM 2")
+    second = em.signal_V()
+    i_dc = 0.02 / contact.series_resistance_ohm
+    peak = 2 ** 0.5 * 1.0 / (contact.excitation_resistance_ohm + contact.dvdi_ohm(i_dc))
+    h = peak * 0.05
+    d2v = (contact.dvdi_ohm(i_dc + h) - contact.dvdi_ohm(i_dc - h)) / (2 * h)
+    assert second.real == pytest.approx(d2v * peak ** 2 / 4 / 2 ** 0.5, rel=1e-9)
+    assert 0 < abs(second) < 1e-3 * abs(first)
+    assert em.fundamental_V() == pytest.approx(abs(first))  # the input still sees it
+    em.handle("HARM 3")
+    assert em.signal_V() == 0
+
+
+def test_external_reference_without_a_signal_is_unlocked(em):
+    em.handle("SLVL 1.0;FMOD 0;LIAS?")
+    assert em.signal_V() == 0
+    assert em.handle("LIAS? 3") == "1"  # reference unlock
+    em.handle("FMOD 1;LIAS?")
+    assert em.handle("LIAS? 3") == "0"
