@@ -219,13 +219,17 @@ def test_reply_terminator_follows_the_interface(em):
     assert em.handle("SENS?;OFLT?") == "26\r10"
 
 
-def test_second_harmonic_reads_the_curvature_and_higher_ones_nothing(em):
-    contact = em.lab.contact
-    em.handle("SLVL 1.0;AUXV 1,0.02")  # a bias where dV/dI is curved
+def test_second_harmonic_reads_the_curvature_and_higher_ones_nothing():
+    from pcsdaq.sim.lab import SimLab
+
+    lab = SimLab(clock=VirtualClock())  # a superconducting contact: dV/dI is curved
+    contact, em = lab.contact, lab.emulators["sr830"]
+    contact.place(40.0, 20.0)
+    em.handle("SLVL 1.0;AUXV 1,0.1")  # 100 uA: inside the gap structure
     first = em.signal_V()
     em.handle("HARM 2")
     second = em.signal_V()
-    i_dc = 0.02 / contact.series_resistance_ohm
+    i_dc = 0.1 / contact.series_resistance_ohm
     peak = 2 ** 0.5 * 1.0 / (contact.excitation_resistance_ohm + contact.dvdi_ohm(i_dc))
     h = peak * 0.05
     d2v = (contact.dvdi_ohm(i_dc + h) - contact.dvdi_ohm(i_dc - h)) / (2 * h)
