@@ -43,8 +43,9 @@ def _trigger(em: Any, args: list[str]) -> None:
 
 def _fetch(em: Any, args: list[str]) -> str:
     _no_args(args)
-    if em.setting(":INIT:CONT") and not em._readings:
-        em._take()  # continuous: there is always a latest reading
+    if em.setting(":INIT:CONT") and em.lab.clock.now() >= em._ready_at:
+        em._take()  # continuous: a new reading has just been completed
+        em._ready_at = em.lab.clock.now()
     return em._reply_readings()
 
 

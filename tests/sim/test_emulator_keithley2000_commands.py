@@ -326,3 +326,11 @@ def test_reference_acquire_takes_the_reading(em, function, acquire):
     em.handle(":FUNC 'VOLT:DC' ;" + acquire if function != "VOLT:DC" else ":FUNC 'RES';"
               + acquire)
     assert errors(em) == [-221]  # acquire on a function that is not measuring
+
+
+def test_continuous_initiation_keeps_fetch_fresh():
+    em = Keithley2000Emulator(FakeLab())  # power-on: :INIT:CONT ON
+    first = em.handle(":FETC?")
+    em.lab.clock.sleep(1.0)
+    assert em.handle(":FETC?") != first  # a new reading, noise and all
+    assert errors(em) == []
