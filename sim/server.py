@@ -35,7 +35,9 @@ def answer_messages(emu: Any, lock: Any, faults: Any, chunks: Iterable[bytes],
                     reply = emu.handle(msg)
                 except Exception as exc:  # noqa: BLE001 - a bug in one emulator must not
                     # kill the link: the client sees no reply, the test sees the record
-                    emu.unhandled.append((msg, repr(exc)))
+                    record = getattr(emu, "unhandled", None)
+                    if record is not None:
+                        record.append((msg, repr(exc)))
                     reply = None
                 wait = emu.take_reply_delay()
             if wait > 0:  # the instrument is still busy (a DMM integrating)

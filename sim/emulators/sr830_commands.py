@@ -93,6 +93,9 @@ COMMANDS: dict[str, str] = {
 }
 
 NOT_IMPLEMENTED: dict[str, str] = {
+    "ISRC 2|3 current input": "stored and read back, but the simulated station wires the "
+                              "contact voltage to input A: the signal is read as a voltage",
+    "OAUX? signals": "the aux inputs read 0 V: nothing is wired to them",
     "FAST 1|2 streaming": "points are not streamed over GPIB as they are taken; "
                           "read them with TRCA?/TRCB?/TRCL?",
 }
