@@ -68,7 +68,8 @@ class ANC300(StationDriver, Instrument):
     )
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "axis": (int, 3, "axis (module slot 1-7) moving the needle"),
-        "password": (str, "123456", "console password"),
+        "password": (str, "123456", "console password (TCP); '' on the serial/USB console, "
+                                    "which asks for none"),
         "approach": (str, "up", "step direction that moves the needle towards the sample"),
     }
 
@@ -103,7 +104,11 @@ class ANC300(StationDriver, Instrument):
         return [line.strip() for line in re.split(r"[\r\n]+", text) if line.strip()]
 
     def _login(self) -> None:
-        """Send the password, skipping the junk bytes and prompt sent on connect."""
+        """Send the password, skipping the junk bytes and prompt sent on connect (no
+        password set: the serial console, which asks none)."""
+        if not self.settings["password"]:
+            self.command("echo off")
+            return
         self.write(self.settings["password"])
         for _ in range(10):
             for line in self._lines():

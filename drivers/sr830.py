@@ -160,7 +160,10 @@ class SR830(StationDriver, _PymeasureSR830):
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
         self._init_station(settings, limits)
-        self.visa_defaults(adapter, visa_kwargs, read_termination="\n", write_termination="\n")
+        # replies end in LF on GPIB and CR on RS-232 (manual p. 5-2)
+        reply_end = "\r" if self.settings["interface"] == "rs232" else "\n"
+        self.visa_defaults(adapter, visa_kwargs, read_termination=reply_end,
+                           write_termination="\n")
         super().__init__(adapter, name or "SR830 lock-in", **visa_kwargs)
         self.tune_link()
         self.write(f"OUTX {1 if self.settings['interface'] == 'gpib' else 0}")

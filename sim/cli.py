@@ -1,5 +1,6 @@
 """``pcsdaq sim serve``: run the simulated lab's instruments on TCP ports (and, with
-``--serial NAME``, on pseudo-terminal serial ports) until stopped."""
+``--serial NAME``, on pseudo-terminal serial ports) until stopped; ``pcsdaq sim commands
+[NAME]``: the emulators' command coverage table (:mod:`pcsdaq.sim.coverage`)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,14 @@ def main(argv: list[str]) -> int:
     serve.add_argument("--serial", action="append", default=[], metavar="NAME",
                        help="serve this emulator on a serial port (a pseudo-terminal, "
                             "ASRL/dev/pts/N::INSTR) instead of TCP; repeatable")
+    commands = sub.add_parser("commands", help="the emulators' command coverage table")
+    commands.add_argument("name", nargs="?", help="one emulator (sr830, keithley2000 ...)")
+    commands.add_argument("--markdown", action="store_true",
+                          help="as docs/instruments_coverage.md (redirect it there)")
     args = parser.parse_args(argv)
+    if args.cmd == "commands":
+        from pcsdaq.sim.coverage import main_commands
+        return main_commands(args.name, args.markdown)
     load_station_config(args.config)  # one line naming file and key if it is bad
     faults = []
     for spec in args.fault:

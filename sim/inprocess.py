@@ -48,9 +48,11 @@ class InProcessAdapter(Adapter):
                 wait = self.emulator.take_reply_delay()
             if wait > 0:  # the instrument is still busy (a DMM integrating)
                 self.emulator.lab.clock.sleep(wait)
-            if self.faults is not None:
+            if self.faults is not None and not isinstance(reply, bytes):
                 reply = self.faults.reply(self.emulator.name, reply)
-            if reply is not None:
+            if isinstance(reply, bytes):  # a binary block (SR830 TRCB?): no terminator
+                self._replies.append(reply.decode("latin-1"))
+            elif reply is not None:
                 self._replies.append(reply + self.emulator.reply_terminator)
 
     def _read(self, **kwargs: Any) -> str:

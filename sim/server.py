@@ -31,14 +31,23 @@ def answer_messages(emu: Any, lock: Any, faults: Any, chunks: Iterable[bytes],
             if line_time_s is not None:  # the command's bytes arriving
                 emu.lab.clock.sleep(line_time_s(len(msg.encode()) + 1))
             with lock:
-                reply = emu.handle(msg)
+                try:
+                    reply = emu.handle(msg)
+                except Exception as exc:  # noqa: BLE001 - a bug in one emulator must not
+                    # kill the link: the client sees no reply, the test sees the record
+                    record = getattr(emu, "unhandled", None)
+                    if record is not None:
+                        record.append((msg, repr(exc)))
+                    reply = None
                 wait = emu.take_reply_delay()
             if wait > 0:  # the instrument is still busy (a DMM integrating)
                 emu.lab.clock.sleep(wait)
-            if faults is not None:
+            if faults is not None and not isinstance(reply, bytes):
                 reply = faults.reply(emu.name, reply)
             if reply is not None:
-                data = (reply + emu.reply_terminator).encode()
+                # a binary block (SR830 TRCB?) goes out as it is, with no terminator
+                data = reply if isinstance(reply, bytes) else (
+                    reply + emu.reply_terminator).encode()
                 if line_time_s is not None:  # the reply's bytes leaving
                     emu.lab.clock.sleep(line_time_s(len(data)))
                 send(data)
@@ -84,10 +93,16 @@ class SimServer:
 
     def _client(self, conn: socket.socket, emu: Any, lock: threading.Lock) -> None:
         with conn:  # leaving it closes the socket: after a "drop" the client sees the link go
+            # replies go out at once: with Nagle on, a reply that follows an unacknowledged
+            # one waits for the client's delayed ACK (~40 ms)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             greeting = emu.on_connect()
             if greeting:
                 conn.sendall(greeting)
-            answer_messages(emu, lock, self.faults, _received(conn), conn.sendall)
+            try:
+                answer_messages(emu, lock, self.faults, _received(conn), conn.sendall)
+            except OSError:  # the client went away while a reply was on its way
+                pass
 
     def close(self) -> None:
         """Stop listening."""

@@ -1,10 +1,16 @@
 """attocube ANC300 piezo controller emulator (telnet console, port 7230 on the real unit).
 
-A client first sees telnet junk bytes and the password prompt; the first line must be the
-password ("123456"), answered by its echo and ``Authorization success``. The console
+Over TCP a client first sees telnet junk bytes and the password prompt; the first line must
+be the password ("123456"), answered by its echo and ``Authorization success``; the serial
+(USB) console asks for no password. The console
 echoes each command until ``echo off``. Each reply is value lines then ``OK``, or a
-message then ``ERROR``; lines end in CR LF. Steps on ``needle_axis`` (default 3) move
-``lab.contact``: stepu towards the sample. Moves complete at once on the virtual clock.
+message then ``ERROR`` (unknown command, missing or bad argument, a mode the module does
+not have, stepping outside step mode); lines end in CR LF. Seven slots hold modules:
+ANM150 (stepping: gnd, cap, stp, off), ANM200 (scanning: gnd, inp, cap, off, no steps),
+ANM250 (both, with the offset modes stp+ / stp-); ``lab.config["anc300_modules"]`` lists
+them (default: slots 1-3 ANM150, 4-7 ANM250). Steps on ``needle_axis`` (default 3) move
+``lab.contact``: stepu towards the sample. Moves and capacitance measurements complete at
+once on the virtual clock; after a measurement (``setm <ax> cap``) the axis is grounded.
 """
 
 from __future__ import annotations
@@ -12,6 +18,40 @@ from __future__ import annotations
 from pcsdaq.sim.emulators.base import Emulator
 
 MODES = ("gnd", "inp", "cap", "stp", "off", "stp+", "stp-")
+MODULE_MODES = {"ANM150": ("gnd", "cap", "stp", "off"),
+                "ANM200": ("gnd", "inp", "cap", "off"),
+                "ANM250": MODES}
+DEFAULT_MODULES = ("ANM150", "ANM150", "ANM150", "ANM250", "ANM250", "ANM250", "ANM250")
+#: the piezo's capacitance a measurement finds (F at the cryostat's temperature: ~1 uF warm)
+CAPACITANCE_NF = 1012.5
+PATTERN_LENGTH = 256
+
+COMMANDS: dict[str, str] = {
+    "help": "list the commands", "echo": "console echo on/off", "ver": "firmware version",
+    "getcser": "controller board serial number", "getser": "module serial number of an axis",
+    "setm": "axis mode gnd/inp/cap/stp/off/stp+/stp- (as the module allows)",
+    "getm": "axis mode", "setf": "step frequency 1-10000 Hz", "getf": "step frequency, Hz",
+    "setv": "step amplitude 0-150 V", "getv": "step amplitude, V",
+    "seta": "offset voltage 0-150 V", "geta": "offset voltage, V",
+    "geto": "output voltage, V", "getc": "last measured capacitance, nF",
+    "capw": "wait for the capacitance measurement; its value, nF",
+    "stepu": "step up n times or continuously (c)", "stepd": "step down n times or (c)",
+    "stepw": "wait until the stepping is over", "stop": "stop the motion of an axis",
+    "setpu": "step-up waveform (256 values 0-255)", "getpu": "step-up waveform",
+    "setpd": "step-down waveform (256 values 0-255)", "getpd": "step-down waveform",
+    "setdci": "DC-IN input on/off", "getdci": "DC-IN input state",
+    "setaci": "AC-IN input on/off", "getaci": "AC-IN input state",
+    "settu": "trigger input for stepping up: off or 1-7", "gettu": "trigger input (up)",
+    "settd": "trigger input for stepping down: off or 1-7", "gettd": "trigger input (down)",
+    "setfil": "output low-pass filter 16 / 160 Hz / off", "getfil": "output filter",
+}
+NOT_IMPLEMENTED: dict[str, str] = {
+    "DC-IN / AC-IN signals": "the inputs are stored on/off; no external signal is wired",
+}
+
+
+class AxisError(ValueError):
+    """A console error: the message line before ``ERROR``."""
 
 
 class ANC300Emulator(Emulator):
@@ -23,12 +63,20 @@ class ANC300Emulator(Emulator):
     greeting = b"\xff\xfb\x01\xff\xfb\x03\xff\xfd\x18attocube ANC300\r\nAuthorization code: "
     password = "123456"
     needle_axis = 3
+    COMMANDS = COMMANDS
+    NOT_IMPLEMENTED = NOT_IMPLEMENTED
 
     def __init__(self, lab) -> None:
         super().__init__(lab)
         self.authorized = False
         self.echo = True
-        self.axes = {a: {"mode": "gnd", "v": 30.0, "f": 1000.0, "a": 0.0}
+        config = getattr(lab, "config", None) or {}
+        modules = list(config.get("anc300_modules", DEFAULT_MODULES))
+        ramp = list(range(PATTERN_LENGTH))
+        self.axes = {a: {"module": modules[a - 1] if a <= len(modules) else "ANM150",
+                         "mode": "gnd", "v": 30.0, "f": 1000.0, "a": 0.0,
+                         "c": CAPACITANCE_NF, "pu": list(ramp), "pd": ramp[::-1],
+                         "dci": "off", "aci": "off", "tu": "off", "td": "off", "fil": "off"}
                      for a in range(1, 8)}
         self.steps_done = {a: 0 for a in range(1, 8)}
 
@@ -41,7 +89,7 @@ class ANC300Emulator(Emulator):
     def handle(self, message: str) -> str | None:
         """Answer one console line (CR LF stripped)."""
         text = message.strip()
-        if not self.authorized:
+        if not self.authorized and self.interface != "rs232":  # serial/USB: no password
             if text == self.password:
                 self.authorized = True
                 return f"{text}\r\nAuthorization success"
@@ -50,10 +98,15 @@ class ANC300Emulator(Emulator):
         body = self._command(text)
         return f"{text}\r\n{body}" if echo else body
 
-    def _axis(self, word: str) -> dict:
-        a = int(word)
+    def _axis(self, args: list[str]) -> dict:
+        if not args:
+            raise AxisError("Missing axis")
+        try:
+            a = int(args[0])
+        except ValueError:
+            raise AxisError(f"Wrong axis '{args[0]}'") from None
         if a not in self.axes:
-            raise ValueError(f"Axis {a} not available")
+            raise AxisError(f"Axis {a} not available")
         return self.axes[a]
 
     def _command(self, text: str) -> str:
@@ -61,67 +114,150 @@ class ANC300Emulator(Emulator):
         if not words:
             return "OK"
         cmd, args = words[0], words[1:]
+        handler = _HANDLERS.get(cmd)
         try:
-            body = self._dispatch(cmd, args)
-        except (ValueError, IndexError, KeyError) as exc:
-            msg = str(exc) if isinstance(exc, ValueError) and str(exc) else "Wrong parameters"
-            return f"{msg}\r\nERROR"
+            if handler is None:
+                raise AxisError(f"Unknown command '{cmd}'")
+            body = handler(self, args)
+        except AxisError as exc:
+            return f"{exc}\r\nERROR"
+        except (ValueError, IndexError, OverflowError):
+            return "Wrong parameters\r\nERROR"
         return f"{body}\r\nOK" if body else "OK"
 
-    def _dispatch(self, cmd: str, args: list[str]) -> str:
-        if cmd == "echo":
-            self.echo = args[0] == "on"
-            return ""
-        if cmd == "ver":
-            return "attocube ANC300 controller version 1.1.0-1304 2013-10-17 08:16"
-        if cmd in ("getser",):
-            self._axis(args[0])
-            return f"ANM150A{int(args[0]):02d}-SIM"
-        if cmd in ("setv", "setf", "seta"):
-            axis, value = self._axis(args[0]), float(args[1])
-            top = 10000.0 if cmd == "setf" else 150.0
-            low = 1.0 if cmd == "setf" else 0.0
-            if not low <= value <= top:
-                raise ValueError("Value out of range")
-            axis[cmd[-1]] = value
-            return ""
-        if cmd == "setm":
-            if args[1] not in MODES:
-                raise ValueError("Wrong mode")
-            self._axis(args[0])["mode"] = args[1]
-            return ""
-        if cmd == "getv":
-            return f"voltage = {self._axis(args[0])['v']:.6f} V"
-        if cmd == "getf":
-            return f"frequency = {self._axis(args[0])['f']:.0f} Hz"
-        if cmd == "geta":
-            return f"voltage = {self._axis(args[0])['a']:.6f} V"
-        if cmd == "getm":
-            return f"mode = {self._axis(args[0])['mode']}"
-        if cmd == "geto":
-            axis = self._axis(args[0])
-            return f"voltage = {axis['a'] if axis['mode'] != 'gnd' else 0.0:.6f} V"
-        if cmd == "getc":
-            self._axis(args[0])
-            return "capacitance = 1012.5 nF"
-        if cmd in ("stepu", "stepd"):
-            return self._step(cmd, args)
-        if cmd in ("stop", "stepw"):
-            self._axis(args[0])
-            return ""
-        raise ValueError(f"Unknown command '{cmd}'")
-
     def _step(self, cmd: str, args: list[str]) -> str:
-        number = int(args[0])
-        axis = self._axis(args[0])
+        axis = self._axis(args)
+        if axis["module"] == "ANM200":
+            raise AxisError("Wrong axis type")
         if axis["mode"] not in ("stp", "stp+", "stp-"):
-            raise ValueError("Axis not in stepping mode")
+            raise AxisError("Axis in wrong mode")
+        if len(args) > 2:
+            raise AxisError("Wrong number of arguments")
         count = 1 if len(args) < 2 else (0 if args[1] == "c" else int(args[1]))
         if count < 0:
-            raise ValueError("Wrong parameters")
+            raise AxisError("Wrong parameters")
         signed = count if cmd == "stepu" else -count
+        number = int(args[0])
         self.steps_done[number] += signed
         contact = getattr(self.lab, "contact", None)
         if number == self.needle_axis and contact is not None and count:
             contact.step(signed, axis["v"])
         return ""
+
+
+def _value(args: list[str], low: float, high: float) -> float:
+    if len(args) != 2:
+        raise AxisError("Wrong number of arguments")
+    value = float(args[1])
+    if not low <= value <= high:  # NaN fails too
+        raise AxisError("Value out of range")
+    return value
+
+
+def _setter(key: str, low: float, high: float):
+    def handler(em: ANC300Emulator, args: list[str]) -> str:
+        axis = em._axis(args)
+        axis[key] = _value(args, low, high)
+        return ""
+    return handler
+
+
+def _getter(key: str, label: str, fmt: str, unit: str = ""):
+    def handler(em: ANC300Emulator, args: list[str]) -> str:
+        axis = em._axis(args)
+        if len(args) != 1:
+            raise AxisError("Wrong number of arguments")
+        return f"{label} = {format(axis[key], fmt)}{unit}"
+    return handler
+
+
+def _word_setter(key: str, allowed: tuple[str, ...]):
+    def handler(em: ANC300Emulator, args: list[str]) -> str:
+        axis = em._axis(args)
+        if len(args) != 2 or args[1] not in allowed:
+            raise AxisError("Wrong parameters")
+        axis[key] = args[1]
+        return ""
+    return handler
+
+
+def _setm(em: ANC300Emulator, args: list[str]) -> str:
+    axis = em._axis(args)
+    if len(args) != 2 or args[1] not in MODES:
+        raise AxisError("Wrong mode")
+    if args[1] not in MODULE_MODES[axis["module"]]:
+        raise AxisError("Wrong axis type")
+    axis["mode"] = args[1]
+    if args[1] == "cap":  # a measurement, over at once here; the axis is grounded after it
+        axis["c"] = CAPACITANCE_NF
+        axis["mode"] = "gnd"
+    return ""
+
+
+def _geto(em: ANC300Emulator, args: list[str]) -> str:
+    axis = em._axis(args)
+    volts = axis["a"] if axis["mode"] in ("inp", "stp+", "stp-", "off") else 0.0
+    return f"voltage = {volts:.6f} V"
+
+
+def _set_pattern(key: str):
+    def handler(em: ANC300Emulator, args: list[str]) -> str:
+        axis = em._axis(args)
+        values = [int(v) for v in args[1:]]
+        if len(values) != PATTERN_LENGTH or not all(0 <= v <= 255 for v in values):
+            raise AxisError("Wrong parameters")
+        axis[key] = values
+        return ""
+    return handler
+
+
+def _get_pattern(key: str):
+    def handler(em: ANC300Emulator, args: list[str]) -> str:
+        return "\r\n".join(str(v) for v in em._axis(args)[key])
+    return handler
+
+
+def _echo(em: ANC300Emulator, args: list[str]) -> str:
+    if len(args) != 1 or args[0] not in ("on", "off"):
+        raise AxisError("Wrong parameters")
+    em.echo = args[0] == "on"
+    return ""
+
+
+def _no_args(reply: str):
+    def handler(em: ANC300Emulator, args: list[str]) -> str:
+        if args:
+            raise AxisError("Wrong number of arguments")
+        return reply
+    return handler
+
+
+def _wait(em: ANC300Emulator, args: list[str]) -> str:
+    em._axis(args)  # moves are over at once on the virtual clock
+    return ""
+
+
+_HANDLERS = {
+    "help": _no_args("\r\n".join(sorted(COMMANDS))),
+    "echo": _echo,
+    "ver": _no_args("attocube ANC300 controller version 1.1.0-1304 2013-10-17 08:16"),
+    "getcser": _no_args("ANC300B-C-1514-3006076"),
+    "getser": lambda em, a: f"{em._axis(a)['module']}A{int(a[0]):02d}-SIM",
+    "setm": _setm, "getm": _getter("mode", "mode", ""),
+    "setf": _setter("f", 1.0, 10000.0), "getf": _getter("f", "frequency", ".0f", " Hz"),
+    "setv": _setter("v", 0.0, 150.0), "getv": _getter("v", "voltage", ".6f", " V"),
+    "seta": _setter("a", 0.0, 150.0), "geta": _getter("a", "voltage", ".6f", " V"),
+    "geto": _geto, "getc": _getter("c", "capacitance", ".6f", " nF"),
+    "capw": _getter("c", "capacitance", ".6f", " nF"),
+    "stepu": lambda em, a: em._step("stepu", a), "stepd": lambda em, a: em._step("stepd", a),
+    "stepw": _wait, "stop": _wait,
+    "setpu": _set_pattern("pu"), "getpu": _get_pattern("pu"),
+    "setpd": _set_pattern("pd"), "getpd": _get_pattern("pd"),
+    "setdci": _word_setter("dci", ("on", "off")), "getdci": _getter("dci", "dcin", ""),
+    "setaci": _word_setter("aci", ("on", "off")), "getaci": _getter("aci", "acin", ""),
+    "settu": _word_setter("tu", ("off", "1", "2", "3", "4", "5", "6", "7")),
+    "gettu": _getter("tu", "trigger", ""),
+    "settd": _word_setter("td", ("off", "1", "2", "3", "4", "5", "6", "7")),
+    "gettd": _getter("td", "trigger", ""),
+    "setfil": _word_setter("fil", ("16", "160", "off")), "getfil": _getter("fil", "filter", ""),
+}

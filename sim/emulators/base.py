@@ -11,7 +11,7 @@ and waits that long on the lab clock, outside the lock, before it delivers the r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from pcsdaq.sim.lab import SimLab
@@ -34,12 +34,22 @@ class Emulator:
     #: through a GPIB-Ethernet gateway) or "rs232" (the serial transport sets it)
     interface: str = "gpib"
 
+    #: header as the manual spells it -> one-line description, for each command implemented
+    #: (read by :mod:`pcsdaq.sim.coverage`)
+    COMMANDS: ClassVar[dict[str, str]] = {}
+    #: header -> why it is not implemented
+    NOT_IMPLEMENTED: ClassVar[dict[str, str]] = {}
+
     def __init__(self, lab: SimLab) -> None:
         self.lab = lab
+        #: (message, exception) of every message whose handling raised: the transports
+        #: keep the link up and record it here (a fuzz test asserts it stays empty)
+        self.unhandled: list[tuple[str, str]] = []
 
-    def handle(self, message: str) -> str | None:
+    def handle(self, message: str) -> str | bytes | None:
         """Process one message (terminator stripped); return the reply text without its
-        terminator, or None when the instrument sends nothing back."""
+        terminator, or None when the instrument sends nothing back (bytes: a binary block,
+        sent as it is with no terminator)."""
         raise NotImplementedError
 
     def take_reply_delay(self) -> float:

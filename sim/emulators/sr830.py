@@ -1,10 +1,15 @@
-"""SR830 lock-in emulator: the GPIB command set the drivers and pymeasure's SR830 use.
+"""SR830 lock-in emulator: the whole remote command set of the manual (chapter 5).
 
 The lock-in measures the simulated contact: I_dc = V_aux / series_resistance,
 i_ac = V_sine / excitation_resistance, input amplitude = i_ac * dV/dI(I_dc) (X, V rms) and
 passes it through :class:`pcsdaq.sim.chain.OutputFilter`. Noise: seeded Gaussian, 5 nV rms
-per output read on X and Y. Out-of-range settings set the execution-error bit (ESR bit 4,
-ERRS bit 4) and keep the old value; no reply.
+per output read on X and Y. The data buffer (:mod:`.sr830_buffer`) fills at ``SRAT`` on the
+lab clock. Grammar as the instrument parses it: case-insensitive, spaces before ``?`` and
+around arguments ignored, ``;`` chains commands, CR or LF ends a message. Replies end in LF
+on GPIB and CR on RS-232 and go only to the interface ``OUTX`` selects. Bad input as the
+manual says: an unknown header or garbled command sets the command-error bit (``*ESR?``
+bit 5), a missing or out-of-range parameter the execution-error bit (bit 4); the setting
+keeps its old value and nothing is sent back.
 """
 
 from __future__ import annotations
@@ -14,22 +19,22 @@ import re
 
 from pcsdaq.sim.chain import SLOPE_POLES, OutputFilter
 from pcsdaq.sim.emulators.base import Emulator
+from pcsdaq.sim.emulators.sr830_buffer import DataBuffer
+from pcsdaq.sim.emulators.sr830_commands import (
+    COMMANDS,
+    ENABLES,
+    KEPT_BY_RESET,
+    NOISE_V,
+    NOT_IMPLEMENTED,
+    RESERVE_FACTOR,
+    SENSITIVITIES_V,
+    SETTINGS,
+    TIME_CONSTANTS_S,
+)
+from pcsdaq.sim.emulators.sr830_handlers import HANDLERS, CommandError, integer, real
 
-SENSITIVITIES_V = [m * 10.0 ** e for e in range(-9, 1) for m in (1, 2, 5)][1:-2]
-TIME_CONSTANTS_S = [m * 10.0 ** e for e in range(-5, 5) for m in (1, 3)]
-NOISE_V = 5e-9
-RESERVE_FACTOR = {0: 10.0, 1: 1.0, 2: 1.0}  # high reserve tolerates 10x the sensitivity
-
-# name -> (min, max, default) for integer/float settings set as "NAME value"
-_SETTINGS = {
-    "FREQ": (1e-3, 102e3, 1000.0), "SLVL": (0.004, 5.0, 0.004), "PHAS": (-360.0, 729.99, 0.0),
-    "FMOD": (0, 1, 1), "HARM": (1, 19999, 1), "SENS": (0, 26, 26), "OFLT": (0, 19, 10),
-    "OFSL": (0, 3, 1), "SYNC": (0, 1, 0), "ISRC": (0, 3, 0), "ICPL": (0, 1, 0),
-    "IGND": (0, 1, 0), "ILIN": (0, 3, 0), "RMOD": (0, 2, 1), "LOCL": (0, 2, 0),
-    "OVRM": (0, 1, 1), "OUTX": (0, 1, 1), "RSLP": (0, 2, 0),
-}
-_INT = {"FMOD", "HARM", "SENS", "OFLT", "OFSL", "SYNC", "ISRC", "ICPL", "IGND", "ILIN",
-        "RMOD", "LOCL", "OVRM", "OUTX", "RSLP"}
+ESR_EXECUTION, ESR_COMMAND = 0x10, 0x20
+_COMMAND = re.compile(r"\s*(\*?[A-Za-z]+)\s*(\?)?\s*(.*?)\s*$", re.DOTALL)
 
 
 class SR830Emulator(Emulator):
@@ -37,23 +42,36 @@ class SR830Emulator(Emulator):
 
     name = "sr830"
     command_terminators = ("\n", "\r")
-    reply_terminator = "\n"
+    COMMANDS = COMMANDS
+    NOT_IMPLEMENTED = NOT_IMPLEMENTED
 
     def __init__(self, lab) -> None:
         super().__init__(lab)
         self.force_overload = False
         self.force_unlock = False  #: the reference unlocks (LIAS? bit 3) while set
+        self.values = {k: v[2] for k, v in SETTINGS.items()}
+        self.enables = dict.fromkeys(ENABLES, 0)
+        self.power_on_clear = 1
+        self.setups: dict[int, dict] = {}
+        self.buffer = DataBuffer(self._buffer_point)
         self._reset()
 
+    @property
+    def reply_terminator(self) -> str:  # type: ignore[override]
+        """LF on GPIB, CR on RS-232 (manual p. 5-2)."""
+        return "\r" if self.interface == "rs232" else "\n"
+
     def _reset(self) -> None:
-        self.values: dict[str, float] = {k: v[2] for k, v in _SETTINGS.items()}
+        kept = {k: self.values[k] for k in KEPT_BY_RESET}
+        self.values = {k: v[2] for k, v in SETTINGS.items()} | kept
         self.aux_out = [0.0] * 4
-        #: OEXP channel -> [offset %, expand code]
-        self.offsets: dict[int, list[float]] = {1: [0.0, 0], 2: [0.0, 0]}
-        self.esr = 0
-        self.errs = 0
-        self.lias = 0
+        self.offsets = {1: [0.0, 0], 2: [0.0, 0], 3: [0.0, 0]}  # OEXP i -> [offset %, expand]
+        self.displays = {1: [0, 0], 2: [0, 0]}  # DDEF i -> [quantity, ratio]
+        self.front_outputs = {1: 0, 2: 0}  # FPOP i -> 0 display / 1 X or Y
+        self.esr = self.errs = self.lias = 0
         self.filter = OutputFilter(self.lab.clock, self._tau(), self._poles())
+        self.buffer.reset()
+        self.buffer.rate_index, self.buffer.loop = 10, True
         self._update_input()
 
     def _tau(self) -> float:
@@ -62,19 +80,49 @@ class SR830Emulator(Emulator):
     def _poles(self) -> int:
         return SLOPE_POLES[6 * (int(self.values["OFSL"]) + 1)]
 
+    def _sens(self) -> float:
+        return SENSITIVITIES_V[int(self.values["SENS"])]
+
     def _contact(self):
         return getattr(self.lab, "contact", None)
 
-    def signal_V(self) -> complex:
-        """Noise-free demodulated input (X + iY, V rms) for the present settings."""
+    def _drive(self):
+        """(contact, I_dc in A, contact dV/dI in Ohm, sine current in A rms) or None."""
         contact = self._contact()
         if contact is None:
-            return 0j
+            return None
         i_dc = self.aux_out[contact.aux_output - 1] / contact.series_resistance_ohm
         # the sine output drives the contact through the excitation resistor: a divider,
         # so an open contact shows the whole sine amplitude (and overloads)
         r_c = contact.dvdi_ohm(i_dc) if contact.touching else contact.normal_resistance_ohm()
-        amp = float(self.values["SLVL"]) * r_c / (contact.excitation_resistance_ohm + r_c)
+        i_ac = float(self.values["SLVL"]) / (contact.excitation_resistance_ohm + r_c)
+        return contact, i_dc, r_c, i_ac
+
+    def fundamental_V(self) -> float:
+        """Sine voltage across the contact at the reference frequency (V rms): what the
+        input amplifier sees whatever harmonic is detected."""
+        drive = self._drive()
+        return 0.0 if drive is None else drive[3] * drive[2]
+
+    def signal_V(self) -> complex:
+        """Noise-free demodulated input (X + iY, V rms) at the detected harmonic (HARM), after
+        the phase shift PHAS. The second harmonic of the contact's response to the sine is
+        V''(I) a^2 / 4 (peak, a the sine's peak current): a d2V/dI2 measurement; higher
+        harmonics read nothing; with an external reference (FMOD 0) nothing is locked."""
+        drive = self._drive()
+        harmonic = int(self.values["HARM"])
+        if drive is None or int(self.values["FMOD"]) == 0 or harmonic > 2:
+            return 0j
+        contact, i_dc, r_c, i_ac = drive
+        if harmonic == 1:
+            amp = i_ac * r_c
+        elif contact.touching:
+            peak = math.sqrt(2.0) * i_ac
+            h = max(peak, 1e-9) * 0.05
+            d2v = (contact.dvdi_ohm(i_dc + h) - contact.dvdi_ohm(i_dc - h)) / (2 * h)
+            amp = d2v * peak ** 2 / 4 / math.sqrt(2.0)
+        else:
+            amp = 0.0
         phase = math.radians(float(self.values["PHAS"]))
         return amp * complex(math.cos(phase), -math.sin(phase))
 
@@ -91,118 +139,199 @@ class SR830Emulator(Emulator):
         z = self.filter.output()
         rng = self.lab.rng
         z += complex(rng.normal(0, NOISE_V), rng.normal(0, NOISE_V))
-        sens = SENSITIVITIES_V[int(self.values["SENS"])]
+        self._check_overload(signal, z)
+        return z
+
+    def _check_overload(self, signal: complex, z: complex) -> None:
+        sens = self._sens()
         limit = sens * RESERVE_FACTOR.get(int(self.values["RMOD"]), 1.0)
-        if self.force_overload or abs(signal) > limit:
+        if int(self.values["FMOD"]) == 0:
+            self.lias |= 0x08  # external reference: nothing on REF IN, unlocked
+        if self.force_overload or max(abs(signal), self.fundamental_V()) > limit:
             self.lias |= 0b101  # input/amplifier overload and output overload
         elif abs(z) > sens:
             self.lias |= 0b100
         if self.force_unlock:
             self.lias |= 0b1000
-        return z
+
+    def _xyr(self, z: complex) -> tuple[float, float, float]:
+        """X, Y, R (V) with the OEXP offsets (% of full scale) taken off."""
+        sens = self._sens()
+        return (z.real - self.offsets[1][0] / 100 * sens, z.imag - self.offsets[2][0] / 100 * sens,
+                abs(z) - self.offsets[3][0] / 100 * sens)
+
+    def _display(self, channel: int, z: complex) -> float:
+        """CH1/CH2 display value (DDEF): X/Y, R/theta, noise or Aux In (0 V here)."""
+        quantity = self.displays[channel][0]
+        x, y, r = self._xyr(z)
+        if quantity == 0:
+            return x if channel == 1 else y
+        if quantity == 1:
+            return r if channel == 1 else math.degrees(math.atan2(z.imag, z.real))
+        if quantity == 2:
+            return NOISE_V
+        return 0.0  # Aux In 1-4: nothing wired in the simulated station
 
     def _param(self, code: int, z: complex | None = None) -> float:
         """Output ``code`` (OUTP?/SNAP? numbering) from outputs ``z`` (taken now if None)."""
         z = self._outputs() if z is None else z
-        table = {1: z.real, 2: z.imag, 3: abs(z), 4: math.degrees(math.atan2(z.imag, z.real)),
-                 9: float(self.values["FREQ"])}
-        if code in table:
-            return table[code]
+        if 1 <= code <= 3:
+            return self._xyr(z)[code - 1]
+        if code == 4:
+            return math.degrees(math.atan2(z.imag, z.real))
         if 5 <= code <= 8:
             return 0.0  # AUX IN 1-4: nothing wired in the simulated station
-        if 10 <= code <= 11:
-            return 0.0  # CH1/CH2 display: not simulated
+        if code == 9:
+            return float(self.values["FREQ"])
+        if code in (10, 11):
+            return self._display(code - 9, z)
         raise ValueError(code)
 
-    def _error(self) -> None:
-        self.esr |= 0x10
-        self.errs |= 0x10
+    def _buffer_point(self, t: float) -> tuple[float, float]:
+        """(CH1, CH2) the buffer stores at lab time ``t`` (<= now): the filter's output then."""
+        f = self.filter
+        dt = t - f._t
+        state = f._state
+        if dt > 0:  # the input held since the filter's last update (no mutation here)
+            x = dt / f.time_constant_s
+            decay = math.exp(-x) if x < 700 else 0.0
+            err = [s - f._input for s in state]
+            terms = [x ** m / math.factorial(m) for m in range(f.poles)]
+            state = [f._input + decay * sum(err[j] * terms[k - j] for j in range(k + 1))
+                     for k in range(f.poles)]
+        rng = self.lab.rng
+        z = state[-1] + complex(rng.normal(0, NOISE_V), rng.normal(0, NOISE_V))
+        return self._display(1, z), self._display(2, z)
 
-    def handle(self, message: str) -> str | None:
-        """Handle one line of ';'-separated commands; each query's reply is LF-joined. The
-        replies go to the interface OUTX selects (0 RS-232, 1 GPIB): asked on the other
-        one, the instrument executes the commands and its answer is not seen here."""
-        replies = [r for r in (self._one(p.strip()) for p in message.split(";") if p.strip())
-                   if r is not None]
-        if int(self.values["OUTX"]) != (0 if self.interface == "rs232" else 1):
+    # ------------------------------------------------------------------ parsing
+    def handle(self, message: str) -> str | bytes | None:
+        """Handle one message of ';'-separated commands; each query's reply ends in the
+        interface's terminator. The replies go to the interface OUTX selects (0 RS-232,
+        1 GPIB): asked on the other one, the commands are executed and nothing is seen
+        here. A binary buffer transfer (TRCB?/TRCL?) comes back as bytes, unterminated."""
+        self.buffer.catch_up(self.lab.clock.now())
+        replies: list[str | bytes] = []
+        for part in message.split(";"):
+            if part.strip():
+                reply = self._one(part)
+                if reply is not None:
+                    replies.append(reply)
+        if not replies or int(self.values["OUTX"]) != (0 if self.interface == "rs232" else 1):
             return None
-        return "\n".join(replies) if replies else None
+        if len(replies) == 1:
+            return replies[0]
+        term = self.reply_terminator
+        if any(isinstance(r, bytes) for r in replies):
+            joined = b"".join(r if isinstance(r, bytes) else (r + term).encode()
+                              for r in replies[:-1])
+            last = replies[-1]
+            return joined + (last if isinstance(last, bytes) else last.encode())
+        return term.join(replies)  # type: ignore[arg-type]
 
-    def _one(self, cmd: str) -> str | None:
-        # the SR830 needs no space between header and argument ("SLVL1.000", "AUXV?1")
-        match = re.match(r"(\*?[A-Za-z]+\??)\s*(.*)$", cmd)
+    def _one(self, cmd: str) -> str | bytes | None:
+        match = _COMMAND.fullmatch(cmd)
         if match is None:
-            self._error()
+            self.esr |= ESR_COMMAND
             return None
-        head, arg = match.group(1).upper(), match.group(2)
-        args = [a.strip() for a in arg.split(",")] if arg.strip() else []
+        head = match.group(1).upper() + ("?" if match.group(2) else "")
+        arg = match.group(3)
+        args = [a.strip() for a in arg.split(",")] if arg else []
         try:
             return self._dispatch(head, args)
-        except (ValueError, IndexError):
-            self._error()
-            return None
+        except CommandError:
+            self.esr |= ESR_COMMAND
+        except (ValueError, IndexError, KeyError, OverflowError):
+            self.esr |= ESR_EXECUTION
+        return None
 
-    def _dispatch(self, head: str, args: list[str]) -> str | None:
-        if head == "*IDN?":
-            return "Stanford_Research_Systems,SR830,s/n12345,ver1.07"
-        if head == "*RST":
-            self._reset()
-            return None
-        if head == "*CLS":
-            self.esr = self.errs = self.lias = 0
-            return None
-        if head == "*STB?":
-            return str(int(bool(self.errs)) << 2 | int(bool(self.lias)) << 3
-                       | int(bool(self.esr)) << 5)
-        if head == "*ESR?":
-            status, self.esr = self.esr, 0
-            return str(status)
-        if head == "ERRS?":
-            status, self.errs = self.errs, 0
-            return str(status)
-        if head == "LIAS?":
-            self._outputs()
-            status, self.lias = self.lias, 0
+    def _dispatch(self, head: str, args: list[str]) -> str | bytes | None:
+        if head in SETTINGS or (head.endswith("?") and head[:-1] in SETTINGS):
+            return self._setting(head, args)
+        if head in ENABLES or (head.endswith("?") and head[:-1] in ENABLES):
+            return self._enable(head, args)
+        handler = HANDLERS.get(head)
+        if handler is None:
+            raise CommandError(head)
+        return handler(self, args)
+
+    def _setting(self, head: str, args: list[str]) -> str | None:
+        name = head.rstrip("?")
+        lo, hi, _, is_int = SETTINGS[name]
+        if head.endswith("?"):
             if args:
-                return str((status >> int(args[0])) & 1)
-            return str(status)
-        if head == "OUTP?":
-            return f"{self._param(int(args[0])):.6e}"
-        if head == "SNAP?":
-            codes = [int(a) for a in args]
-            if not 2 <= len(codes) <= 6:
-                raise ValueError(codes)
-            z = self._outputs()  # SNAP? values are taken at one instant
-            return ",".join(f"{self._param(c, z):.6e}" for c in codes)
-        if head == "AUXV?":
-            return f"{self.aux_out[int(args[0]) - 1]:.3f}"
-        if head == "AUXV":
-            ch, v = int(args[0]), float(args[1])
-            if not (1 <= ch <= 4 and -10.5 <= v <= 10.5):
-                raise ValueError(v)
-            self.aux_out[ch - 1] = round(v, 3)
-            self._update_input()  # the filter runs to now on the old input, then steps
-            return None
-        if head == "OAUX?":
-            return "0.000"
-        if head in ("AGAN", "ARSV", "APHS", "AOFF"):
-            return None
-        if head == "OEXP?":
-            off, exp = self.offsets[int(args[0])]
-            return f"{off:.2f},{exp}"
-        if head == "OEXP":
-            self.offsets[int(args[0])] = [float(args[1]), int(args[2])]
-            return None
-        if head.endswith("?") and head[:-1] in _SETTINGS:
-            v = self.values[head[:-1]]
-            return str(int(v)) if head[:-1] in _INT else f"{v:.6g}"
-        if head in _SETTINGS:
-            lo, hi, _ = _SETTINGS[head]
-            v = float(args[0])
-            if not lo <= v <= hi:
-                raise ValueError(v)
-            self.values[head] = int(v) if head in _INT else v
-            self._update_input()
+                raise ValueError(args)
+            v = self.values[name]
+            return str(int(v)) if is_int else f"{v:.10g}"
+        if len(args) != 1:
+            raise ValueError(args)
+        v = integer(args[0]) if is_int else real(args[0])
+        if not lo <= v <= hi:
+            raise ValueError(v)
+        if name == "PHAS":
+            v = round((v + 180.0) % 360.0 - 180.0, 2)
+        self.values[name] = v
+        if name == "SRAT":
+            self.buffer.rate_index = int(v)
+        elif name == "SEND":
+            self.buffer.loop = bool(v)
+        elif name in ("OFLT", "OFSL", "FREQ"):
+            self._limit_time_constant()
             self.filter.set_parameters(self._tau(), self._poles())
-            return None
-        raise ValueError(head)
+        self._update_input()
+        return None
+
+    def _limit_time_constant(self) -> None:
+        """Above 200 Hz time constants over 30 s are not allowed: the instrument lowers the
+        time constant and sets LIAS bit 5 (time constant changed indirectly)."""
+        if float(self.values["FREQ"]) > 200.0 and int(self.values["OFLT"]) > 13:
+            self.values["OFLT"] = 13
+            self.lias |= 0x20
+
+    def _enable(self, head: str, args: list[str]) -> str | None:
+        name = head.rstrip("?")
+        if head.endswith("?"):
+            return self._bit_or_byte(self.enables[name], args)
+        if len(args) == 1:
+            v = integer(args[0])
+            if not 0 <= v <= 255:
+                raise ValueError(v)
+            self.enables[name] = v
+        elif len(args) == 2:
+            bit, on = integer(args[0]), integer(args[1])
+            if not (0 <= bit <= 7 and on in (0, 1)):
+                raise ValueError(args)
+            self.enables[name] = self.enables[name] & ~(1 << bit) | on << bit
+        else:
+            raise ValueError(args)
+        return None
+
+    def _bit_or_byte(self, value: int, args: list[str]) -> str:
+        if not args:
+            return str(value)
+        bit = integer(args[0])
+        if len(args) > 1 or not 0 <= bit <= 7:
+            raise ValueError(args)
+        return str(value >> bit & 1)
+
+    def _read_and_clear(self, attr: str, args: list[str]) -> str:
+        value = getattr(self, attr)
+        reply = self._bit_or_byte(value, args)
+        if args:
+            setattr(self, attr, value & ~(1 << integer(args[0])))
+        else:
+            setattr(self, attr, 0)
+        return reply
+
+    def status_byte(self) -> int:
+        """``*STB?``: bit0 no scan, bit1 no command executing, bit2 ERR, bit3 LIA, bit5 ESB,
+        bit6 SRQ; ERR/LIA/ESB are the enabled bits of ERRS/LIAS/*ESR."""
+        stb = (0 if self.buffer.running else 1) | 0b10
+        stb |= (bool(self.errs & self.enables["ERRE"]) << 2
+                | bool(self.lias & self.enables["LIAE"]) << 3
+                | bool(self.esr & self.enables["*ESE"]) << 5)
+        if stb & self.enables["*SRE"] & 0xBF:
+            stb |= 0x40
+        return stb
+
+
+__all__ = ["NOISE_V", "SENSITIVITIES_V", "TIME_CONSTANTS_S", "CommandError", "SR830Emulator"]

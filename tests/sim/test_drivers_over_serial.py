@@ -131,7 +131,7 @@ def test_a_query_takes_its_bytes_time_on_the_line(on_ptys, framing, bits):
 
     lab, res = on_ptys
     rm = pyvisa.ResourceManager("@py")
-    inst = rm.open_resource(res["sr830"], read_termination="\n", write_termination="\n",
+    inst = rm.open_resource(res["sr830"], read_termination="\r", write_termination="\n",
                             timeout=2000, **framing)
     try:
         inst.query("*IDN?")  # the port is set up

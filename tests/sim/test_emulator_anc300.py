@@ -86,3 +86,47 @@ def test_pymeasure_anc300_client_works():
     assert anc.z.mode == "stp"
     anc.z.move_raw(1000)
     assert lab.contact.touching
+
+
+def test_every_console_command(em):
+    assert "capw" in em.handle("help") and em.handle("help").endswith("OK")
+    assert em.handle("ver").startswith("attocube ANC300 controller version")
+    assert em.handle("getcser").endswith("\r\nOK") and em.handle("getser 1").startswith("ANM150")
+    assert em.handle("getser 4").startswith("ANM250")
+    assert em.handle("setf 1 250") == "OK" and em.handle("getf 1") == "frequency = 250 Hz\r\nOK"
+    assert em.handle("seta 4 12.5") == "OK" and em.handle("geta 4") == "voltage = 12.500000 V\r\nOK"
+    assert em.handle("geto 4") == "voltage = 0.000000 V\r\nOK"  # grounded
+    assert em.handle("setm 4 stp+") == "OK"
+    assert em.handle("geto 4") == "voltage = 12.500000 V\r\nOK"
+    assert em.handle("setm 1 stp+") == "Wrong axis type\r\nERROR"  # ANM150: no offset modes
+    assert em.handle("setm 1 inp") == "Wrong axis type\r\nERROR"
+    assert em.handle("setm 2 cap") == "OK" and em.handle("getm 2") == "mode = gnd\r\nOK"
+    assert em.handle("capw 2") == "capacitance = 1012.500000 nF\r\nOK"
+    assert em.handle("getc 2") == "capacitance = 1012.500000 nF\r\nOK"
+    em.handle("setm 1 stp")
+    assert em.handle("stepu 1 c") == "OK" and em.handle("stop 1") == "OK"
+    assert em.handle("stepd 1 5") == "OK" and em.handle("stepw 1") == "OK"
+    assert em.steps_done[1] == -5
+    pattern = " ".join(str(255 - i) for i in range(256))
+    assert em.handle(f"setpu 1 {pattern}") == "OK"
+    assert em.handle("getpu 1").split("\r\n")[:2] == ["255", "254"]
+    assert em.handle("getpd 1").split("\r\n")[0] == "255"
+    assert em.handle("setpd 1 1 2 3").endswith("ERROR")  # not 256 values
+    for setting, query, reply in (("setdci 5 on", "getdci 5", "dcin = on"),
+                                  ("setaci 5 on", "getaci 5", "acin = on"),
+                                  ("settu 5 3", "gettu 5", "trigger = 3"),
+                                  ("settd 5 off", "gettd 5", "trigger = off"),
+                                  ("setfil 5 160", "getfil 5", "filter = 160")):
+        assert em.handle(setting) == "OK"
+        assert em.handle(query) == f"{reply}\r\nOK"
+    assert em.handle("echo on") == "OK"  # echoed from the next line on
+    assert em.handle("getm 5") == "getm 5\r\nmode = gnd\r\nOK"
+
+
+@pytest.mark.parametrize("line", ["getv", "getv 9", "getv x", "setv 3", "setv 3 abc",
+                                  "setv 3 200", "setm 3 fly", "stepu 3 -1", "echo maybe",
+                                  "ver 1", "stepu", "getf 1 2", "\x00\xff"])
+def test_bad_input_answers_error(em, line):
+    reply = em.handle(line)
+    assert reply.endswith("\r\nERROR") and reply.count("\r\n") == 1
+    assert em.handle("getm 3") == "mode = gnd\r\nOK"

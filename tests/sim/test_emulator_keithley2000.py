@@ -63,7 +63,7 @@ def test_overflow_and_error_queue():
     lab = FakeLab()
     lab.emulators["sr830"].handle("AUXV 1,10.0")  # 10 mA * 50 Ohm = 0.5 V
     em = Keithley2000Emulator(lab)
-    em.handle(":SENS:VOLT:RANG 0.1")
+    em.handle(":INIT:CONT OFF;:SENS:VOLT:RANG 0.1")  # :READ? with continuous on is -213
     assert float(em.handle(":READ?")) == OVERFLOW
     for _ in range(12):
         em.handle(":BOGUS 1")
@@ -98,6 +98,7 @@ def test_a_reading_takes_its_integration_time_on_the_lab_clock():
         return adapter.read()
 
     clock = lab.clock
+    adapter.write(":INIT:CONT OFF")  # else :INIT is ignored (-213), as on the meter
     t0 = clock.now()
     float(ask(":READ?"))
     assert clock.now() - t0 == pytest.approx(1.0 / 50.0)  # NPLC 1 at power-up

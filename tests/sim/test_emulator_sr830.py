@@ -34,7 +34,9 @@ def test_out_of_range_sets_error_and_keeps_value(lab):
     assert em.handle("SENS?") == "12"
     assert int(em.handle("*ESR?")) & 0x10
     assert int(em.handle("*ESR?")) == 0
-    assert em.handle("BOGUS 1") is None and int(em.handle("ERRS?")) & 0x10
+    # an unknown header is a command error (*ESR? bit 5), not a hardware error (ERRS?)
+    assert em.handle("BOGUS 1") is None and int(em.handle("*ESR?")) == 0x20
+    assert em.handle("ERRS?") == "0"
 
 
 def test_x_follows_contact_after_settling(lab):
