@@ -34,9 +34,10 @@ class SimLab:
             self.contact = Contact(self, cfg)
         except ImportError:
             pass
-        from pcsdaq.sim.emulators.lakeshore import LakeShore336Emulator, LakeShore372Emulator
-        self.emulators["ls372"] = LakeShore372Emulator(self)
-        self.emulators["ls336"] = LakeShore336Emulator(self)
+        from pcsdaq.sim.emulators import lakeshore
+        for cls in (lakeshore.LakeShore372Emulator, lakeshore.LakeShore336Emulator,
+                    lakeshore.LakeShore350Emulator, lakeshore.LakeShore370Emulator):
+            self.emulators[cls.name] = cls(self)
         from pcsdaq.sim.emulators.ami430 import AMI430Emulator
         self.emulators["ami430"] = AMI430Emulator(self)
         from pcsdaq.sim.emulators.mercury import MercuryIPSEmulator
