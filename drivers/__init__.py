@@ -18,6 +18,7 @@ DRIVERS: dict[str, str] = {
     "LakeShore336": "lakeshore336",
     "AMI430": "ami430",
     "MercuryIPS": "mercury_ips",
+    "IPS120": "ips120",
     "ANC300": "anc300",
 }
 

@@ -34,7 +34,7 @@ ROLE_DRIVERS: dict[str, tuple[str, ...]] = {
     "bias": ("SR830AuxBias", "Keithley6221"),
     "dmm": ("Keithley2000",),
     "thermometer": ("LakeShore372", "LakeShore336"),
-    "magnet": ("AMI430", "MercuryIPS"),
+    "magnet": ("AMI430", "MercuryIPS", "IPS120"),
     "positioner": ("ANC300",),
 }
 #: drivers that ride on another role's instrument instead of opening a resource

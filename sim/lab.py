@@ -42,6 +42,8 @@ class SimLab:
         self.emulators["ami430"] = AMI430Emulator(self)
         from pcsdaq.sim.emulators.mercury import MercuryIPSEmulator
         self.emulators["mercury"] = MercuryIPSEmulator(self)
+        from pcsdaq.sim.emulators.ips120 import IPS120Emulator
+        self.emulators["ips120"] = IPS120Emulator(self)
         for name, mod, cls in (("sr830", "sr830", "SR830Emulator"),
                                ("keithley2000", "keithley2000", "Keithley2000Emulator"),
                                ("anc300", "anc300", "ANC300Emulator")):
@@ -89,7 +91,8 @@ class SimLab:
 
     _DRIVER_TO_EMULATOR: ClassVar[dict[str, str]] = {"SR830": "sr830", "Keithley2000": "keithley2000",
                            "LakeShore372": "ls372", "LakeShore336": "ls336",
-                           "AMI430": "ami430", "MercuryIPS": "mercury", "ANC300": "anc300"}
+                           "AMI430": "ami430", "MercuryIPS": "mercury", "IPS120": "ips120",
+                           "ANC300": "anc300"}
 
     def adapter_factory(self) -> Any:
         """Callable ``(driver_name, resource) -> Adapter`` for a station on this lab."""

@@ -13,11 +13,21 @@ of range, -200 not allowed in the present state. A query that fails gets no repl
 
 from __future__ import annotations
 
+import math
+
 from typing import ClassVar
 
 from pcsdaq.sim.emulators.base import Emulator
 from pcsdaq.sim.emulators.scpi_tree import build_table, match
 from pcsdaq.sim.magnet import QUENCH, RAMPING, ZEROING
+
+
+def finite(text: str) -> float:
+    """A finite number from a parameter (ValueError for nan/inf, as for text)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
 
 
 class AMIError(Exception):
@@ -139,7 +149,7 @@ class AMI430Emulator(Emulator):
             self._error(err.code, err.text)
         except IndexError:
             self._error(-104, "Missing parameter")
-        except ValueError:
+        except (ValueError, OverflowError):
             self._error(-102, "Invalid argument")
         return None
 
@@ -212,7 +222,7 @@ class AMI430Emulator(Emulator):
 
     # --- ramp configuration ------------------------------------------------------------
     def c_conf_field_targ(self, args) -> None:
-        target = float(args[0]) / self._f
+        target = finite(args[0]) / self._f
         if abs(target) / self.lab.magnet.coil > self.current_limit:
             raise AMIError(-105, "Target exceeds the current limit")
         self.lab.magnet.target = target
@@ -220,7 +230,7 @@ class AMI430Emulator(Emulator):
     def q_field_targ(self, args): return f"{self.lab.magnet.target * self._f:.8f}"
 
     def c_conf_curr_targ(self, args) -> None:
-        amps = float(args[0])
+        amps = finite(args[0])
         if abs(amps) > self.current_limit:
             raise AMIError(-105, "Target exceeds the current limit")
         self.lab.magnet.target = amps * self.lab.magnet.coil
@@ -238,14 +248,14 @@ class AMI430Emulator(Emulator):
     def q_ramp_rate_seg(self, args): return str(len(self.segments))
 
     def _segment(self, args) -> int:
-        seg = int(float(args[0]))
+        seg = int(finite(args[0]))
         if not 1 <= seg <= len(self.segments):
             raise AMIError(-105, "Value out of range")
         return seg - 1
 
     def c_conf_ramp_rate_field(self, args) -> None:
         seg = self._segment(args)
-        rate, upper = float(args[1]), float(args[2])
+        rate, upper = finite(args[1]), finite(args[2])
         if rate <= 0 or upper <= 0:
             raise AMIError(-105, "Value out of range")
         self.segments[seg] = (rate / self._f / self._per, upper / self._f)
@@ -257,7 +267,7 @@ class AMI430Emulator(Emulator):
     def c_conf_ramp_rate_curr(self, args) -> None:
         coil = self.lab.magnet.coil
         seg = self._segment(args)
-        rate, upper = float(args[1]), float(args[2])
+        rate, upper = finite(args[1]), finite(args[2])
         if rate <= 0 or upper <= 0:
             raise AMIError(-105, "Value out of range")
         self.segments[seg] = (rate * coil / self._per, upper * coil)
@@ -268,7 +278,7 @@ class AMI430Emulator(Emulator):
         return f"{rate / coil * self._per:.4f},{upper / coil:.4f}"
 
     def c_conf_coil(self, args) -> None:
-        coil = float(args[0]) / self._f
+        coil = finite(args[0]) / self._f
         if coil <= 0:
             raise AMIError(-105, "Value out of range")
         self.lab.magnet.field()

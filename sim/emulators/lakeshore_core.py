@@ -139,7 +139,7 @@ class LakeShoreEmulator(Emulator):
             return getattr(self, name)(args)
         except Refused:
             self.esr |= ESR_EXE
-        except (ValueError, IndexError, KeyError, TypeError):
+        except (ValueError, IndexError, KeyError, TypeError, OverflowError):
             self.esr |= ESR_CME
         return None
 

@@ -17,6 +17,8 @@ inside the emulator; Z is the lab's magnet that the other supplies drive too.
 
 from __future__ import annotations
 
+import math
+
 from typing import ClassVar
 
 from pcsdaq.sim.emulators.base import Emulator
@@ -27,6 +29,14 @@ DEFAULT_FIRMWARE = "2.5.09.000"
 UNITS = {"FLD": "T", "PFLD": "T", "FSET": "T", "RFST": "T/m", "CURR": "A", "PCUR": "A",
          "CSET": "A", "RCST": "A/m", "VOLT": "V"}
 MAX_FIELD_T = 7.0
+
+
+def finite(text: str) -> float:
+    """A finite number from a parameter (ValueError for nan/inf, as for text)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
 
 
 def firmware_at_least(version: str, major: int, minor: int) -> bool:
@@ -185,17 +195,17 @@ class MercuryIPSEmulator(Emulator):
         magnet = group.magnet
         try:
             if rest == "SIG:FSET":
-                v = float(value)
+                v = finite(value)
                 if abs(v) > MAX_FIELD_T:
                     return f"{reply}:INVALID"
                 group.fset = v
             elif rest == "SIG:CSET":
-                v = float(value) * magnet.coil
+                v = finite(value) * magnet.coil
                 if abs(v) > MAX_FIELD_T:
                     return f"{reply}:INVALID"
                 group.fset = v
             elif rest in ("SIG:RFST", "SIG:RCST"):
-                v = float(value) * (magnet.coil if rest == "SIG:RCST" else 1.0)
+                v = finite(value) * (magnet.coil if rest == "SIG:RCST" else 1.0)
                 if not 0 < v <= 1.0:
                     return f"{reply}:INVALID"
                 group.rfst = v
