@@ -64,6 +64,9 @@ def main(argv: list[str]) -> int:
                         help="continue where the last run of this plan in the data folder stopped")
     parser.add_argument("--sim", choices=["inprocess", "tcp"], default=None,
                         help="run on the station file's simulated lab instead of its resources")
+    parser.add_argument("--ports", metavar="FILE",
+                        help="open the instruments a running `pcsdaq sim serve --json FILE` "
+                             "serves (give its --time-scale too) instead of the file's")
     parser.add_argument("--check", action="store_true", help="validate and estimate only")
     add_run_arguments(parser)
     args = parser.parse_args(argv)
@@ -73,6 +76,12 @@ def main(argv: list[str]) -> int:
     if station_path is None:
         raise PlanError(f"{args.plan}: no station file (key 'station' or --station)")
     config = load_station_config(station_path)
+    ports = None
+    if args.ports:
+        if args.sim:
+            raise PlanError("--ports opens a served lab; it does not go with --sim")
+        from pcsdaq.sim.served import read_ports
+        ports = read_ports(args.ports)
     problems = validate_plan(plan, config)
     if problems:
         raise PlanError(f"{args.plan}: refused before any instrument I/O:\n  "
@@ -85,7 +94,8 @@ def main(argv: list[str]) -> int:
         return 0
     data_dir = Path(args.data) if args.data else (plan.data_dir or Path("data"))
     log_path = attach_log_file(data_dir)
-    station, _lab, server = open_station(station_path, sim=args.sim, time_scale=args.time_scale)
+    station, _lab, server = open_station(station_path, sim=args.sim, time_scale=args.time_scale,
+                                         ports=ports)
     try:
         engine = RunEngine(station, data_dir, plan_source=str(Path(args.plan).resolve()))
         engine.queue = list(plan.steps)

@@ -17,18 +17,25 @@ def make_clock(time_scale: float | None, default: float) -> Any:
 
 
 def open_station(station_path: str | Path, *, sim: str | None = None,
-                 time_scale: float | None = None) -> tuple[Station, Any, Any]:
+                 time_scale: float | None = None,
+                 ports: dict[str, str] | None = None) -> tuple[Station, Any, Any]:
     """(station, lab, server) for ``station_path``.
 
     ``sim=None``: open the file's VISA resources (hardware, or ``pcsdaq sim serve`` on the
     file's ports); ``"inprocess"``: a SimLab from the file's ``sim:`` section, reached
     through in-process adapters; ``"tcp"``: that lab served on free TCP ports and reached
-    through pyvisa-py. ``lab``/``server`` are None when not used; close the server last."""
+    through pyvisa-py. ``ports`` ({emulator: resource}, ``pcsdaq sim serve --json``): open
+    the resources a running ``pcsdaq sim serve`` serves instead of the file's.
+    ``lab``/``server`` are None when not used; close the server last."""
     config = load_station_config(station_path)
     clock = make_clock(time_scale, config.time_scale)
     if sim is None:
         if isinstance(clock, VirtualClock):
             raise ValueError("a virtual clock (time scale 0) needs the simulated lab")
+        if ports is not None:
+            from pcsdaq.sim.served import ports_adapter_factory
+            factory = ports_adapter_factory(ports, config, "ports file")
+            return Station.open(config, adapter_factory=factory, clock=clock), None, None
         return Station.open(config, clock=clock), None, None
     from pcsdaq.sim.lab import SimLab
 
