@@ -1,6 +1,9 @@
 """AMI 430 emulator: SCPI long/short forms, units, segments, persistent switch, quench,
 the error queue; pymeasure's AMI430 client over TCP."""
 
+import contextlib
+import os
+
 import pytest
 
 from pcsdaq.clock import VirtualClock
@@ -15,6 +18,20 @@ def lab():
 @pytest.fixture
 def ami(lab):
     return lab.emulators["ami430"]
+
+
+HAVE_PTYS = os.name == "posix" and os.path.isdir("/dev/pts")
+
+
+@contextlib.contextmanager
+def served(lab, name, transport):
+    """The resource of emulator ``name`` served over "tcp" or "serial" (a pty)."""
+    if transport == "serial" and not HAVE_PTYS:
+        pytest.skip("no pseudo-terminals here")
+    server = lab.serve(ports={name: 0}, emulators=[name]) if transport == "tcp" \
+        else lab.serve_serial([name])
+    with server:
+        yield server.resources[name]
 
 
 def test_long_short_and_mixed_case_forms_are_one_command(ami):
@@ -84,13 +101,15 @@ def test_switch_quench_and_count(ami, lab):
     assert ami.handle("SYST:ERR?").startswith("-200")
 
 
-def test_pymeasure_ami430_session_over_tcp(lab):
+@pytest.mark.parametrize("transport", ["tcp"])
+def test_pymeasure_ami430_session(lab, transport):
     """pymeasure's AMI430 (its own greeting handling, LF read termination) reads every
-    property and writes back every settable one."""
+    property and writes back every settable one. TCP only: the client reads the IP
+    interface's two greeting lines at connect, which an RS-232 line never sends."""
     from pymeasure.instruments.ami import AMI430
 
-    with lab.serve(ports={"ami430": 0}, emulators=["ami430"]) as server:
-        magnet = AMI430(server.resources["ami430"], visa_library="@py", timeout=2000,
+    with served(lab, "ami430", transport) as resource:
+        magnet = AMI430(resource, visa_library="@py", timeout=2000,
                         write_termination="\r\n")
         try:
             assert "MODEL 430" in magnet.id

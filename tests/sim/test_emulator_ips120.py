@@ -2,6 +2,7 @@
 switch heater and persistent field; pcsdaq's IPS120 over TCP and over a serial pty (9600
 8N2, CR), and pymeasure's IPS120_10 over TCP."""
 
+import contextlib
 import os
 
 import pytest
@@ -14,6 +15,20 @@ from pcsdaq.station import load_station_config, packaged_config
 @pytest.fixture
 def lab():
     return SimLab(clock=VirtualClock())
+
+
+HAVE_PTYS = os.name == "posix" and os.path.isdir("/dev/pts")
+
+
+@contextlib.contextmanager
+def served(lab, name, transport):
+    """The resource of emulator ``name`` served over "tcp" or "serial" (a pty)."""
+    if transport == "serial" and not HAVE_PTYS:
+        pytest.skip("no pseudo-terminals here")
+    server = lab.serve(ports={name: 0}, emulators=[name]) if transport == "tcp" \
+        else lab.serve_serial([name])
+    with server:
+        yield server.resources[name]
 
 
 def test_echo_and_bad_input(lab):
@@ -109,12 +124,13 @@ def test_station_role_option(tmp_path):
     assert adapter.emulator is lab.emulators["ips120"]
 
 
-def test_pymeasure_ips120_10_session_over_tcp(lab):
+@pytest.mark.parametrize("transport", ["tcp", "serial"])
+def test_pymeasure_ips120_10_session(lab, transport):
     """pymeasure's IPS120_10 reads every property and writes back every settable one."""
     from pymeasure.instruments.oxfordinstruments import IPS120_10
 
-    with lab.serve(ports={"ips120": 0}, emulators=["ips120"]) as server:
-        ips = IPS120_10(server.resources["ips120"], visa_library="@py", timeout=2000,
+    with served(lab, "ips120", transport) as resource:
+        ips = IPS120_10(resource, visa_library="@py", timeout=2000,
                         clear_buffer=False, write_termination="\r",
                         switch_heater_heating_delay=0, switch_heater_cooling_delay=0)
         try:

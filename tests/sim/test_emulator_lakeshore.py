@@ -1,6 +1,9 @@
 """Lake Shore 372/370/336/350 emulators: per-output and per-channel state, the manuals'
 grammar and error bits, and pymeasure's LakeShore3xx client over TCP."""
 
+import contextlib
+import os
+
 import pytest
 import pyvisa
 
@@ -11,6 +14,20 @@ from pcsdaq.sim.lab import SimLab
 @pytest.fixture
 def lab():
     return SimLab(clock=VirtualClock())
+
+
+HAVE_PTYS = os.name == "posix" and os.path.isdir("/dev/pts")
+
+
+@contextlib.contextmanager
+def served(lab, name, transport):
+    """The resource of emulator ``name`` served over "tcp" or "serial" (a pty)."""
+    if transport == "serial" and not HAVE_PTYS:
+        pytest.skip("no pseudo-terminals here")
+    server = lab.serve(ports={name: 0}, emulators=[name]) if transport == "tcp" \
+        else lab.serve_serial([name])
+    with server:
+        yield server.resources[name]
 
 
 def ask(emu, line):
@@ -130,13 +147,14 @@ def test_370_single_loop_syntax(lab):
     assert ask(ls, "CSET?;RDGRNG? 2") == "1,0,1,10,1,100,120;0,5,10,0,0"
 
 
-def test_pymeasure_lakeshore3xx_session_over_tcp(lab):
+@pytest.mark.parametrize("transport", ["tcp", "serial"])
+def test_pymeasure_lakeshore3xx_session(lab, transport):
     """pymeasure's LakeShore3xx against the 336 over TCP: every input and output channel
     property the 336 has, read; every settable one written and read back."""
     from pymeasure.instruments.lakeshore import LakeShore3xx
 
-    with lab.serve(ports={"ls336": 0}, emulators=["ls336"]) as server:
-        ls = LakeShore3xx(server.resources["ls336"], visa_library="@py", timeout=2000,
+    with served(lab, "ls336", transport) as resource:
+        ls = LakeShore3xx(resource, visa_library="@py", timeout=2000,
                           write_termination="\r\n")
         try:
             assert "MODEL336" in ls.id
