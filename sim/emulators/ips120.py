@@ -57,8 +57,9 @@ class IPS120Emulator(Emulator):
         "H": "switch heater: H0 off, H1 on if supply and magnet currents match, H2 on",
         "R": "read parameter: R0 demand current, R1 supply voltage, R2 measured current, "
              "R5 target current, R6 current rate, R7 demand field, R8 target field, "
-             "R9 field rate, R16 persistent current, R18 persistent field, R20 heater mA, "
-             "R24 inductance",
+             "R9 field rate, R15 voltage limit, R16 persistent current, R17 trip current, "
+             "R18 persistent field, R19 trip field, R20 heater mA, R21/R22 safe current "
+             "limits, R23 lead resistance mOhm, R24 inductance H",
         "X": "status string XmnAnCnHnMmnPmn", "V": "version", "Q": "protocol: Q0, Q2 LF, Q4 "
         "extended resolution (no reply)", "M": "display/sweep mode M0-M9",
         "$": "prefix: execute without reply", "@": "ISOBUS address prefix",
@@ -92,7 +93,7 @@ class IPS120Emulator(Emulator):
         if not text:
             return None
         try:
-            reply = self._command(text[0].upper() if text[0] in "qQ" else text[0], text[1:])
+            reply = self._command(text[0], text[1:])  # upper-case letters only
         except (_Bad, ValueError, IndexError):
             reply = f"?{text}"
         if silent:
@@ -186,9 +187,10 @@ class IPS120Emulator(Emulator):
         values = {0: (field / m.coil, 3), 1: (0.05 if ramping else 0.0, 3),
                   2: (field / m.coil, 3), 5: (self.target_T / m.coil, 3),
                   6: (self.rate / m.coil, 3), 7: (field, 4), 8: (self.target_T, 4),
-                  9: (self.rate, 4), 16: (self._persistent() / m.coil, 3),
-                  18: (self._persistent(), 4), 20: (20.0 if self.heater else 0.0, 1),
-                  24: (5.0, 1)}
+                  9: (self.rate, 4), 15: (10.0, 2), 16: (self._persistent() / m.coil, 3),
+                  17: (0.0, 3), 18: (self._persistent(), 4), 19: (0.0, 4),
+                  20: (20.0 if self.heater else 0.0, 1), 21: (-MAX_FIELD_T / m.coil, 3),
+                  22: (MAX_FIELD_T / m.coil, 3), 23: (7.0, 1), 24: (5.0, 1)}
         if code not in values:
             raise _Bad
         value, decimals = values[code]

@@ -36,13 +36,14 @@ def test_echo_and_bad_input(lab):
     assert ips.handle("J1.0") == "?J1.0"  # powers up LOCAL & LOCKED: control refused
     assert ips.handle("R7") == "R+0.0000"  # reads work in local
     assert ips.handle("C3") == "C"
-    for bad in ("Z9", "A7", "J9.5", "Jabc", "R99", "C9", "T0"):
+    for bad in ("Z9", "A7", "J9.5", "Jabc", "R99", "C9", "T0", "r7", "x"):
         assert ips.handle(bad) == f"?{bad}"
     assert ips.handle("$A1") is None
     assert ips.handle("@1R8") == "R+0.0000"
     assert ips.handle("Q4") is None
     assert ips.handle("R7") == "R+0.00000"  # extended resolution
     assert ips.handle("V").startswith("IPS120-10")
+    assert ips.handle("R22") == "R+70.0000" and ips.handle("R24") == "R+5.00"
 
 
 def test_ramp_status_and_persistent_mode(lab):
