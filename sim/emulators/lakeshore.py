@@ -70,7 +70,8 @@ class LakeShore372Emulator(LakeShoreEmulator):
         "RAMP": "setpoint ramp on/off and rate (K/min)", "RAMP?": "ramp query",
         "RAMPST?": "setpoint ramp in progress", "MOUT": "manual output of an output (%)",
         "MOUT?": "manual output query", "STILL": "still output in %", "STILL?": "still query",
-        "FREQ": "excitation frequency 1-5", "FREQ?": "excitation frequency query",
+        "FREQ": "excitation frequency (1 9.8, 2 13.7, 3 16.2, 4 11.6, 5 18.2 Hz) of the "
+                "measurement (0) or control (A) input", "FREQ?": "excitation frequency query",
     }
     NOT_IMPLEMENTED: ClassVar[dict[str, str]] = {
         "QRDG?": "quadrature reading: the bridge model has no reactance",
@@ -83,10 +84,11 @@ class LakeShore372Emulator(LakeShoreEmulator):
 
     def reset(self) -> None:
         """Power-up settings: every channel enabled, outputs set up anew, heater off."""
-        self.channels = {ch: {"inset": ["1", "10", "3", "0", "1"],
+        curves = {"A": 1, 1: 1, 2: 2, 3: 3, 4: 4}  # a calibration on each wired sensor
+        self.channels = {ch: {"inset": ["1", "10", "3", str(curves.get(ch, 0)), "1"],
                               "intype": ["0", "14", "1", "11", "0", "1"],
-                              "filter": ["1", "10", "10"], "name": f"Channel {ch}",
-                              "curve": 0} for ch in CHANNELS}
+                              "filter": ["1", "10", "10"], "name": f"Channel {ch}"}
+                         for ch in CHANNELS}
         self.outputs = {n: Output([5 if n == 0 else 0, 0, 0, 0, 0, 0] if n == 0
                                   else [0, 0, 0, 0, 0, 0],
                                   ["120", "8", "+0.000", "1"], self.MAX_RANGE[n])
@@ -95,7 +97,7 @@ class LakeShore372Emulator(LakeShoreEmulator):
         for n in (1, 2):
             self.outputs[n].mode = ["0", "1", "0", "0", "0", "1"]
         self.scan = [1, 0]
-        self.freq = 1
+        self.freq = {"0": 1, "A": 1}
         self.sync_heater()
 
     def sync_heater(self) -> None:
@@ -124,7 +126,10 @@ class LakeShore372Emulator(LakeShoreEmulator):
 
     # --- readings ---------------------------------------------------------------------
     def q_rdgk(self, args: list[str]) -> str:
-        return f"{self._read(args)[0]:+.5E}"
+        """Kelvin; zero when the channel has no curve (INSET curve 0), as the manual says."""
+        key = self._channel(args[0] if args else "A")
+        kelvin = self.sensor(key)[0] if self.channels[key]["inset"][3] != "0" else 0.0
+        return f"{kelvin:+.5E}"
 
     q_krdg = q_rdgk
 
@@ -169,8 +174,11 @@ class LakeShore372Emulator(LakeShoreEmulator):
         return ",".join(self.channels[self._channel(args[0])]["intype"])
 
     def c_filter(self, args: list[str]) -> None:
-        self.channels[self._channel(args[0])]["filter"] = [
-            str(as_int(args[1], 0, 1)), str(as_int(args[2], 1, 200)), str(as_int(args[3], 1, 80))]
+        values = [str(as_int(args[1], 0, 1)), str(as_int(args[2], 1, 200)),
+                  str(as_int(args[3], 1, 80))]
+        keys = range(1, 17) if args[0].strip() == "0" else [self._channel(args[0])]
+        for key in keys:  # 0: every measurement channel
+            self.channels[key]["filter"] = list(values)
 
     def q_filter(self, args: list[str]) -> str:
         return ",".join(self.channels[self._channel(args[0])]["filter"])
@@ -182,10 +190,11 @@ class LakeShore372Emulator(LakeShoreEmulator):
         return self.channels[self._channel(args[0])]["name"]
 
     def c_incrv(self, args: list[str]) -> None:
-        self.channels[self._channel(args[0])]["curve"] = as_int(args[1], 0, 59)
+        """The curve field of INSET, under the name public drivers use."""
+        self.channels[self._channel(args[0])]["inset"][3] = str(as_int(args[1], 0, 59))
 
     def q_incrv(self, args: list[str]) -> str:
-        return f"{self.channels[self._channel(args[0])]['curve']:02d}"
+        return f"{int(self.channels[self._channel(args[0])]['inset'][3]):02d}"
 
     # --- outputs ----------------------------------------------------------------------
     def _out(self, args: list[str], default: str = "0") -> Output:
@@ -271,10 +280,17 @@ class LakeShore372Emulator(LakeShoreEmulator):
         return f"{self.outputs[2].mout:+.3f}"
 
     def c_freq(self, args: list[str]) -> None:
-        self.freq = as_int(args[0], 1, 5)
+        """FREQ <input 0 measurement|A control>,<1-5>; one parameter: the measurement input."""
+        inp, value = ("0", args[0]) if len(args) == 1 else (args[0].strip().upper(), args[1])
+        if inp not in self.freq:
+            raise Refused(inp)
+        self.freq[inp] = as_int(value, 1, 5)
 
     def q_freq(self, args: list[str]) -> str:
-        return str(self.freq)
+        inp = args[0].strip().upper() if args else "0"
+        if inp not in self.freq:
+            raise Refused(inp)
+        return str(self.freq[inp])
 
 
 #: 370 CMODE (1 closed loop, 2 zone, 3 open loop, 4 off) <-> the 372's OUTMODE mode
@@ -292,7 +308,7 @@ class LakeShore370Emulator(LakeShore372Emulator):
     _SHARED = ("RDGK?", "RDGR?", "RDGPWR?", "RDGST?", "SCAN", "SCAN?", "INSET", "INSET?",
                "FILTER", "FILTER?", "HTR?", "HTRST?", "RAMPST?", "STILL", "STILL?")
     COMMANDS: ClassVar[dict[str, str]] = {
-        **LakeShoreEmulator.COMMANDS,
+        **{h: d for h, d in LakeShoreEmulator.COMMANDS.items() if h != "*WAI"},
         **{h: LakeShore372Emulator.COMMANDS[h] for h in _SHARED},
         "RDGRNG": "channel mode, excitation, range, autorange, cs off",
         "RDGRNG?": "reading range query",
@@ -305,13 +321,15 @@ class LakeShore370Emulator(LakeShore372Emulator):
         "MOUT": "manual heater output (%)", "MOUT?": "manual output query",
     }
     NOT_IMPLEMENTED: ClassVar[dict[str, str]] = {
+        "*WAI": "the 370 does not support it (its manual); ignored with the CME bit",
         "ZONE": "zone tables are not simulated", "CRVHDR": "user curves are not simulated",
         "CRVPT": "user curves are not simulated", "ALARM": "alarms are not simulated",
     }
 
     def reset(self) -> None:
-        """Power-up settings of the 370."""
+        """Power-up settings of the 370 (no control input A)."""
         super().reset()
+        self.channels.pop("A", None)
         self.cset = ["1", "1", "1", "10", "1", "300", "120"]
         self.rdgrng = {ch: ["0", "14", "11", "1", "0"] for ch in range(1, 17)}
 

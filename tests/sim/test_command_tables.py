@@ -34,10 +34,11 @@ LS372 = {**COMMON_LS, "RDGK?": "RDGK? 1", "KRDG?": "KRDG? A", "RDGR?": "RDGR? 2"
          "RANGE?": "RANGE? 1", "HTRSET": "HTRSET 0,100,8,0,1", "HTRSET?": "HTRSET? 0",
          "HTR?": "HTR?", "AOUT?": "AOUT? 1", "HTRST?": "HTRST? 0", "RAMP": "RAMP 1,1,2",
          "RAMP?": "RAMP? 1", "RAMPST?": "RAMPST? 1", "MOUT": "MOUT 1,5", "MOUT?": "MOUT? 1",
-         "STILL": "STILL 12", "STILL?": "STILL?", "FREQ": "FREQ 2", "FREQ?": "FREQ?"}
+         "STILL": "STILL 12", "STILL?": "STILL?", "FREQ": "FREQ A,2", "FREQ?": "FREQ? A"}
 LS370 = {**{h: LS372[h] for h in ("RDGK?", "RDGR?", "RDGPWR?", "RDGST?", "SCAN", "SCAN?",
                                   "INSET", "INSET?", "FILTER", "FILTER?", "HTR?", "STILL",
-                                  "STILL?")}, **COMMON_LS, "HTRST?": "HTRST?",
+                                  "STILL?")},
+         **{h: v for h, v in COMMON_LS.items() if h != "*WAI"}, "HTRST?": "HTRST?",
          "RAMPST?": "RAMPST?", "RDGRNG": "RDGRNG 1,0,5,10,0,0", "RDGRNG?": "RDGRNG? 1",
          "CSET": "CSET 1,0,1,10,1,100,120", "CSET?": "CSET?", "CMODE": "CMODE 3",
          "CMODE?": "CMODE?", "SETP": "SETP 1.5", "SETP?": "SETP?", "PID": "PID 5,10,0",

@@ -90,6 +90,11 @@ def test_372_channels_each_read_their_own_sensor(lab):
     assert ask(ls, "INSET? 6") == "1,10,3,0,1"
     ask(ls, "SCAN 3,1")
     assert ask(ls, "SCAN?") == "03,1"
+    ask(ls, "INCRV 2,0")  # no curve: RDGK? reads zero (the manual), RDGR? still reads
+    assert float(ask(ls, "RDGK? 2")) == 0.0 and float(ask(ls, "RDGR? 2")) > 0
+    assert ask(ls, "INSET? 2").split(",")[3] == "0"
+    ask(ls, "FILTER 0,1,30,5;FREQ A,3;FREQ 2")
+    assert ask(ls, "FILTER? 16;FREQ? A;FREQ? 0;FREQ?") == "1,30,5;3;2;2"
 
 
 def test_372_outputs_are_separate(lab):
