@@ -70,6 +70,7 @@ class LakeShore372Emulator(LakeShoreEmulator):
         "RAMP": "setpoint ramp on/off and rate (K/min)", "RAMP?": "ramp query",
         "RAMPST?": "setpoint ramp in progress", "MOUT": "manual output of an output (%)",
         "MOUT?": "manual output query", "STILL": "still output in %", "STILL?": "still query",
+        "TLIMIT": "temperature limit of a channel (K; 0 off)", "TLIMIT?": "limit query",
         "FREQ": "excitation frequency (1 9.8, 2 13.7, 3 16.2, 4 11.6, 5 18.2 Hz) of the "
                 "measurement (0) or control (A) input", "FREQ?": "excitation frequency query",
     }
@@ -87,13 +88,16 @@ class LakeShore372Emulator(LakeShoreEmulator):
         curves = {"A": 1, 1: 1, 2: 2, 3: 3, 4: 4}  # a calibration on each wired sensor
         self.channels = {ch: {"inset": ["1", "10", "3", str(curves.get(ch, 0)), "1"],
                               "intype": ["0", "14", "1", "11", "0", "1"],
-                              "filter": ["1", "10", "10"], "name": f"Channel {ch}"}
+                              "filter": ["1", "10", "10"], "name": f"Channel {ch}",
+                              "tlimit": 0.0}
                          for ch in CHANNELS}
         self.outputs = {n: Output([5 if n == 0 else 0, 0, 0, 0, 0, 0] if n == 0
                                   else [0, 0, 0, 0, 0, 0],
                                   ["120", "8", "+0.000", "1"], self.MAX_RANGE[n])
                         for n in self.MAX_RANGE}
-        self.outputs[0].mode = ["5", "A", "0", "0", "0", "1"]
+        # the sample heater controls from channel 1, the stage thermometer (the control
+        # input A carries the same sensor; OUTMODE takes A too)
+        self.outputs[0].mode = ["5", "1", "0", "0", "0", "1"]
         for n in (1, 2):
             self.outputs[n].mode = ["0", "1", "0", "0", "0", "1"]
         self.scan = [1, 0]
@@ -195,6 +199,12 @@ class LakeShore372Emulator(LakeShoreEmulator):
 
     def q_incrv(self, args: list[str]) -> str:
         return f"{int(self.channels[self._channel(args[0])]['inset'][3]):02d}"
+
+    def c_tlimit(self, args: list[str]) -> None:
+        self.channels[self._channel(args[0])]["tlimit"] = as_float(args[1], 0.0, 2000.0)
+
+    def q_tlimit(self, args: list[str]) -> str:
+        return f"{self.channels[self._channel(args[0])]['tlimit']:+.1f}"
 
     # --- outputs ----------------------------------------------------------------------
     def _out(self, args: list[str], default: str = "0") -> Output:

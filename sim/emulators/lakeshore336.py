@@ -65,6 +65,8 @@ class LakeShore336Emulator(LakeShoreEmulator):
         "HTRSET?": "heater setup query", "HTR?": "heater output in % of range",
         "AOUT?": "analog output (outputs 3-4) in %", "HTRST?": "heater status 0 ok, 1 open, 2 short",
         "ZONE": "zone table entry of an output", "ZONE?": "zone table entry query",
+        "TLIMIT": "temperature limit of an input (K; 0 off): outputs go off above it",
+        "TLIMIT?": "temperature limit query",
         "MODE": "remote interface mode 0 local, 1 remote, 2 remote with lockout",
         "MODE?": "remote mode query",
     }
@@ -80,7 +82,8 @@ class LakeShore336Emulator(LakeShoreEmulator):
         """Power-up settings: every input and output set up anew (the cryostat's heater off)."""
         self.inputs = {k: {"name": f"Input {k}", "curve": 21 if k == "A" else 0,
                            "intype": ["3", "1", "0", "1", "1"] if self.WIRING[k] is not None
-                           else ["0", "0", "0", "0", "1"], "filter": ["0", "10", "2"]}
+                           else ["0", "0", "0", "0", "1"], "filter": ["0", "10", "2"],
+                           "tlimit": 0.0}
                        for k in INPUTS}
         self.outputs = {n: Output([1 if n <= 2 else 0, n if n <= 2 else 0, 0],
                                   ["1", "2", "+0.000", "1"], self.MAX_RANGE[n])
@@ -149,6 +152,12 @@ class LakeShore336Emulator(LakeShoreEmulator):
 
     def q_filter(self, args: list[str]) -> str:
         return ",".join(self.inputs[self._input(args[0])]["filter"])
+
+    def c_tlimit(self, args: list[str]) -> None:
+        self.inputs[self._input(args[0])]["tlimit"] = as_float(args[1], 0.0, 2000.0)
+
+    def q_tlimit(self, args: list[str]) -> str:
+        return f"{self.inputs[self._input(args[0])]['tlimit']:+.1f}"
 
     # --- outputs ----------------------------------------------------------------------
     def c_setp(self, args: list[str]) -> None:

@@ -21,7 +21,8 @@ LS336 = {**COMMON_LS, "KRDG?": "KRDG? B", "CRDG?": "CRDG? A", "SRDG?": "SRDG? C"
          "OUTMODE": "OUTMODE 3,3,0,0", "OUTMODE?": "OUTMODE? 3",
          "HTRSET": "HTRSET 1,2,2,0,1", "HTRSET?": "HTRSET? 1", "HTR?": "HTR? 1",
          "AOUT?": "AOUT? 3", "HTRST?": "HTRST? 1", "ZONE": "ZONE 1,1,10,50,20,0,0,2,1,0",
-         "ZONE?": "ZONE? 1,1", "MODE": "MODE 1", "MODE?": "MODE?"}
+         "ZONE?": "ZONE? 1,1", "MODE": "MODE 1", "MODE?": "MODE?",
+         "TLIMIT": "TLIMIT A,300", "TLIMIT?": "TLIMIT? A"}
 LS372 = {**COMMON_LS, "RDGK?": "RDGK? 1", "KRDG?": "KRDG? A", "RDGR?": "RDGR? 2",
          "SRDG?": "SRDG? 3", "RDGPWR?": "RDGPWR? 1", "RDGST?": "RDGST? 16",
          "RDGSTL?": "RDGSTL?", "SCAN": "SCAN 2,0", "SCAN?": "SCAN?",
@@ -34,7 +35,8 @@ LS372 = {**COMMON_LS, "RDGK?": "RDGK? 1", "KRDG?": "KRDG? A", "RDGR?": "RDGR? 2"
          "RANGE?": "RANGE? 1", "HTRSET": "HTRSET 0,100,8,0,1", "HTRSET?": "HTRSET? 0",
          "HTR?": "HTR?", "AOUT?": "AOUT? 1", "HTRST?": "HTRST? 0", "RAMP": "RAMP 1,1,2",
          "RAMP?": "RAMP? 1", "RAMPST?": "RAMPST? 1", "MOUT": "MOUT 1,5", "MOUT?": "MOUT? 1",
-         "STILL": "STILL 12", "STILL?": "STILL?", "FREQ": "FREQ A,2", "FREQ?": "FREQ? A"}
+         "STILL": "STILL 12", "STILL?": "STILL?", "FREQ": "FREQ A,2", "FREQ?": "FREQ? A",
+         "TLIMIT": "TLIMIT 3,10", "TLIMIT?": "TLIMIT? 3"}
 LS370 = {**{h: LS372[h] for h in ("RDGK?", "RDGR?", "RDGPWR?", "RDGST?", "SCAN", "SCAN?",
                                   "INSET", "INSET?", "FILTER", "FILTER?", "HTR?", "STILL",
                                   "STILL?")},
