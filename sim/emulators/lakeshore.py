@@ -19,11 +19,14 @@ from pcsdaq.sim.emulators.lakeshore336 import (  # noqa: F401  (re-exported for 
     LakeShore350Emulator,
 )
 from pcsdaq.sim.emulators.lakeshore_core import (
+    CURVES,
     LakeShoreEmulator,
     Output,
     Refused,
     as_float,
     as_int,
+    curve_header,
+    set_curve_header,
 )
 
 #: RDGST? bit the emulator sets when the thermometer is made invalid (T.UNDER)
@@ -64,8 +67,10 @@ class LakeShore372Emulator(LakeShoreEmulator):
         "SETP?": "setpoint query", "PID": "PID of an output", "PID?": "PID query",
         "RANGE": "heater range of an output (sample 0-8, warm-up/still 0-1)",
         "RANGE?": "heater range query",
-        "HTRSET": "heater setup: resistance, max current, max user current, display",
-        "HTRSET?": "heater setup query", "HTR?": "sample heater output in %",
+        "HTRSET": "heater setup: resistance (sample 1-2000 Ohm; warm-up 1 25/2 50 Ohm), max "
+                  "current (warm-up 0 user, 1 0.45 A, 2 0.63 A), max user current, display",
+        "HTRSET?": "heater setup query (outputs 0 and 1)", "HTR?": "sample heater output in %",
+        "CRVHDR": "user curve header (curves 21-59)", "CRVHDR?": "curve header query",
         "AOUT?": "warm-up/still output in %", "HTRST?": "heater status 0 ok, 1 open, 2 short",
         "RAMP": "setpoint ramp on/off and rate (K/min)", "RAMP?": "ramp query",
         "RAMPST?": "setpoint ramp in progress", "MOUT": "manual output of an output (%)",
@@ -76,7 +81,7 @@ class LakeShore372Emulator(LakeShoreEmulator):
     }
     NOT_IMPLEMENTED: ClassVar[dict[str, str]] = {
         "QRDG?": "quadrature reading: the bridge model has no reactance",
-        "CRVHDR": "user curves are not simulated", "CRVPT": "user curves are not simulated",
+        "CRVPT": "curve data points are not simulated (the sensors convert internally)",
         "ZONE": "zone tables are not simulated", "ALARM": "alarms are not simulated",
         "RELAY": "relays are not simulated", "NET": "network setup is the transport's",
     }
@@ -85,16 +90,16 @@ class LakeShore372Emulator(LakeShoreEmulator):
 
     def reset(self) -> None:
         """Power-up settings: every channel enabled, outputs set up anew, heater off."""
-        curves = {"A": 1, 1: 1, 2: 2, 3: 3, 4: 4}  # a calibration on each wired sensor
+        curves = {"A": 21, 1: 21, 2: 22, 3: 23, 4: 24}  # a calibration on each wired sensor
+        self.curve_headers = dict(CURVES)
         self.channels = {ch: {"inset": ["1", "10", "3", str(curves.get(ch, 0)), "1"],
                               "intype": ["0", "14", "1", "11", "0", "1"],
                               "filter": ["1", "10", "10"], "name": f"Channel {ch}",
                               "tlimit": 0.0}
                          for ch in CHANNELS}
-        self.outputs = {n: Output([5 if n == 0 else 0, 0, 0, 0, 0, 0] if n == 0
-                                  else [0, 0, 0, 0, 0, 0],
-                                  ["120", "8", "+0.000", "1"], self.MAX_RANGE[n])
-                        for n in self.MAX_RANGE}
+        self.outputs = {n: Output([0, 0, 0, 0, 0, 0], ["1", "1", "+0.000", "1"],
+                                  self.MAX_RANGE[n]) for n in self.MAX_RANGE}
+        self.outputs[0].htrset = ["+100.000", "0", "+0.000", "1"]  # a 100 Ohm sample heater
         # the sample heater controls from channel 1, the stage thermometer (the control
         # input A carries the same sensor; OUTMODE takes A too)
         self.outputs[0].mode = ["5", "1", "0", "0", "0", "1"]
@@ -247,17 +252,31 @@ class LakeShore372Emulator(LakeShoreEmulator):
     def q_range(self, args: list[str]) -> str:
         return str(self._out(args).range)
 
+    def _heater_output(self, text: str) -> Output:
+        if text.strip() not in ("0", "1"):  # HTRSET applies to the sample and warm-up heaters
+            raise Refused(text)
+        return self.output(text)
+
     def c_htrset(self, args: list[str]) -> None:
-        self.output(args[0]).htrset = [f"{as_float(args[1], 1, 2000):g}",
-                                       str(as_int(args[2], 0, 8)),
-                                       f"{as_float(args[3], 0, 0.1):+.3f}",
-                                       str(as_int(args[4], 1, 2))]
+        out = self._heater_output(args[0])
+        if out is self.outputs[0]:  # sample heater: ohms; max current fields pass zero
+            out.htrset = [f"{as_float(args[1], 1, 2000):+.3f}", "0", "+0.000",
+                          str(as_int(args[4], 1, 2))]
+        else:
+            out.htrset = [str(as_int(args[1], 1, 2)), str(as_int(args[2], 0, 2)),
+                          f"{as_float(args[3], 0, 0.63):+.3f}", str(as_int(args[4], 1, 2))]
 
     def q_htrset(self, args: list[str]) -> str:
-        return ",".join(self._out(args).htrset)
+        return ",".join(self._heater_output(args[0] if args else "0").htrset)
+
+    def c_crvhdr(self, args: list[str]) -> None:
+        set_curve_header(self.curve_headers, args)
+
+    def q_crvhdr(self, args: list[str]) -> str:
+        return curve_header(self.curve_headers, as_int(args[0], 1, 59))
 
     def q_htr(self, args: list[str]) -> str:
-        return f"{self.heater_percent(self.outputs[0], OPEN_LOOP):+.4E}"
+        return f"{self.heater_percent(self.outputs[0], OPEN_LOOP):+.3f}"
 
     def q_aout(self, args: list[str]) -> str:
         out = self.output(args[0])

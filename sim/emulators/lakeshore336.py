@@ -12,11 +12,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pcsdaq.sim.emulators.lakeshore_core import (
+    CURVES,
     LakeShoreEmulator,
     Output,
     Refused,
     as_float,
     as_int,
+    curve_header,
+    set_curve_header,
 )
 
 INPUTS = ("A", "B", "C", "D")
@@ -61,7 +64,9 @@ class LakeShore336Emulator(LakeShoreEmulator):
         "MOUT": "manual output (%) of an output", "MOUT?": "manual output query",
         "OUTMODE": "output mode, control input, power-up enable",
         "OUTMODE?": "output mode query",
-        "HTRSET": "heater setup: resistance, max current, max user current, current/power",
+        "HTRSET": "heater setup: resistance 1 25/2 50 Ohm, max current 0 user/1-4, max user "
+                  "current A, display 1 current/2 power (four fields, as the 372)",
+        "CRVHDR": "user curve header (curves 21-59)", "CRVHDR?": "curve header query",
         "HTRSET?": "heater setup query", "HTR?": "heater output in % of range",
         "AOUT?": "analog output (outputs 3-4) in %", "HTRST?": "heater status 0 ok, 1 open, 2 short",
         "ZONE": "zone table entry of an output", "ZONE?": "zone table entry query",
@@ -71,8 +76,7 @@ class LakeShore336Emulator(LakeShoreEmulator):
         "MODE?": "remote mode query",
     }
     NOT_IMPLEMENTED: ClassVar[dict[str, str]] = {
-        "CRVHDR": "user curves are not simulated (sensor curves are built in)",
-        "CRVPT": "user curves are not simulated",
+        "CRVPT": "curve data points are not simulated (the sensors convert internally)",
         "ALARM": "alarms are not simulated", "RELAY": "relays are not simulated",
         "ATUNE": "autotune needs a PID loop model the cryostat does not have",
         "MDAT?": "min/max data not kept", "NET": "network setup is the transport's",
@@ -80,7 +84,9 @@ class LakeShore336Emulator(LakeShoreEmulator):
 
     def reset(self) -> None:
         """Power-up settings: every input and output set up anew (the cryostat's heater off)."""
-        self.inputs = {k: {"name": f"Input {k}", "curve": 21 if k == "A" else 0,
+        curves = {"A": 21, "B": 8, "C": 8, "D": 0}
+        self.curve_headers = dict(CURVES)
+        self.inputs = {k: {"name": f"Input {k}", "curve": curves[k],
                            "intype": ["3", "1", "0", "1", "1"] if self.WIRING[k] is not None
                            else ["0", "0", "0", "0", "1"], "filter": ["0", "10", "2"],
                            "tlimit": 0.0}
@@ -108,7 +114,10 @@ class LakeShore336Emulator(LakeShoreEmulator):
     def _read(self, key: str) -> tuple[float, float, int]:
         if self.inputs[key]["intype"][0] == "0":
             return 0.0, 0.0, 0  # disabled input
-        return self.sensor(key)
+        kelvin, units, status = self.sensor(key)
+        if self.inputs[key]["curve"] == 0:  # no curve: sensor units only
+            kelvin = 0.0
+        return kelvin, units, status
 
     # --- readings ---------------------------------------------------------------------
     def q_krdg(self, args: list[str]) -> str | None:
@@ -144,6 +153,12 @@ class LakeShore336Emulator(LakeShoreEmulator):
 
     def q_incrv(self, args: list[str]) -> str:
         return f"{self.inputs[self._input(args[0])]['curve']:02d}"
+
+    def c_crvhdr(self, args: list[str]) -> None:
+        set_curve_header(self.curve_headers, args)
+
+    def q_crvhdr(self, args: list[str]) -> str:
+        return curve_header(self.curve_headers, as_int(args[0], 1, 59))
 
     def c_filter(self, args: list[str]) -> None:
         self.inputs[self._input(args[0])]["filter"] = [str(as_int(args[1], 0, 1)),

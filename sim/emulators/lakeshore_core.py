@@ -49,6 +49,29 @@ def as_float(text: str, lo: float = -math.inf, hi: float = math.inf) -> float:
     return value
 
 
+#: curve -> header (name, serial number, format 1 mV/K 2 V/K 3 Ohm/K 4 log Ohm/K, limit K,
+#: coefficient 1 negative 2 positive): standard curves of the 336, and the user curves
+#: (21 on) the simulated sensors were calibrated with
+CURVES = {1: ("DT-470", "STANDARD", 2, 475.0, 1), 2: ("DT-670", "STANDARD", 2, 500.0, 1),
+          6: ("PT-100", "STANDARD", 3, 800.0, 2), 7: ("PT-1000", "STANDARD", 3, 800.0, 2),
+          8: ("RX-102A-AA", "STANDARD", 4, 40.0, 1), 9: ("RX-202A-AA", "STANDARD", 4, 40.0, 1),
+          21: ("RX-102B-CB", "SIM0021", 4, 40.0, 1), 22: ("RX-102B-CB", "SIM0022", 4, 40.0, 1),
+          23: ("RX-103-CD", "SIM0023", 4, 40.0, 1), 24: ("CX-1050-SD", "SIM0024", 3, 325.0, 1)}
+
+
+def curve_header(headers: dict, curve: int) -> str:
+    """CRVHDR? reply: name (15), serial number (10), format, limit, coefficient."""
+    name, sn, fmt, limit, coefficient = headers.get(curve, ("User Curve", "", 3, 375.0, 1))
+    return f"{name:<15.15},{sn:<10.10},{fmt},{limit:+.3f},{coefficient}"
+
+
+def set_curve_header(headers: dict, args: list[str]) -> None:
+    """CRVHDR <curve 21-59>,<name>,<SN>,<format>,<limit>,<coefficient>: user curves only."""
+    curve = as_int(args[0], 21, 59)
+    headers[curve] = (args[1].strip('"')[:15], args[2].strip('"')[:10], as_int(args[3], 1, 7),
+                      as_float(args[4], 0, 2000), as_int(args[5], 1, 2))
+
+
 class Output:
     """One control output's own settings: a command for output 2 never touches output 1."""
 

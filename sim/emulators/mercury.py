@@ -10,9 +10,13 @@ The syntax follows the firmware the supply reports (``*IDN?``, ``READ:SYS:VRSN``
 2.6 the power-supply node is ``PSU``, from 2.6 on ``SPSU`` (INSTRUMENTS.md); the other node
 is NOT_FOUND. The firmware is a setting (station file ``sim: mercury_firmware``, default
 :data:`DEFAULT_FIRMWARE`, PSU syntax, which the public drivers speak), as is the magnet
-(``sim: mercury_axes``: "Z", a solenoid, the default, or "XYZ", a vector magnet with
-groups GRPX/GRPY/GRPZ; an absent group is NOT_FOUND). X and Y are magnets of their own
-inside the emulator; Z is the lab's magnet that the other supplies drive too.
+(``sim: mercury_axes``: "XYZ", a vector magnet with groups GRPX/GRPY/GRPZ, the default,
+which clients such as QCoDeS' MercuryiPS read at connect; or "Z", a solenoid: then an
+absent group is NOT_FOUND). X and Y are magnets of their own inside the emulator; Z is the
+lab's magnet that the other supplies drive too. A ramp that reaches its set point (or
+zero) goes back to HOLD, which clients wait for. The temperature boards a Mercury iPS
+carries answer ``READ:DEV:<board>:TEMP:SIG:TEMP`` (MB1.T1 magnet 4.2 K, DB8.T1 PT1 stage
+45 K, DB7.T1 PT2 stage 3.5 K).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ DEFAULT_FIRMWARE = "2.5.09.000"
 UNITS = {"FLD": "T", "PFLD": "T", "FSET": "T", "RFST": "T/m", "CURR": "A", "PCUR": "A",
          "CSET": "A", "RCST": "A/m", "VOLT": "V"}
 MAX_FIELD_T = 7.0
+#: temperature boards -> K (a cold magnet on a pulse-tube cryostat)
+TEMPERATURE_BOARDS = {"MB1.T1": 4.2, "DB8.T1": 45.0, "DB7.T1": 3.5}
 
 
 def finite(text: str) -> float:
@@ -89,9 +95,9 @@ class MercuryIPSEmulator(Emulator):
         "SET:DEV:GRPZ:PSU:SIG:SWHT": "switch heater ON/OFF",
         "SET:DEV:GRPZ:PSU:ACTN": "action HOLD/RTOS/RTOZ/CLMP",
         "READ:DEV:GRPX:PSU:SIG:FLD": "X group (vector magnet): every GRPZ path on GRPX/GRPY",
+        "READ:DEV:MB1.T1:TEMP:SIG:TEMP": "magnet temperature, K (also DB8.T1, DB7.T1)",
     }
     NOT_IMPLEMENTED: ClassVar[dict[str, str]] = {
-        "READ:DEV:MB1.T1:TEMP": "the iPS's temperature boards are not simulated",
         "SET:DEV:GRPZ:PSU:SIG:CLIM": "current limits are set in the station file",
     }
 
@@ -99,7 +105,7 @@ class MercuryIPSEmulator(Emulator):
         super().__init__(lab)
         cfg = getattr(lab, "config", {}) or {}
         self.firmware = str(cfg.get("mercury_firmware", DEFAULT_FIRMWARE))
-        axes = str(cfg.get("mercury_axes", "Z")).upper()
+        axes = str(cfg.get("mercury_axes", "XYZ")).upper()
         self.groups = {f"GRP{a}": _Group(lab.magnet if a == "Z" else Magnet(lab))
                        for a in axes if a in "XYZ"}
         if "GRPZ" not in self.groups:
@@ -137,7 +143,7 @@ class MercuryIPSEmulator(Emulator):
         magnet.field()  # advance the ramp first
         if group.clamped:
             return "CLMP"
-        return {RAMPING: "RTOS", HOLDING: "RTOS", ZEROING: "RTOZ", PAUSED: "HOLD",
+        return {RAMPING: "RTOS", HOLDING: "HOLD", ZEROING: "RTOZ", PAUSED: "HOLD",
                 QUENCH: "HOLD"}.get(magnet.state, "HOLD")
 
     def _signal(self, group: _Group, sig: str) -> str | None:
@@ -172,6 +178,10 @@ class MercuryIPSEmulator(Emulator):
             return f"STAT:SYS:CAT:{devs}"
         if path == "SYS:VRSN":
             return f"STAT:SYS:VRSN:{self.firmware}"
+        board = path.rstrip("?")
+        for name, kelvin in TEMPERATURE_BOARDS.items():
+            if board == f"DEV:{name}:TEMP:SIG:TEMP":
+                return f"STAT:{board}:{kelvin:.4f}K"
         group, rest = self._group(path)
         if group is not None:
             if rest == "ACTN":

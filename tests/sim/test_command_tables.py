@@ -22,7 +22,8 @@ LS336 = {**COMMON_LS, "KRDG?": "KRDG? B", "CRDG?": "CRDG? A", "SRDG?": "SRDG? C"
          "HTRSET": "HTRSET 1,2,2,0,1", "HTRSET?": "HTRSET? 1", "HTR?": "HTR? 1",
          "AOUT?": "AOUT? 3", "HTRST?": "HTRST? 1", "ZONE": "ZONE 1,1,10,50,20,0,0,2,1,0",
          "ZONE?": "ZONE? 1,1", "MODE": "MODE 1", "MODE?": "MODE?",
-         "TLIMIT": "TLIMIT A,300", "TLIMIT?": "TLIMIT? A"}
+         "TLIMIT": "TLIMIT A,300", "TLIMIT?": "TLIMIT? A",
+         "CRVHDR": 'CRVHDR 30,"RX-102B","X1234",4,40,1', "CRVHDR?": "CRVHDR? 30"}
 LS372 = {**COMMON_LS, "RDGK?": "RDGK? 1", "KRDG?": "KRDG? A", "RDGR?": "RDGR? 2",
          "SRDG?": "SRDG? 3", "RDGPWR?": "RDGPWR? 1", "RDGST?": "RDGST? 16",
          "RDGSTL?": "RDGSTL?", "SCAN": "SCAN 2,0", "SCAN?": "SCAN?",
@@ -36,7 +37,8 @@ LS372 = {**COMMON_LS, "RDGK?": "RDGK? 1", "KRDG?": "KRDG? A", "RDGR?": "RDGR? 2"
          "HTR?": "HTR?", "AOUT?": "AOUT? 1", "HTRST?": "HTRST? 0", "RAMP": "RAMP 1,1,2",
          "RAMP?": "RAMP? 1", "RAMPST?": "RAMPST? 1", "MOUT": "MOUT 1,5", "MOUT?": "MOUT? 1",
          "STILL": "STILL 12", "STILL?": "STILL?", "FREQ": "FREQ A,2", "FREQ?": "FREQ? A",
-         "TLIMIT": "TLIMIT 3,10", "TLIMIT?": "TLIMIT? 3"}
+         "TLIMIT": "TLIMIT 3,10", "TLIMIT?": "TLIMIT? 3",
+         "CRVHDR": 'CRVHDR 30,"RX-102B","X1234",4,40,1', "CRVHDR?": "CRVHDR? 30"}
 LS370 = {**{h: LS372[h] for h in ("RDGK?", "RDGR?", "RDGPWR?", "RDGST?", "SCAN", "SCAN?",
                                   "INSET", "INSET?", "FILTER", "FILTER?", "HTR?", "STILL",
                                   "STILL?")},
@@ -93,7 +95,10 @@ def _exercise(emu, examples, check_clean):
                                                 ("ls372", LS372), ("ls370", LS370)])
 def test_every_lakeshore_header(name, examples):
     lab = SimLab(clock=VirtualClock())
-    _exercise(lab.emulators[name], examples, lambda e: e.esr & 48 == 0)
+    emu = lab.emulators[name]
+    _exercise(emu, examples, lambda e: e.esr & 48 == 0)
+    if "CRVHDR?" in examples:  # the user curve header went in and reads back padded
+        assert emu.handle("CRVHDR? 30") == "RX-102B        ,X1234     ,4,+40.000,1"
 
 
 def test_every_ami430_header():

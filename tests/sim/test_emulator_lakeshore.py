@@ -100,11 +100,13 @@ def test_372_channels_each_read_their_own_sensor(lab):
 def test_372_outputs_are_separate(lab):
     ls = lab.emulators["ls372"]
     ask(ls, "SETP 0,4.2;RANGE 0,5;PID 0,12,30,0")
-    ask(ls, "SETP 2,0.8;RANGE 2,1;OUTMODE 2,2,A,0,0,0,1;MOUT 2,40;HTRSET 1,150,0,0.05,2")
+    ask(ls, "SETP 2,0.8;RANGE 2,1;OUTMODE 2,2,A,0,0,0,1;MOUT 2,40;HTRSET 1,2,1,0.05,2")
     assert ask(ls, "SETP? 0;SETP? 2") == "+4.20000E+00;+8.00000E-01"
     assert ask(ls, "RANGE? 0;RANGE? 1;RANGE? 2") == "5;0;1"
     assert ask(ls, "AOUT? 2") == "+40.00"
-    assert ask(ls, "HTRSET? 1;HTRSET? 0") == "150,0,+0.050,2;120,8,+0.000,1"
+    assert ask(ls, "HTRSET? 1;HTRSET? 0") == "2,1,+0.050,2;+100.000,0,+0.000,1"
+    ask(ls, "HTRSET 0,120,0,0,1;HTRSET 2,1,1,0,1")  # the still output has no heater setup
+    assert ask(ls, "HTRSET? 0;*ESR?") == "+120.000,0,+0.000,1;016"
     assert ask(ls, "OUTMODE? 2") == "2,A,0,0,0,1"
     assert lab.cryostat.heater_range == 5
     ask(ls, "OUTMODE 0,0,A,0,0,0,1")  # sample heater mode off: no heat

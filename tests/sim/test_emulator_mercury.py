@@ -30,11 +30,13 @@ def test_firmware_26_speaks_spsu_only():
     assert ips.handle("SET:DEV:GRPZ:SPSU:ACTN:RTOS").endswith(":VALID")
     lab.clock.sleep(200)
     assert ips.handle("READ:DEV:GRPZ:SPSU:SIG:FLD") == "STAT:DEV:GRPZ:SPSU:SIG:FLD:0.2000T"
-    assert ips.handle("READ:SYS:CAT") == "STAT:SYS:CAT:DEV:GRPZ:SPSU"
+    assert ips.handle("READ:SYS:CAT") == \
+        "STAT:SYS:CAT:DEV:GRPX:SPSU:DEV:GRPY:SPSU:DEV:GRPZ:SPSU"
+    assert ips.handle("READ:DEV:GRPZ:SPSU:ACTN").endswith(":HOLD")  # at the set point
 
 
 def test_groups_by_configuration():
-    _, solenoid = mercury()
+    _, solenoid = mercury(mercury_axes="Z")
     assert solenoid.handle("READ:DEV:GRPX:PSU:SIG:FLD").endswith(":NOT_FOUND")
     lab, vector = mercury(mercury_axes="XYZ")
     assert vector.handle("READ:SYS:CAT") == \
@@ -49,6 +51,7 @@ def test_groups_by_configuration():
 
 def test_bad_input_answers_every_line():
     _, ips = mercury()
+    assert ips.handle("READ:DEV:MB1.T1:TEMP:SIG:TEMP?") == "STAT:DEV:MB1.T1:TEMP:SIG:TEMP:4.2000K"
     assert ips.handle("SET:DEV:GRPZ:PSU:SIG:FSET:abc").endswith(":INVALID")
     assert ips.handle("SET:DEV:GRPZ:PSU:SIG:FSET:9").endswith(":INVALID")
     assert ips.handle("SET:DEV:GRPZ:PSU:ACTN:JUMP").endswith(":INVALID")
