@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -86,6 +87,7 @@ class SimServer:
         with conn:  # leaving it closes the socket: after a "drop" the client sees the link go
             greeting = emu.on_connect()
             if greeting:
+                time.sleep(getattr(emu, "greeting_delay_s", 0.0))  # real time: on the wire
                 conn.sendall(greeting)
             answer_messages(emu, lock, self.faults, _received(conn), conn.sendall)
 

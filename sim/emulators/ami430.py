@@ -45,6 +45,7 @@ class AMI430Emulator(Emulator):
     command_terminators = ("\r\n", "\n", "\r")
     reply_terminator = "\r\n"
     greeting = b"American Magnetics Model 430 IP Interface\r\nHello.\r\n"
+    greeting_delay_s = 0.25  #: after the client's device clear (QCoDeS clears at connect)
     idn = "AMERICAN MAGNETICS INC.,MODEL 430,SIM0430,2.0"
     INDUCTANCE_H = 5.0  #: magnet inductance (INDuctance?), H
 

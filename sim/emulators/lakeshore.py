@@ -273,7 +273,7 @@ class LakeShore372Emulator(LakeShoreEmulator):
         set_curve_header(self.curve_headers, args)
 
     def q_crvhdr(self, args: list[str]) -> str:
-        return curve_header(self.curve_headers, as_int(args[0], 1, 59))
+        return curve_header(self.curve_headers, as_int(args[0], 0, 59))
 
     def q_htr(self, args: list[str]) -> str:
         return f"{self.heater_percent(self.outputs[0], OPEN_LOOP):+.3f}"

@@ -158,7 +158,7 @@ class LakeShore336Emulator(LakeShoreEmulator):
         set_curve_header(self.curve_headers, args)
 
     def q_crvhdr(self, args: list[str]) -> str:
-        return curve_header(self.curve_headers, as_int(args[0], 1, 59))
+        return curve_header(self.curve_headers, as_int(args[0], 0, 59))
 
     def c_filter(self, args: list[str]) -> None:
         self.inputs[self._input(args[0])]["filter"] = [str(as_int(args[1], 0, 1)),

@@ -60,8 +60,10 @@ CURVES = {1: ("DT-470", "STANDARD", 2, 475.0, 1), 2: ("DT-670", "STANDARD", 2, 5
 
 
 def curve_header(headers: dict, curve: int) -> str:
-    """CRVHDR? reply: name (15), serial number (10), format, limit, coefficient."""
-    name, sn, fmt, limit, coefficient = headers.get(curve, ("User Curve", "", 3, 375.0, 1))
+    """CRVHDR? reply: name (15), serial number (10), format, limit, coefficient; curve 0
+    (an input without a curve) reads as an empty header."""
+    default = ("", "", 3, 0.0, 1) if curve == 0 else ("User Curve", "", 3, 375.0, 1)
+    name, sn, fmt, limit, coefficient = headers.get(curve, default)
     return f"{name:<15.15},{sn:<10.10},{fmt},{limit:+.3f},{coefficient}"
 
 
