@@ -257,7 +257,7 @@ class AMI430Emulator(Emulator):
     def c_conf_ramp_rate_field(self, args) -> None:
         seg = self._segment(args)
         rate, upper = finite(args[1]), finite(args[2])
-        if rate <= 0 or upper <= 0:
+        if rate <= 0 or upper < 0:  # an upper bound of 0: up to the current limit [U]
             raise AMIError(-105, "Value out of range")
         self.segments[seg] = (rate / self._f / self._per, upper / self._f)
 
@@ -269,7 +269,7 @@ class AMI430Emulator(Emulator):
         coil = self.lab.magnet.coil
         seg = self._segment(args)
         rate, upper = finite(args[1]), finite(args[2])
-        if rate <= 0 or upper <= 0:
+        if rate <= 0 or upper < 0:  # an upper bound of 0: up to the current limit [U]
             raise AMIError(-105, "Value out of range")
         self.segments[seg] = (rate * coil / self._per, upper * coil)
 

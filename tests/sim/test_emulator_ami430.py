@@ -60,6 +60,8 @@ def test_units_apply_to_every_value(ami, lab):
 def test_segments_and_ramp(ami, lab):
     ami.handle("CONF:RAMP:RATE:SEG 2;CONF:RAMP:RATE:FIELD 1,0.5,1;CONF:RAMP:RATE:FIELD 2,0.1,7")
     assert ami.handle("RAMP:RATE:SEG?;RAMP:RATE:FIELD:2?") == "2;0.1000,7.0000"
+    ami.handle("CONF:RAMP:RATE:FIELD 2,0.1,-1")  # a negative bound is refused
+    assert ami.handle("SYST:ERR?").startswith("-105")
     ami.handle("CONF:FIELD:TARG 0.5;RAMP")
     assert ami.handle("STATE?") == "1"
     lab.clock.sleep(61)
