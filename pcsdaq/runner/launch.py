@@ -39,17 +39,18 @@ def open_station(station_path: str | Path, *, sim: str | None = None,
         return Station.open(config, clock=clock), None, None
     from pcsdaq.sim.lab import SimLab
 
+    from pcsdaq.sim.served import ports_adapter_factory
+
     lab = SimLab.from_station_file(str(station_path), clock=clock)
     if sim == "inprocess":
-        return Station.open(config, adapter_factory=lab.adapter_factory(), clock=clock), lab, None
+        # the emulator of each role's model (a LakeShore336 with model "350" talks to the 350)
+        names = ports_adapter_factory({n: n for n in lab.emulators}, config, str(station_path))
+        return Station.open(config, adapter_factory=lambda d, r: lab.adapter(names(d, r)),
+                            clock=clock), lab, None
     if sim != "tcp":
         raise ValueError(f"sim mode {sim!r}; allowed: inprocess, tcp")
     server = lab.serve(ports={name: 0 for name in lab.emulators})
-    resources = server.resources
-
-    def tcp_resource(driver: str, resource: str) -> str:
-        return resources[SimLab._DRIVER_TO_EMULATOR[driver]]
-
+    tcp_resource = ports_adapter_factory(server.resources, config, str(station_path))
     try:
         station = Station.open(config, adapter_factory=tcp_resource, clock=clock)
     except Exception:

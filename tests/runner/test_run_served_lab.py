@@ -88,3 +88,28 @@ def test_bad_ports_file_is_one_line_exit_2(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "ports.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("sim", ["inprocess", "tcp"])
+def test_a_350_station_talks_to_the_350_emulator(tmp_path, sim):
+    from pcsdaq.runner.launch import open_station
+
+    data = yaml.safe_load(packaged_config("station-sim.yaml").read_text())
+    data["roles"]["thermometer"] = {"driver": "LakeShore336",
+                                    "resource": "TCPIP::127.0.0.1::7777::SOCKET",
+                                    "settings": {"model": "350", "output": 1,
+                                                 "command_delay_s": 0.0},
+                                    "limits": {"max_heater_range": 5}}
+    path = tmp_path / "station-350.yaml"
+    path.write_text(yaml.safe_dump(data))
+    station, lab, server = open_station(path, sim=sim, time_scale=0 if sim == "inprocess"
+                                        else 100)
+    try:
+        ls = station.thermometer
+        assert "MODEL350" in ls.ask("*IDN?")
+        ls.set_heater_range(5)  # above the 336's 0-3: only a 350 takes it
+        assert lab.emulators["ls350"].outputs[1].range == 5
+    finally:
+        station.close()
+        if server is not None:
+            server.close()
