@@ -19,7 +19,9 @@ from typing import ClassVar
 
 from pcsdaq.sim.emulators.base import Emulator
 from pcsdaq.sim.emulators.scpi_tree import build_table, match
-from pcsdaq.sim.magnet import QUENCH, RAMPING, ZEROING
+from pcsdaq.sim.magnet import PAUSED, QUENCH, RAMPING, ZEROING
+
+AT_ZERO = 8  #: STATE? after a ZERO has brought the current to zero
 
 
 def finite(text: str) -> float:
@@ -125,6 +127,7 @@ class AMI430Emulator(Emulator):
         self.quench_count = 0
         self._quench_seen = False
         self.remote = True
+        self._zeroing = False
         self.esr = self.ese = self.sre = 0
 
     # --- grammar ----------------------------------------------------------------------
@@ -144,7 +147,7 @@ class AMI430Emulator(Emulator):
             args = numbers + [a.strip() for a in rest.split(",") if a.strip()]
             name = "".join(c for c in header if c.isupper() or c in ":#*?")
             name = name.replace("*", "STAR_").replace("#", "N").rstrip("?").replace(":", "_")
-            method = getattr(self, ("q_" if header.endswith("?") else "c_") + name.lower())
+            method = getattr(self, ("_q_" if header.endswith("?") else "_c_") + name.lower())
             return method(args)
         except AMIError as err:
             self._error(err.code, err.text)
@@ -178,26 +181,26 @@ class AMI430Emulator(Emulator):
         return 1.0 / 60.0 if self.rate_units == 0 else 1.0
 
     # --- common and system commands ------------------------------------------------------
-    def q_star_idn(self, args): return self.idn
-    def c_star_rst(self, args): self.lab.magnet.pause(); self.reset()  # noqa: E702
-    def c_star_cls(self, args): self.errors.clear(); self.esr = 0  # noqa: E702
-    def q_star_esr(self, args):
+    def _q_star_idn(self, args): return self.idn
+    def _c_star_rst(self, args): self.lab.magnet.pause(); self.reset()  # noqa: E702
+    def _c_star_cls(self, args): self.errors.clear(); self.esr = 0  # noqa: E702
+    def _q_star_esr(self, args):
         value, self.esr = self.esr, 0
         return str(value)
-    def c_star_ese(self, args): self.ese = int(self._num(args, 0, 0, 255))
-    def q_star_ese(self, args): return str(self.ese)
-    def c_star_sre(self, args): self.sre = int(self._num(args, 0, 0, 255))
-    def q_star_sre(self, args): return str(self.sre)
-    def q_star_stb(self, args): return str((4 if self.errors else 0) | (32 if self.esr & self.ese else 0))
-    def c_star_opc(self, args): self.esr |= 1
-    def q_star_opc(self, args): return "1"
-    def q_star_tst(self, args): return "0"
-    def q_syst_err(self, args): return self.errors.pop(0) if self.errors else '0,"No error"'
-    def c_syst_loc(self, args): self.remote = False
-    def c_syst_rem(self, args): self.remote = True
+    def _c_star_ese(self, args): self.ese = int(self._num(args, 0, 0, 255))
+    def _q_star_ese(self, args): return str(self.ese)
+    def _c_star_sre(self, args): self.sre = int(self._num(args, 0, 0, 255))
+    def _q_star_sre(self, args): return str(self.sre)
+    def _q_star_stb(self, args): return str((4 if self.errors else 0) | (32 if self.esr & self.ese else 0))
+    def _c_star_opc(self, args): self.esr |= 1
+    def _q_star_opc(self, args): return "1"
+    def _q_star_tst(self, args): return "0"
+    def _q_syst_err(self, args): return self.errors.pop(0) if self.errors else '0,"No error"'
+    def _c_syst_loc(self, args): self.remote = False
+    def _c_syst_rem(self, args): self.remote = True
 
     # --- readings -------------------------------------------------------------------------
-    def q_state(self, args) -> str:
+    def _q_state(self, args) -> str:
         """STATE?: 9 heating switch, 10 cooling switch, else the magnet's state (advanced)."""
         self._note_quench()
         self.lab.magnet.field()  # advance the ramp first
@@ -206,47 +209,49 @@ class AMI430Emulator(Emulator):
         settling = self._switch_settling()
         if settling is not None:
             return "9" if settling == "heating" else "10"
+        if self._zeroing and self.lab.magnet.state == PAUSED and self.lab.magnet.field() == 0.0:
+            return str(AT_ZERO)
         return str(self.lab.magnet.state)
 
-    def q_field_mag(self, args): return f"{self.lab.magnet.field() * self._f:.8f}"
-    def q_curr_mag(self, args): return f"{self.lab.magnet.current():.8f}"
-    def q_curr_supp(self, args): return f"{self.lab.magnet.current():.8f}"
+    def _q_field_mag(self, args): return f"{self.lab.magnet.field() * self._f:.8f}"
+    def _q_curr_mag(self, args): return f"{self.lab.magnet.current():.8f}"
+    def _q_curr_supp(self, args): return f"{self.lab.magnet.current():.8f}"
 
-    def q_volt_supp(self, args) -> str:
+    def _q_volt_supp(self, args) -> str:
         m = self.lab.magnet
         m.field()
         ramping = m.state in (RAMPING, ZEROING)
         return f"{self.INDUCTANCE_H * m.rate / 60.0 / m.coil if ramping else 0.0:.6f}"
 
-    q_volt_mag = q_volt_supp
-    def q_ind(self, args): return f"{self.INDUCTANCE_H:.2f}"
+    _q_volt_mag = _q_volt_supp
+    def _q_ind(self, args): return f"{self.INDUCTANCE_H:.2f}"
 
     # --- ramp configuration ------------------------------------------------------------
-    def c_conf_field_targ(self, args) -> None:
+    def _c_conf_field_targ(self, args) -> None:
         target = finite(args[0]) / self._f
         if abs(target) / self.lab.magnet.coil > self.current_limit:
             raise AMIError(-105, "Target exceeds the current limit")
         self.lab.magnet.target = target
 
-    def q_field_targ(self, args): return f"{self.lab.magnet.target * self._f:.8f}"
+    def _q_field_targ(self, args): return f"{self.lab.magnet.target * self._f:.8f}"
 
-    def c_conf_curr_targ(self, args) -> None:
+    def _c_conf_curr_targ(self, args) -> None:
         amps = finite(args[0])
         if abs(amps) > self.current_limit:
             raise AMIError(-105, "Target exceeds the current limit")
         self.lab.magnet.target = amps * self.lab.magnet.coil
 
-    def q_curr_targ(self, args): return f"{self.lab.magnet.target / self.lab.magnet.coil:.8f}"
-    def c_conf_field_units(self, args): self.field_units = int(self._num(args, 0, 0, 1))
-    def q_field_units(self, args): return str(self.field_units)
-    def c_conf_ramp_rate_units(self, args): self.rate_units = int(self._num(args, 0, 0, 1))
-    def q_ramp_rate_units(self, args): return str(self.rate_units)
+    def _q_curr_targ(self, args): return f"{self.lab.magnet.target / self.lab.magnet.coil:.8f}"
+    def _c_conf_field_units(self, args): self.field_units = int(self._num(args, 0, 0, 1))
+    def _q_field_units(self, args): return str(self.field_units)
+    def _c_conf_ramp_rate_units(self, args): self.rate_units = int(self._num(args, 0, 0, 1))
+    def _q_ramp_rate_units(self, args): return str(self.rate_units)
 
-    def c_conf_ramp_rate_seg(self, args) -> None:
+    def _c_conf_ramp_rate_seg(self, args) -> None:
         n = int(self._num(args, 0, 1, 10))
         self.segments = (self.segments + [self.segments[-1]] * n)[:n]
 
-    def q_ramp_rate_seg(self, args): return str(len(self.segments))
+    def _q_ramp_rate_seg(self, args): return str(len(self.segments))
 
     def _segment(self, args) -> int:
         seg = int(finite(args[0]))
@@ -254,18 +259,18 @@ class AMI430Emulator(Emulator):
             raise AMIError(-105, "Value out of range")
         return seg - 1
 
-    def c_conf_ramp_rate_field(self, args) -> None:
+    def _c_conf_ramp_rate_field(self, args) -> None:
         seg = self._segment(args)
         rate, upper = finite(args[1]), finite(args[2])
         if rate <= 0 or upper < 0:  # an upper bound of 0: up to the current limit [U]
             raise AMIError(-105, "Value out of range")
         self.segments[seg] = (rate / self._f / self._per, upper / self._f)
 
-    def q_ramp_rate_field_n(self, args) -> str:
+    def _q_ramp_rate_field_n(self, args) -> str:
         rate, upper = self.segments[self._segment(args)]
         return f"{rate * self._f * self._per:.4f},{upper * self._f:.4f}"
 
-    def c_conf_ramp_rate_curr(self, args) -> None:
+    def _c_conf_ramp_rate_curr(self, args) -> None:
         coil = self.lab.magnet.coil
         seg = self._segment(args)
         rate, upper = finite(args[1]), finite(args[2])
@@ -273,28 +278,28 @@ class AMI430Emulator(Emulator):
             raise AMIError(-105, "Value out of range")
         self.segments[seg] = (rate * coil / self._per, upper * coil)
 
-    def q_ramp_rate_curr_n(self, args) -> str:
+    def _q_ramp_rate_curr_n(self, args) -> str:
         rate, upper = self.segments[self._segment(args)]
         coil = self.lab.magnet.coil
         return f"{rate / coil * self._per:.4f},{upper / coil:.4f}"
 
-    def c_conf_coil(self, args) -> None:
+    def _c_conf_coil(self, args) -> None:
         coil = finite(args[0]) / self._f
         if coil <= 0:
             raise AMIError(-105, "Value out of range")
         self.lab.magnet.field()
         self.lab.magnet.coil = coil
 
-    def q_coil(self, args): return f"{self.lab.magnet.coil * self._f:.6f}"
-    def c_conf_curr_lim(self, args): self.current_limit = self._num(args, 0, 0, 1000)
-    def q_curr_lim(self, args): return f"{self.current_limit:.4f}"
-    def c_conf_volt_lim(self, args): self.voltage_limit = self._num(args, 0, 0, 20)
-    def q_volt_lim(self, args): return f"{self.voltage_limit:.3f}"
-    def c_conf_stab(self, args): self.stability = self._num(args, 0, 0, 100)
-    def q_stab(self, args): return f"{self.stability:.1f}"
+    def _q_coil(self, args): return f"{self.lab.magnet.coil * self._f:.6f}"
+    def _c_conf_curr_lim(self, args): self.current_limit = self._num(args, 0, 0, 1000)
+    def _q_curr_lim(self, args): return f"{self.current_limit:.4f}"
+    def _c_conf_volt_lim(self, args): self.voltage_limit = self._num(args, 0, 0, 20)
+    def _q_volt_lim(self, args): return f"{self.voltage_limit:.3f}"
+    def _c_conf_stab(self, args): self.stability = self._num(args, 0, 0, 100)
+    def _q_stab(self, args): return f"{self.stability:.1f}"
 
     # --- ramping ----------------------------------------------------------------------
-    def c_ramp(self, args) -> None:
+    def _c_ramp(self, args) -> None:
         m = self.lab.magnet
         if self._switch_settling():
             raise AMIError(-200, "Persistent switch heating or cooling")
@@ -308,13 +313,19 @@ class AMI430Emulator(Emulator):
                 rates.append(r)
             below = upper
         m.rate = min(rates) if rates else self.segments[-1][0]
+        self._zeroing = False
         m.ramp()
 
-    def c_pause(self, args): self.lab.magnet.pause()
-    def c_zero(self, args): self.lab.magnet.zero()
+    def _c_pause(self, args):
+        self._zeroing = False
+        self.lab.magnet.pause()
+
+    def _c_zero(self, args):
+        self._zeroing = True  # STATE? 8 (at zero current) once there
+        self.lab.magnet.zero()
 
     # --- persistent switch ------------------------------------------------------------
-    def c_ps(self, args) -> None:
+    def _c_ps(self, args) -> None:
         on = int(self._num(args, 0, 0, 1))
         if not self.switch_installed:
             raise AMIError(-200, "No persistent switch installed")
@@ -322,19 +333,19 @@ class AMI430Emulator(Emulator):
             self.switch_heater = bool(on)
             self._switch_changed_at = self.lab.clock.now()
 
-    def q_ps(self, args): return str(int(self.switch_heater))
-    def c_conf_ps(self, args): self.switch_installed = int(self._num(args, 0, 0, 1))
-    def q_ps_inst(self, args): return str(self.switch_installed)
-    def c_conf_ps_curr(self, args): self.switch_current_mA = self._num(args, 0, 0, 125)
-    def q_ps_curr(self, args): return f"{self.switch_current_mA:.1f}"
-    def c_conf_ps_htime(self, args): self.heat_time_s = self._num(args, 0, 5, 120)
-    def q_ps_htime(self, args): return f"{self.heat_time_s:g}"
-    def c_conf_ps_ctime(self, args): self.cool_time_s = self._num(args, 0, 5, 3600)
-    def q_ps_ctime(self, args): return f"{self.cool_time_s:g}"
-    def c_conf_ps_psrr(self, args): self.switch_psrr = self._num(args, 0, 0.1, 100)
-    def q_ps_psrr(self, args): return f"{self.switch_psrr:.3f}"
+    def _q_ps(self, args): return str(int(self.switch_heater))
+    def _c_conf_ps(self, args): self.switch_installed = int(self._num(args, 0, 0, 1))
+    def _q_ps_inst(self, args): return str(self.switch_installed)
+    def _c_conf_ps_curr(self, args): self.switch_current_mA = self._num(args, 0, 0, 125)
+    def _q_ps_curr(self, args): return f"{self.switch_current_mA:.1f}"
+    def _c_conf_ps_htime(self, args): self.heat_time_s = self._num(args, 0, 5, 120)
+    def _q_ps_htime(self, args): return f"{self.heat_time_s:g}"
+    def _c_conf_ps_ctime(self, args): self.cool_time_s = self._num(args, 0, 5, 3600)
+    def _q_ps_ctime(self, args): return f"{self.cool_time_s:g}"
+    def _c_conf_ps_psrr(self, args): self.switch_psrr = self._num(args, 0, 0.1, 100)
+    def _q_ps_psrr(self, args): return f"{self.switch_psrr:.3f}"
 
-    def q_pers(self, args) -> str:
+    def _q_pers(self, args) -> str:
         persistent = (self.switch_installed and not self.switch_heater
                       and self._switch_settling() is None
                       and abs(self.lab.magnet.field()) > 1e-9)
@@ -347,7 +358,7 @@ class AMI430Emulator(Emulator):
             self.quench_count += 1
         self._quench_seen = m.quenched
 
-    def c_qu(self, args) -> None:
+    def _c_qu(self, args) -> None:
         m = self.lab.magnet
         if int(self._num(args, 0, 0, 1)) == 0:
             m.quenched = False
@@ -357,16 +368,16 @@ class AMI430Emulator(Emulator):
             m.quench()
         self._note_quench()
 
-    def q_qu(self, args):
+    def _q_qu(self, args):
         self._note_quench()
         return str(int(self.lab.magnet.quenched))
 
-    def q_qu_count(self, args):
+    def _q_qu_count(self, args):
         self._note_quench()
         return str(self.quench_count)
 
-    def c_conf_qu_det(self, args): self.quench_detect = int(self._num(args, 0, 0, 1))
-    def q_qu_det(self, args): return str(self.quench_detect)
+    def _c_conf_qu_det(self, args): self.quench_detect = int(self._num(args, 0, 0, 1))
+    def _q_qu_det(self, args): return str(self.quench_detect)
 
     def _switch_settling(self) -> str | None:
         """'heating'/'cooling' while the persistent switch changes state, else None."""
@@ -379,4 +390,4 @@ class AMI430Emulator(Emulator):
 
     def _state(self) -> str:
         """STATE? reply (kept for callers of the old name)."""
-        return self.q_state([])
+        return self._q_state([])

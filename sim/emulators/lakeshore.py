@@ -134,88 +134,88 @@ class LakeShore372Emulator(LakeShoreEmulator):
         return self.sensor(self._channel(args[0] if args else "A"))
 
     # --- readings ---------------------------------------------------------------------
-    def q_rdgk(self, args: list[str]) -> str:
+    def _q_rdgk(self, args: list[str]) -> str:
         """Kelvin; zero when the channel has no curve (INSET curve 0), as the manual says."""
         key = self._channel(args[0] if args else "A")
         kelvin = self.sensor(key)[0] if self.channels[key]["inset"][3] != "0" else 0.0
         return f"{kelvin:+.5E}"
 
-    q_krdg = q_rdgk
+    _q_krdg = _q_rdgk
 
-    def q_rdgr(self, args: list[str]) -> str:
+    def _q_rdgr(self, args: list[str]) -> str:
         return f"{self._read(args)[1]:+.5E}"
 
-    q_srdg = q_rdgr
+    _q_srdg = _q_rdgr
 
-    def q_rdgpwr(self, args: list[str]) -> str:
+    def _q_rdgpwr(self, args: list[str]) -> str:
         _, ohm, status = self._read(args)
         return f"{(20e-6) ** 2 / ohm if ohm > 0 and not status else 0.0:+.5E}"
 
-    def q_rdgst(self, args: list[str]) -> str:
+    def _q_rdgst(self, args: list[str]) -> str:
         return f"{self._read(args)[2]:03d}"
 
-    def q_rdgstl(self, args: list[str]) -> str:
+    def _q_rdgstl(self, args: list[str]) -> str:
         cry = self.lab.cryostat
         s = int(cry.settled() and not cry.thermometer_invalid)
         return f"{s},{s}"
 
     # --- channels ---------------------------------------------------------------------
-    def c_scan(self, args: list[str]) -> None:
+    def _c_scan(self, args: list[str]) -> None:
         self.scan = [as_int(args[0], 1, 16), as_int(args[1], 0, 1)]
 
-    def q_scan(self, args: list[str]) -> str:
+    def _q_scan(self, args: list[str]) -> str:
         return f"{self.scan[0]:02d},{self.scan[1]}"
 
-    def c_inset(self, args: list[str]) -> None:
+    def _c_inset(self, args: list[str]) -> None:
         self.channels[self._channel(args[0])]["inset"] = [
             str(as_int(args[1], 0, 1)), str(as_int(args[2], 1, 200)), str(as_int(args[3], 3, 200)),
             str(as_int(args[4], 0, 59)), str(as_int(args[5], 1, 2))]
 
-    def q_inset(self, args: list[str]) -> str:
+    def _q_inset(self, args: list[str]) -> str:
         return ",".join(self.channels[self._channel(args[0])]["inset"])
 
-    def c_intype(self, args: list[str]) -> None:
+    def _c_intype(self, args: list[str]) -> None:
         self.channels[self._channel(args[0])]["intype"] = [
             str(as_int(args[1], 0, 1)), str(as_int(args[2], 1, 22)), str(as_int(args[3], 0, 2)),
             str(as_int(args[4], 1, 22)), str(as_int(args[5], 0, 1)), str(as_int(args[6], 1, 2))]
 
-    def q_intype(self, args: list[str]) -> str:
+    def _q_intype(self, args: list[str]) -> str:
         return ",".join(self.channels[self._channel(args[0])]["intype"])
 
-    def c_filter(self, args: list[str]) -> None:
+    def _c_filter(self, args: list[str]) -> None:
         values = [str(as_int(args[1], 0, 1)), str(as_int(args[2], 1, 200)),
                   str(as_int(args[3], 1, 80))]
         keys = range(1, 17) if args[0].strip() == "0" else [self._channel(args[0])]
         for key in keys:  # 0: every measurement channel
             self.channels[key]["filter"] = list(values)
 
-    def q_filter(self, args: list[str]) -> str:
+    def _q_filter(self, args: list[str]) -> str:
         return ",".join(self.channels[self._channel(args[0])]["filter"])
 
-    def c_inname(self, args: list[str]) -> None:
+    def _c_inname(self, args: list[str]) -> None:
         self.channels[self._channel(args[0])]["name"] = ",".join(args[1:]).strip('"')[:15]
 
-    def q_inname(self, args: list[str]) -> str:
+    def _q_inname(self, args: list[str]) -> str:
         return self.channels[self._channel(args[0])]["name"]
 
-    def c_incrv(self, args: list[str]) -> None:
+    def _c_incrv(self, args: list[str]) -> None:
         """The curve field of INSET, under the name public drivers use."""
         self.channels[self._channel(args[0])]["inset"][3] = str(as_int(args[1], 0, 59))
 
-    def q_incrv(self, args: list[str]) -> str:
+    def _q_incrv(self, args: list[str]) -> str:
         return f"{int(self.channels[self._channel(args[0])]['inset'][3]):02d}"
 
-    def c_tlimit(self, args: list[str]) -> None:
+    def _c_tlimit(self, args: list[str]) -> None:
         self.channels[self._channel(args[0])]["tlimit"] = as_float(args[1], 0.0, 2000.0)
 
-    def q_tlimit(self, args: list[str]) -> str:
+    def _q_tlimit(self, args: list[str]) -> str:
         return f"{self.channels[self._channel(args[0])]['tlimit']:+.1f}"
 
     # --- outputs ----------------------------------------------------------------------
     def _out(self, args: list[str], default: str = "0") -> Output:
         return self.output(args[0] if args else default)
 
-    def c_outmode(self, args: list[str]) -> None:
+    def _c_outmode(self, args: list[str]) -> None:
         out = self.output(args[0])
         channel = args[2].strip().upper()
         if channel != "A":
@@ -226,30 +226,30 @@ class LakeShore372Emulator(LakeShoreEmulator):
         if self.is_physical(out):
             self.sync_heater()
 
-    def q_outmode(self, args: list[str]) -> str:
+    def _q_outmode(self, args: list[str]) -> str:
         return ",".join(self._out(args).mode)
 
-    def c_setp(self, args: list[str]) -> None:
+    def _c_setp(self, args: list[str]) -> None:
         self.set_point(self.output(args[0]), as_float(args[1], 0.0, 1000.0))
 
-    def q_setp(self, args: list[str]) -> str:
+    def _q_setp(self, args: list[str]) -> str:
         return f"{self.get_point(self._out(args)):+.5E}"
 
-    def c_pid(self, args: list[str]) -> None:
+    def _c_pid(self, args: list[str]) -> None:
         self.output(args[0]).pid = [as_float(args[1], 0, 1000), as_float(args[2], 0, 10000),
                                     as_float(args[3], 0, 2500)]
 
-    def q_pid(self, args: list[str]) -> str:
+    def _q_pid(self, args: list[str]) -> str:
         p, i, d = self._out(args).pid
         return f"{p:+.1f},{i:+.1f},{d:+.1f}"
 
-    def c_range(self, args: list[str]) -> None:
+    def _c_range(self, args: list[str]) -> None:
         out = self.output(args[0])
         out.range = as_int(args[1], 0, out.max_range)
         if self.is_physical(out):
             self.sync_heater()
 
-    def q_range(self, args: list[str]) -> str:
+    def _q_range(self, args: list[str]) -> str:
         return str(self._out(args).range)
 
     def _heater_output(self, text: str) -> Output:
@@ -257,7 +257,7 @@ class LakeShore372Emulator(LakeShoreEmulator):
             raise Refused(text)
         return self.output(text)
 
-    def c_htrset(self, args: list[str]) -> None:
+    def _c_htrset(self, args: list[str]) -> None:
         out = self._heater_output(args[0])
         if out is self.outputs[0]:  # sample heater: ohms; max current fields pass zero
             out.htrset = [f"{as_float(args[1], 1, 2000):+.3f}", "0", "+0.000",
@@ -266,56 +266,56 @@ class LakeShore372Emulator(LakeShoreEmulator):
             out.htrset = [str(as_int(args[1], 1, 2)), str(as_int(args[2], 0, 2)),
                           f"{as_float(args[3], 0, 0.63):+.3f}", str(as_int(args[4], 1, 2))]
 
-    def q_htrset(self, args: list[str]) -> str:
+    def _q_htrset(self, args: list[str]) -> str:
         return ",".join(self._heater_output(args[0] if args else "0").htrset)
 
-    def c_crvhdr(self, args: list[str]) -> None:
+    def _c_crvhdr(self, args: list[str]) -> None:
         set_curve_header(self.curve_headers, args)
 
-    def q_crvhdr(self, args: list[str]) -> str:
+    def _q_crvhdr(self, args: list[str]) -> str:
         return curve_header(self.curve_headers, as_int(args[0], 0, 59))
 
-    def q_htr(self, args: list[str]) -> str:
+    def _q_htr(self, args: list[str]) -> str:
         return f"{self.heater_percent(self.outputs[0], OPEN_LOOP):+.3f}"
 
-    def q_aout(self, args: list[str]) -> str:
+    def _q_aout(self, args: list[str]) -> str:
         out = self.output(args[0])
         return f"{out.mout if out.range else 0.0:+.2f}"
 
-    def q_htrst(self, args: list[str]) -> str:
+    def _q_htrst(self, args: list[str]) -> str:
         out = self._out(args)
         return "1" if self.is_physical(out) and self.lab.cryostat.heater_open else "0"
 
-    def c_ramp(self, args: list[str]) -> None:
+    def _c_ramp(self, args: list[str]) -> None:
         self.set_ramp(self.output(args[0]), as_int(args[1], 0, 1), as_float(args[2], 0, 100))
 
-    def q_ramp(self, args: list[str]) -> str:
+    def _q_ramp(self, args: list[str]) -> str:
         out = self._out(args)
         return f"{out.ramp_on},{out.ramp_rate:.3f}"
 
-    def q_rampst(self, args: list[str]) -> str:
+    def _q_rampst(self, args: list[str]) -> str:
         return str(int(self.ramping(self._out(args))))
 
-    def c_mout(self, args: list[str]) -> None:
+    def _c_mout(self, args: list[str]) -> None:
         self.output(args[0]).mout = as_float(args[1], 0, 100)
 
-    def q_mout(self, args: list[str]) -> str:
+    def _q_mout(self, args: list[str]) -> str:
         return f"{self._out(args).mout:+.3E}"
 
-    def c_still(self, args: list[str]) -> None:
+    def _c_still(self, args: list[str]) -> None:
         self.outputs[2].mout = as_float(args[0], 0, 100)
 
-    def q_still(self, args: list[str]) -> str:
+    def _q_still(self, args: list[str]) -> str:
         return f"{self.outputs[2].mout:+.3f}"
 
-    def c_freq(self, args: list[str]) -> None:
+    def _c_freq(self, args: list[str]) -> None:
         """FREQ <input 0 measurement|A control>,<1-5>; one parameter: the measurement input."""
         inp, value = ("0", args[0]) if len(args) == 1 else (args[0].strip().upper(), args[1])
         if inp not in self.freq:
             raise Refused(inp)
         self.freq[inp] = as_int(value, 1, 5)
 
-    def q_freq(self, args: list[str]) -> str:
+    def _q_freq(self, args: list[str]) -> str:
         inp = args[0].strip().upper() if args else "0"
         if inp not in self.freq:
             raise Refused(inp)
@@ -371,47 +371,47 @@ class LakeShore370Emulator(LakeShore372Emulator):
             raise Refused(text)
         return key
 
-    def c_setp(self, args: list[str]) -> None:
+    def _c_setp(self, args: list[str]) -> None:
         self.set_point(self.outputs[0], as_float(args[0], 0.0, 1000.0))
 
-    def c_pid(self, args: list[str]) -> None:
+    def _c_pid(self, args: list[str]) -> None:
         self.outputs[0].pid = [as_float(args[0], 0, 1000), as_float(args[1], 0, 10000),
                                as_float(args[2], 0, 2500)]
 
-    def c_htrrng(self, args: list[str]) -> None:
+    def _c_htrrng(self, args: list[str]) -> None:
         self.outputs[0].range = as_int(args[0], 0, 8)
         self.sync_heater()
 
-    def q_htrrng(self, args: list[str]) -> str:
+    def _q_htrrng(self, args: list[str]) -> str:
         return str(self.outputs[0].range)
 
-    def c_cmode(self, args: list[str]) -> None:
+    def _c_cmode(self, args: list[str]) -> None:
         self.outputs[0].mode[0] = _CMODE_TO_MODE[as_int(args[0], 1, 4)]
         self.sync_heater()
 
-    def q_cmode(self, args: list[str]) -> str:
+    def _q_cmode(self, args: list[str]) -> str:
         back = {v: k for k, v in _CMODE_TO_MODE.items()}
         return str(back.get(self.outputs[0].mode[0], 1))
 
-    def c_cset(self, args: list[str]) -> None:
+    def _c_cset(self, args: list[str]) -> None:
         self.cset = [str(as_int(args[0], 1, 16)), str(as_int(args[1], 0, 1)),
                      str(as_int(args[2], 1, 2)), str(as_int(args[3], 1, 255)),
                      str(as_int(args[4], 1, 2)), f"{as_float(args[5], 0, 1000):g}",
                      f"{as_float(args[6], 1, 100000):g}"]
 
-    def q_cset(self, args: list[str]) -> str:
+    def _q_cset(self, args: list[str]) -> str:
         return ",".join(self.cset)
 
-    def c_ramp(self, args: list[str]) -> None:
+    def _c_ramp(self, args: list[str]) -> None:
         self.set_ramp(self.outputs[0], as_int(args[0], 0, 1), as_float(args[1], 0, 100))
 
-    def c_mout(self, args: list[str]) -> None:
+    def _c_mout(self, args: list[str]) -> None:
         self.outputs[0].mout = as_float(args[0], 0, 100)
 
-    def c_rdgrng(self, args: list[str]) -> None:
+    def _c_rdgrng(self, args: list[str]) -> None:
         self.rdgrng[self._channel(args[0])] = [
             str(as_int(args[1], 0, 1)), str(as_int(args[2], 1, 22)), str(as_int(args[3], 1, 22)),
             str(as_int(args[4], 0, 1)), str(as_int(args[5], 0, 1))]
 
-    def q_rdgrng(self, args: list[str]) -> str:
+    def _q_rdgrng(self, args: list[str]) -> str:
         return ",".join(self.rdgrng[self._channel(args[0])])

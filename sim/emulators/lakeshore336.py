@@ -120,145 +120,145 @@ class LakeShore336Emulator(LakeShoreEmulator):
         return kelvin, units, status
 
     # --- readings ---------------------------------------------------------------------
-    def q_krdg(self, args: list[str]) -> str | None:
+    def _q_krdg(self, args: list[str]) -> str | None:
         return self._reading(args, lambda k, s, st: fmt6(k))
 
-    def q_crdg(self, args: list[str]) -> str | None:
+    def _q_crdg(self, args: list[str]) -> str | None:
         return self._reading(args, lambda k, s, st: fmt6(k - 273.15 if k > 0 else 0.0))
 
-    def q_srdg(self, args: list[str]) -> str | None:
+    def _q_srdg(self, args: list[str]) -> str | None:
         return self._reading(args, lambda k, s, st: fmt6(s))
 
-    def q_rdgst(self, args: list[str]) -> str:
+    def _q_rdgst(self, args: list[str]) -> str:
         return f"{self._read(self._input(args[0] if args else 'A'))[2]:03d}"
 
     # --- inputs -----------------------------------------------------------------------
-    def c_inname(self, args: list[str]) -> None:
+    def _c_inname(self, args: list[str]) -> None:
         self.inputs[self._input(args[0])]["name"] = ",".join(args[1:]).strip('"')[:15]
 
-    def q_inname(self, args: list[str]) -> str:
+    def _q_inname(self, args: list[str]) -> str:
         return self.inputs[self._input(args[0])]["name"]
 
-    def c_intype(self, args: list[str]) -> None:
+    def _c_intype(self, args: list[str]) -> None:
         fields = [str(as_int(a, 0, 99)) for a in args[1:6]]
         if len(fields) != 5 or int(fields[0]) > 4:
             raise Refused(",".join(args))
         self.inputs[self._input(args[0])]["intype"] = fields
 
-    def q_intype(self, args: list[str]) -> str:
+    def _q_intype(self, args: list[str]) -> str:
         return ",".join(self.inputs[self._input(args[0])]["intype"])
 
-    def c_incrv(self, args: list[str]) -> None:
+    def _c_incrv(self, args: list[str]) -> None:
         self.inputs[self._input(args[0])]["curve"] = as_int(args[1], 0, 59)
 
-    def q_incrv(self, args: list[str]) -> str:
+    def _q_incrv(self, args: list[str]) -> str:
         return f"{self.inputs[self._input(args[0])]['curve']:02d}"
 
-    def c_crvhdr(self, args: list[str]) -> None:
+    def _c_crvhdr(self, args: list[str]) -> None:
         set_curve_header(self.curve_headers, args)
 
-    def q_crvhdr(self, args: list[str]) -> str:
+    def _q_crvhdr(self, args: list[str]) -> str:
         return curve_header(self.curve_headers, as_int(args[0], 0, 59))
 
-    def c_filter(self, args: list[str]) -> None:
+    def _c_filter(self, args: list[str]) -> None:
         self.inputs[self._input(args[0])]["filter"] = [str(as_int(args[1], 0, 1)),
                                                        str(as_int(args[2], 2, 64)),
                                                        str(as_int(args[3], 1, 10))]
 
-    def q_filter(self, args: list[str]) -> str:
+    def _q_filter(self, args: list[str]) -> str:
         return ",".join(self.inputs[self._input(args[0])]["filter"])
 
-    def c_tlimit(self, args: list[str]) -> None:
+    def _c_tlimit(self, args: list[str]) -> None:
         self.inputs[self._input(args[0])]["tlimit"] = as_float(args[1], 0.0, 2000.0)
 
-    def q_tlimit(self, args: list[str]) -> str:
+    def _q_tlimit(self, args: list[str]) -> str:
         return f"{self.inputs[self._input(args[0])]['tlimit']:+.1f}"
 
     # --- outputs ----------------------------------------------------------------------
-    def c_setp(self, args: list[str]) -> None:
+    def _c_setp(self, args: list[str]) -> None:
         self.set_point(self.output(args[0]), as_float(args[1], 0.0, 1500.0))
 
-    def q_setp(self, args: list[str]) -> str:
+    def _q_setp(self, args: list[str]) -> str:
         return fmt6(self.get_point(self.output(args[0] if args else "1")))
 
-    def c_range(self, args: list[str]) -> None:
+    def _c_range(self, args: list[str]) -> None:
         out = self.output(args[0])
         out.range = as_int(args[1], 0, out.max_range)
         if self.is_physical(out):
             self.sync_heater()
 
-    def q_range(self, args: list[str]) -> str:
+    def _q_range(self, args: list[str]) -> str:
         return str(self.output(args[0] if args else "1").range)
 
-    def c_pid(self, args: list[str]) -> None:
+    def _c_pid(self, args: list[str]) -> None:
         self.output(args[0]).pid = [as_float(args[1], 0.1, 1000), as_float(args[2], 0.1, 1000),
                                     as_float(args[3], 0, 200)]
 
-    def q_pid(self, args: list[str]) -> str:
+    def _q_pid(self, args: list[str]) -> str:
         p, i, d = self.output(args[0] if args else "1").pid
         return f"{p:+.1f},{i:+.1f},{d:+.0f}"
 
-    def c_ramp(self, args: list[str]) -> None:
+    def _c_ramp(self, args: list[str]) -> None:
         self.set_ramp(self.output(args[0]), as_int(args[1], 0, 1), as_float(args[2], 0, 100))
 
-    def q_ramp(self, args: list[str]) -> str:
+    def _q_ramp(self, args: list[str]) -> str:
         out = self.output(args[0] if args else "1")
         return f"{out.ramp_on},{out.ramp_rate:+.1f}"
 
-    def q_rampst(self, args: list[str]) -> str:
+    def _q_rampst(self, args: list[str]) -> str:
         return str(int(self.ramping(self.output(args[0] if args else "1"))))
 
-    def c_mout(self, args: list[str]) -> None:
+    def _c_mout(self, args: list[str]) -> None:
         self.output(args[0]).mout = as_float(args[1], 0, 100)
 
-    def q_mout(self, args: list[str]) -> str:
+    def _q_mout(self, args: list[str]) -> str:
         return f"{self.output(args[0] if args else '1').mout:+.2f}"
 
-    def c_outmode(self, args: list[str]) -> None:
+    def _c_outmode(self, args: list[str]) -> None:
         out = self.output(args[0])
         mode = [as_int(args[1], 0, 5), as_int(args[2], 0, 4), as_int(args[3], 0, 1)]
         out.mode = mode
         if self.is_physical(out):
             self.sync_heater()
 
-    def q_outmode(self, args: list[str]) -> str:
+    def _q_outmode(self, args: list[str]) -> str:
         return ",".join(str(v) for v in self.output(args[0] if args else "1").mode)
 
-    def c_htrset(self, args: list[str]) -> None:
+    def _c_htrset(self, args: list[str]) -> None:
         out = self.output(args[0])
         out.htrset = [str(as_int(args[1], 1, 2)), str(as_int(args[2], 0, 4)),
                       f"{as_float(args[3], 0, 2):+.3f}", str(as_int(args[4], 1, 2))]
 
-    def q_htrset(self, args: list[str]) -> str:
+    def _q_htrset(self, args: list[str]) -> str:
         return ",".join(self.output(args[0] if args else "1").htrset)
 
-    def q_htr(self, args: list[str]) -> str:
+    def _q_htr(self, args: list[str]) -> str:
         return f"{self.heater_percent(self.output(args[0] if args else '1'), OPEN_LOOP):+.1f}"
 
-    def q_aout(self, args: list[str]) -> str:
+    def _q_aout(self, args: list[str]) -> str:
         out = self.output(args[0] if args else "3")
         return f"{out.mout if out.range else 0.0:+.2f}"
 
-    def q_htrst(self, args: list[str]) -> str:
+    def _q_htrst(self, args: list[str]) -> str:
         out = self.output(args[0] if args else "1")
         return "1" if self.is_physical(out) and self.lab.cryostat.heater_open else "0"
 
-    def c_zone(self, args: list[str]) -> None:
+    def _c_zone(self, args: list[str]) -> None:
         out = self.output(args[0])
         out.zones[as_int(args[1], 1, 10)] = [fmt6(as_float(args[2], 0)), f"{float(args[3]):+.1f}",
                                             f"{float(args[4]):+.1f}", f"{float(args[5]):+.0f}",
                                             f"{float(args[6]):+.2f}", str(as_int(args[7], 0, 5)),
                                             str(as_int(args[8], 0, 4)), f"{float(args[9]):+.1f}"]
 
-    def q_zone(self, args: list[str]) -> str:
+    def _q_zone(self, args: list[str]) -> str:
         zone = as_int(args[1], 1, 10)
         return ",".join(self.output(args[0]).zones.get(
             zone, ["+0.000", "+50.0", "+20.0", "+0", "+0.00", "0", "0", "+0.0"]))
 
-    def c_mode(self, args: list[str]) -> None:
+    def _c_mode(self, args: list[str]) -> None:
         self.remote_mode = as_int(args[0], 0, 2)
 
-    def q_mode(self, args: list[str]) -> str:
+    def _q_mode(self, args: list[str]) -> str:
         return str(self.remote_mode)
 
 

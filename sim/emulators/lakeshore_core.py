@@ -10,7 +10,7 @@ Standard Event Status Register; a parameter out of range sets the Execution Erro
 16); ``*ESR?`` reads and clears them. A query that is ignored gets no reply.
 
 Handlers are looked up from :attr:`LakeShoreEmulator.COMMANDS`: header ``KRDG?`` ->
-method ``q_krdg``, ``SETP`` -> ``c_setp``, ``*IDN?`` -> ``q_star_idn``.
+method ``_q_krdg``, ``SETP`` -> ``_c_setp``, ``*IDN?`` -> ``_q_star_idn``.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class Output:
 
 class LakeShoreEmulator(Emulator):
     """Grammar, common commands and status registers of the Lake Shore boxes; a model
-    subclass lists its commands in COMMANDS and implements ``q_*``/``c_*`` handlers."""
+    subclass lists its commands in COMMANDS and implements ``_q_*``/``_c_*`` handlers."""
 
     command_terminators = ("\r\n", "\n", "\r")
     reply_terminator = "\r\n"
@@ -157,9 +157,9 @@ class LakeShoreEmulator(Emulator):
         if head not in self.COMMANDS:
             self.esr |= ESR_CME
             return None
-        name = ("q_" if head.endswith("?") else "c_") + head.strip("*?").lower()
+        name = ("_q_" if head.endswith("?") else "_c_") + head.strip("*?").lower()
         if head.startswith("*"):
-            name = name[:2] + "star_" + name[2:]
+            name = name[:3] + "star_" + name[3:]
         try:
             return getattr(self, name)(args)
         except Refused:
@@ -169,46 +169,46 @@ class LakeShoreEmulator(Emulator):
         return None
 
     # --- IEEE-488 common commands -----------------------------------------------------
-    def q_star_idn(self, args: list[str]) -> str:
+    def _q_star_idn(self, args: list[str]) -> str:
         return self.idn
 
-    def c_star_rst(self, args: list[str]) -> None:
+    def _c_star_rst(self, args: list[str]) -> None:
         self.reset()
 
-    def c_star_cls(self, args: list[str]) -> None:
+    def _c_star_cls(self, args: list[str]) -> None:
         self.esr = 0
 
-    def c_star_ese(self, args: list[str]) -> None:
+    def _c_star_ese(self, args: list[str]) -> None:
         self.ese = as_int(args[0], 0, 255)
 
-    def q_star_ese(self, args: list[str]) -> str:
+    def _q_star_ese(self, args: list[str]) -> str:
         return f"{self.ese:03d}"
 
-    def q_star_esr(self, args: list[str]) -> str:
+    def _q_star_esr(self, args: list[str]) -> str:
         value, self.esr = self.esr, 0
         return f"{value:03d}"
 
-    def c_star_sre(self, args: list[str]) -> None:
+    def _c_star_sre(self, args: list[str]) -> None:
         self.sre = as_int(args[0], 0, 255)
 
-    def q_star_sre(self, args: list[str]) -> str:
+    def _q_star_sre(self, args: list[str]) -> str:
         return f"{self.sre:03d}"
 
-    def q_star_stb(self, args: list[str]) -> str:
+    def _q_star_stb(self, args: list[str]) -> str:
         esb = 32 if self.esr & self.ese else 0
         rqs = 64 if esb & self.sre else 0
         return f"{esb | rqs:03d}"
 
-    def c_star_opc(self, args: list[str]) -> None:
+    def _c_star_opc(self, args: list[str]) -> None:
         self.esr |= ESR_OPC
 
-    def q_star_opc(self, args: list[str]) -> str:
+    def _q_star_opc(self, args: list[str]) -> str:
         return "1"
 
-    def q_star_tst(self, args: list[str]) -> str:
+    def _q_star_tst(self, args: list[str]) -> str:
         return "0"
 
-    def c_star_wai(self, args: list[str]) -> None:
+    def _c_star_wai(self, args: list[str]) -> None:
         return None
 
     # --- sensors ----------------------------------------------------------------------

@@ -67,6 +67,10 @@ def test_segments_and_ramp(ami, lab):
     lab.clock.sleep(61)
     assert ami.handle("STATE?;FIELD:MAG?") == "2;0.50000000"
     assert float(ami.handle("CURR:TARG?")) == pytest.approx(5.0)
+    ami.handle("ZERO")
+    assert ami.handle("STATE?") == "6"
+    lab.clock.sleep(61)
+    assert ami.handle("STATE?;FIELD:MAG?") == "8;0.00000000"  # at zero current
 
 
 def test_error_queue_per_manual(ami):
