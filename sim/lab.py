@@ -34,9 +34,9 @@ class SimLab:
             self.contact = Contact(self, cfg)
         except ImportError:
             pass
-        from pcsdaq.sim.emulators import lakeshore
+        from pcsdaq.sim.emulators import lakeshore, lakeshore370
         for cls in (lakeshore.LakeShore372Emulator, lakeshore.LakeShore336Emulator,
-                    lakeshore.LakeShore350Emulator, lakeshore.LakeShore370Emulator):
+                    lakeshore.LakeShore350Emulator, lakeshore370.LakeShore370Emulator):
             self.emulators[cls.name] = cls(self)
         from pcsdaq.sim.emulators.ami430 import AMI430Emulator
         self.emulators["ami430"] = AMI430Emulator(self)
