@@ -42,6 +42,9 @@ class LakeShore370Emulator(LakeShore372Emulator):
         "PID?": "PID query", "HTRRNG": "sample heater range 0-8", "HTRRNG?": "range query",
         "RAMP": "setpoint ramp on/off and rate (K/min)", "RAMP?": "ramp query",
         "MOUT": "manual heater output (%)", "MOUT?": "manual output query",
+        "ANALOG": "analog output 1-2: bipolar, mode (0 off, 1 channel, 2 manual, 3 zone, "
+                  "4 still), channel, source, high, low, manual value",
+        "ANALOG?": "analog output setup query", "AOUT?": "analog output in %",
     }
     NOT_IMPLEMENTED: ClassVar[dict[str, str]] = {
         "*WAI": "the 370 does not support it (its manual); ignored with the CME bit",
@@ -55,6 +58,8 @@ class LakeShore370Emulator(LakeShore372Emulator):
         self.channels.pop("A", None)
         self.cset = ["1", "1", "1", "10", "1", "300", "120"]
         self.rdgrng = {ch: ["0", "14", "11", "1", "0"] for ch in range(1, 17)}
+        self.analog = {n: ["0", "0", "1", "1", "+1.00000E+00", "+0.00000E+00", "+0.000"]
+                       for n in (1, 2)}
 
     def _out(self, args: list[str], default: str = "0") -> Output:
         return self.outputs[0]  # one loop: no output argument
@@ -103,9 +108,29 @@ class LakeShore370Emulator(LakeShore372Emulator):
         self.outputs[0].mout = as_float(args[0], 0, 100)
 
     def _c_rdgrng(self, args: list[str]) -> None:
-        self.rdgrng[self._channel(args[0])] = [
-            str(as_int(args[1], 0, 1)), str(as_int(args[2], 1, 22)), str(as_int(args[3], 1, 22)),
-            str(as_int(args[4], 0, 1)), str(as_int(args[5], 0, 1))]
+        values = [str(as_int(args[1], 0, 1)), str(as_int(args[2], 1, 22)),
+                  str(as_int(args[3], 1, 22)), str(as_int(args[4], 0, 1)),
+                  str(as_int(args[5], 0, 1))]
+        keys = range(1, 17) if args[0].strip() == "0" else [self._channel(args[0])]
+        for key in keys:  # 0: every channel
+            self.rdgrng[key] = list(values)
+
+    def _analog(self, text: str) -> list[str]:
+        return self.analog[as_int(text, 1, 2)]
+
+    def _c_analog(self, args: list[str]) -> None:
+        setup = self._analog(args[0])
+        setup[:] = [str(as_int(args[1], 0, 1)), str(as_int(args[2], 0, 4)),
+                    str(as_int(args[3], 0, 16)), str(as_int(args[4], 1, 3)),
+                    f"{as_float(args[5]):+.5E}", f"{as_float(args[6]):+.5E}",
+                    f"{as_float(args[7], -100, 100):+.3f}"]
+
+    def _q_analog(self, args: list[str]) -> str:
+        return ",".join(self._analog(args[0]))
+
+    def _q_aout(self, args: list[str]) -> str:
+        setup = self._analog(args[0])
+        return f"{float(setup[6]) if setup[1] == '2' else 0.0:+.3f}"
 
     def _q_rdgrng(self, args: list[str]) -> str:
         return ",".join(self.rdgrng[self._channel(args[0])])

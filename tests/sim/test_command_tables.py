@@ -47,7 +47,8 @@ LS370 = {**{h: LS372[h] for h in ("RDGK?", "RDGR?", "RDGPWR?", "RDGST?", "SCAN",
          "CSET": "CSET 1,0,1,10,1,100,120", "CSET?": "CSET?", "CMODE": "CMODE 3",
          "CMODE?": "CMODE?", "SETP": "SETP 1.5", "SETP?": "SETP?", "PID": "PID 5,10,0",
          "PID?": "PID?", "HTRRNG": "HTRRNG 2", "HTRRNG?": "HTRRNG?", "RAMP": "RAMP 0,1",
-         "RAMP?": "RAMP?", "MOUT": "MOUT 3", "MOUT?": "MOUT?"}
+         "RAMP?": "RAMP?", "MOUT": "MOUT 3", "MOUT?": "MOUT?",
+         "ANALOG": "ANALOG 2,0,2,1,1,500,0,10", "ANALOG?": "ANALOG? 2", "AOUT?": "AOUT? 2"}
 AMI = {"*IDN?": "*IDN?", "*RST": "*RST", "*CLS": "*CLS", "*ESR?": "*ESR?", "*ESE": "*ESE 0",
        "*ESE?": "*ESE?", "*SRE": "*SRE 0", "*SRE?": "*SRE?", "*STB?": "*STB?",
        "*OPC": "*OPC", "*OPC?": "*OPC?", "*TST?": "*TST?", "SYSTem:ERRor?": "SYST:ERR?",

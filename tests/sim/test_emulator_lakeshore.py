@@ -152,6 +152,10 @@ def test_370_single_loop_syntax(lab):
     assert ask(ls, "RDGK? A") is None  # the 370 has no control input A
     ask(ls, "CSET 1,0,1,10,1,100,120;RDGRNG 2,0,5,10,0,0")
     assert ask(ls, "CSET?;RDGRNG? 2") == "1,0,1,10,1,100,120;0,5,10,0,0"
+    # pyLabLib's Lakeshore370 pads channel numbers ("RDGR?  1") and sets all channels (0)
+    assert float(ask(ls, "RDGR?  1")) > 1000
+    ask(ls, "RDGRNG  0,1, 3,22,1,0;ANALOG 1,0,2,1,1,500.,0,25.")
+    assert ask(ls, "RDGRNG? 16;AOUT? 1;AOUT? 2") == "1,3,22,1,0;+25.000;+0.000"
 
 
 @pytest.mark.parametrize("transport", ["tcp", "serial"])
