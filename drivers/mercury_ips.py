@@ -4,6 +4,11 @@ Every command is answered: ``READ:DEV:GRPZ:PSU:SIG:FLD`` -> ``STAT:DEV:GRPZ:PSU:
 ``SET:...:FSET:1.0`` -> ``STAT:SET:...:FSET:1.0000:VALID``. Replies ending INVALID, NOT_FOUND,
 N/A or DENIED raise InstrumentError naming the command. The supply has one sweep rate (RFST),
 so ramp_to uses the slowest table rate on the path (capped at ``rate``).
+
+The power-supply node depends on the firmware: ``PSU`` before 2.6, ``SPSU`` from 2.6 on
+(INSTRUMENTS.md). With setting ``psu_node: auto`` (the default) the driver asks ``*IDN?``
+at connect (``IDN:OXFORD INSTRUMENTS:MERCURY IPS:<serial>:<firmware>``) and picks it;
+``PSU`` or ``SPSU`` fixes it. ``axis`` (X, Y or Z) names the group of a vector magnet.
 """
 
 from __future__ import annotations
@@ -15,12 +20,21 @@ from pymeasure.instruments import Instrument
 
 from pcsdaq.driver_support import guard_number
 from pcsdaq.drivers._magnet_common import MagnetDriverBase, max_rate_on_path
-from pcsdaq.errors import InstrumentError, LimitError, LinkFault, QuenchError
+from pcsdaq.errors import ConfigError, InstrumentError, LimitError, LinkFault, QuenchError
 
-PSU = "DEV:GRPZ:PSU"
+PSU = "DEV:GRPZ:PSU"  #: the pre-2.6 Z-group path (the default before detection)
 ERROR_WORDS = ("INVALID", "NOT_FOUND", "N/A", "DENIED")
 ACTIONS = {"HOLD": "holding", "RTOS": "ramping", "RTOZ": "zeroing", "CLMP": "clamped"}
 _NUMBER = re.compile(r"^([-+0-9.eE]+)([A-Za-z/]*)$")
+
+
+def firmware_at_least(version: str, major: int, minor: int) -> bool:
+    """True when a firmware string like "2.6.04.000" is major.minor or later."""
+    try:
+        parts = [int(p) for p in version.split(".")[:2]]
+    except ValueError:
+        return False
+    return tuple(parts + [0] * (2 - len(parts))) >= (major, minor)
 
 
 def parse_value(reply: str) -> tuple[float, str]:
@@ -57,9 +71,28 @@ class MercuryIPS(MagnetDriverBase, Instrument):
     #: Status-word bit taken as "quenched" in READ:DEV:GRPZ:PSU:STAT (unconfirmed vs a manual).
     QUENCH_MASK: ClassVar[int] = 0x1
     COMMAND_GUARDS = (
-        (re.compile(r"(?i)SET:DEV:GRPZ:PSU:SIG:FSET:(?P<value>[^:\s]+?)(?:T)?"), _guard_fset),
-        (re.compile(r"(?i)SET:DEV:GRPZ:PSU:SIG:RFST:(?P<value>[^:\s]+?)(?:T/m)?"), _guard_rfst),
+        (re.compile(r"(?i)SET:DEV:GRP[XYZ]:S?PSU:SIG:FSET:(?P<value>[^:\s]+?)(?:T)?"), _guard_fset),
+        (re.compile(r"(?i)SET:DEV:GRP[XYZ]:S?PSU:SIG:RFST:(?P<value>[^:\s]+?)(?:T/m)?"),
+         _guard_rfst),
     )
+
+    SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
+        **MagnetDriverBase.SETTINGS,
+        "psu_node": (str, "auto", "'auto' (from the firmware in *IDN?), 'PSU' (< 2.6) or 'SPSU'"),
+        "axis": (str, "Z", "magnet group: X, Y or Z (a solenoid has Z only)"),
+    }
+
+    @classmethod
+    def check_config(cls, settings, limits):
+        """Magnet checks plus psu_node and axis values."""
+        safety = super().check_config(settings, limits)
+        merged = cls.settings_with_defaults(settings)
+        if merged["psu_node"] not in ("auto", "PSU", "SPSU"):
+            raise ConfigError(f"psu_node = {merged['psu_node']!r} must be auto, PSU or SPSU",
+                              key="settings")
+        if merged["axis"] not in ("X", "Y", "Z"):
+            raise ConfigError(f"axis = {merged['axis']!r} must be X, Y or Z", key="settings")
+        return safety
 
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
                  settings: dict | None = None, **visa_kwargs: Any) -> None:
@@ -68,6 +101,13 @@ class MercuryIPS(MagnetDriverBase, Instrument):
         visa_kwargs.setdefault("write_termination", "\n")
         super().__init__(adapter, name or "Oxford MercuryiPS", includeSCPI=False, **visa_kwargs)
         self.tune_link()
+        node = self.settings["psu_node"]
+        self.firmware = ""
+        if node == "auto":
+            self.firmware = self.ask("*IDN?").strip().rsplit(":", 1)[-1]
+            node = "SPSU" if firmware_at_least(self.firmware, 2, 6) else "PSU"
+        #: READ/SET path of the supply, e.g. DEV:GRPZ:PSU (pre-2.6) or DEV:GRPZ:SPSU
+        self.psu = f"DEV:GRP{self.settings['axis']}:{node}"
 
     def query(self, command: str) -> str:
         """Send a READ/SET command and return the reply; InstrumentError on an error word."""
@@ -81,11 +121,11 @@ class MercuryIPS(MagnetDriverBase, Instrument):
 
     def read_signal(self, signal: str) -> float:
         """A PSU signal (FLD, PFLD, CURR, PCUR, VOLT, CSET, RCST, RFST, FSET) as a number."""
-        return parse_value(self.query(f"READ:{PSU}:SIG:{signal}"))[0]
+        return parse_value(self.query(f"READ:{self.psu}:SIG:{signal}"))[0]
 
     def set_signal(self, signal: str, value: float) -> None:
         """SET a PSU signal; the reply must end VALID."""
-        reply = self.query(f"SET:{PSU}:SIG:{signal}:{value:.4f}")
+        reply = self.query(f"SET:{self.psu}:SIG:{signal}:{value:.4f}")
         if not reply.endswith("VALID"):
             raise InstrumentError(f"MercuryIPS: SET {signal} gave {reply!r}")
 
@@ -99,23 +139,23 @@ class MercuryIPS(MagnetDriverBase, Instrument):
 
     def action(self) -> str:
         """Present action word: HOLD, RTOS, RTOZ or CLMP."""
-        return self.query(f"READ:{PSU}:ACTN").rsplit(":", 1)[-1]
+        return self.query(f"READ:{self.psu}:ACTN").rsplit(":", 1)[-1]
 
     def set_action(self, word: str) -> None:
         """SET the action (HOLD, RTOS, RTOZ, CLMP)."""
-        self.query(f"SET:{PSU}:ACTN:{word}")
+        self.query(f"SET:{self.psu}:ACTN:{word}")
 
     def switch_heater_on(self) -> bool:
         """Switch heater state (SWHT ON/OFF)."""
-        return self.query(f"READ:{PSU}:SIG:SWHT").endswith("ON")
+        return self.query(f"READ:{self.psu}:SIG:SWHT").endswith("ON")
 
     def set_switch_heater(self, on: bool) -> None:
         """Switch heater ON/OFF; wait switch_heat/cool_time_s after."""
-        self.query(f"SET:{PSU}:SIG:SWHT:{'ON' if on else 'OFF'}")
+        self.query(f"SET:{self.psu}:SIG:SWHT:{'ON' if on else 'OFF'}")
 
     def is_quenched(self) -> bool:
         """Quench flag from the PSU status word (bit QUENCH_MASK; unconfirmed)."""
-        word = self.query(f"READ:{PSU}:STAT").rsplit(":", 1)[-1]
+        word = self.query(f"READ:{self.psu}:STAT").rsplit(":", 1)[-1]
         try:
             return bool(int(word, 16) & self.QUENCH_MASK)
         except ValueError:

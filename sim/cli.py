@@ -32,6 +32,10 @@ def main(argv: list[str]) -> int:
                        help=f"NAME[:TARGET] ({', '.join(ALL_FAULTS)}); repeatable")
     serve.add_argument("--free-ports", action="store_true",
                        help="pick free ports instead of the station file's (see --json)")
+    serve.add_argument("--station-out", metavar="FILE",
+                       help="write a copy of the station file whose roles point at the served "
+                            "resources (and whose clock runs at the served speed): "
+                            "`pcsdaq run` can use it as it is")
     serve.add_argument("--serial", action="append", default=[], metavar="NAME",
                        help="serve this emulator on a serial port (a pseudo-terminal, "
                             "ASRL/dev/pts/N::INSTR) instead of TCP; repeatable")
@@ -75,6 +79,10 @@ def main(argv: list[str]) -> int:
         resources = dict(servers.enter_context(lab.serve(ports=ports, emulators=on_tcp)).resources)
         if args.serial:
             resources.update(servers.enter_context(lab.serve_serial(args.serial)).resources)
+        if args.station_out:  # before the listing, as the ports file
+            from pcsdaq.sim.served import write_served_station
+            write_served_station(args.config, resources, args.station_out,
+                                 time_scale=getattr(lab.clock, "scale", args.time_scale))
         if args.json:  # before the listing, so a script that saw the listing finds it
             with open(args.json, "w") as fh:
                 json.dump(resources, fh)

@@ -38,12 +38,22 @@ SIM_KEYS: dict[str, str] = {
     "sample": f"sample material: {', '.join(SAMPLES)}",
     "needle": f"needle material: {', '.join(NEEDLES)}",
     "aux_output": "SR830 AUX OUT driving the bias, 1-4 (default: the bias role's)",
+    "mercury_firmware": "Mercury iPS firmware version it reports, e.g. '2.5.09.000' (PSU "
+                        "syntax before 2.6, SPSU from 2.6)",
+    "mercury_axes": "Mercury iPS magnet groups: Z (a solenoid) or XYZ (a vector magnet)",
+    "ips120_switch": "IPS120-10: a persistent switch heater is fitted (true/false)",
     **_POSITIVE,
 }
 
 
 def _fail(source: str, key: str, message: str) -> ConfigError:
     return ConfigError(message, source=source, key=key)
+
+
+def _is_version(value: Any) -> bool:
+    parts = str(value).split(".")
+    return isinstance(value, str | int | float) and len(parts) >= 2 and all(
+        p.isdigit() for p in parts)
 
 
 def _is_number(value: Any) -> bool:
@@ -71,6 +81,12 @@ def check_sim_section(section: Any, source: str = "<station>") -> dict[str, Any]
             raise _fail(source, where, f"{value!r}; allowed: {', '.join(NEEDLES)}")
         elif key == "aux_output" and value not in (1, 2, 3, 4):
             raise _fail(source, where, f"{value!r}; allowed: 1, 2, 3, 4")
+        elif key == "mercury_firmware" and not _is_version(value):
+            raise _fail(source, where, f"{value!r}; allowed: a version such as '2.5.09.000'")
+        elif key == "mercury_axes" and str(value).upper() not in ("Z", "XYZ"):
+            raise _fail(source, where, f"{value!r}; allowed: Z, XYZ")
+        elif key == "ips120_switch" and not isinstance(value, bool):
+            raise _fail(source, where, f"{value!r}; allowed: true, false")
         elif key in _POSITIVE and not (_is_number(value) and value > 0):
             raise _fail(source, where, f"{value!r}; allowed: a number > 0 ({_POSITIVE[key]})")
         elif key == "ports":

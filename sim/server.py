@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -98,6 +99,7 @@ class SimServer:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             greeting = emu.on_connect()
             if greeting:
+                time.sleep(getattr(emu, "greeting_delay_s", 0.0))  # real time: on the wire
                 conn.sendall(greeting)
             try:
                 answer_messages(emu, lock, self.faults, _received(conn), conn.sendall)

@@ -76,6 +76,9 @@ def main(argv: list[str]) -> int:
                              "folder stopped (by step and setpoint index)")
     parser.add_argument("--sim", choices=["inprocess", "tcp"], default=None,
                         help="run on the station file's simulated lab instead of its resources")
+    parser.add_argument("--ports", metavar="FILE",
+                        help="open the instruments a running `pcsdaq sim serve --json FILE` "
+                             "serves (give its --time-scale too) instead of the file's")
     parser.add_argument("--check", action="store_true", help="validate and estimate only")
     add_run_arguments(parser)
     args = parser.parse_args(argv)
@@ -85,6 +88,12 @@ def main(argv: list[str]) -> int:
     if station_path is None:
         raise PlanError(f"{args.plan}: no station file (key 'station' or --station)")
     config = load_station_config(station_path)
+    ports = None
+    if args.ports:
+        if args.sim:
+            raise PlanError("--ports opens a served lab; it does not go with --sim")
+        from pcsdaq.sim.served import read_ports
+        ports = read_ports(args.ports)
     problems = validate_plan(plan, config)
     if problems:
         raise PlanError(f"{args.plan}: refused before any instrument I/O: "
@@ -95,8 +104,9 @@ def main(argv: list[str]) -> int:
     print(f"plan: {len(plan.steps)} steps, about {format_duration(sum(estimates))}")
     if args.check:
         return 0
-    if args.time_scale is not None and args.time_scale != 1.0 and args.sim is None:
-        raise PlanError("--time-scale other than 1 needs the simulated lab (--sim)")
+    if (args.time_scale is not None and args.time_scale != 1.0 and args.sim is None
+            and ports is None):
+        raise PlanError("--time-scale other than 1 needs the simulated lab (--sim or --ports)")
     data_dir = writable_folder(Path(args.data) if args.data else (plan.data_dir or Path("data")),
                                "--data")
     plan_source = str(Path(args.plan).resolve())
@@ -114,7 +124,8 @@ def main(argv: list[str]) -> int:
             raise DataFolderError(f"data folder {data_dir}: cannot write the log "
                                   f"({os_reason(exc, data_dir)})") from None
         station, _lab, server = open_station(station_path, sim=args.sim,
-                                             time_scale=args.time_scale)
+                                             time_scale=args.time_scale,
+                                             ports=ports)
         try:
             engine = RunEngine(station, data_dir, plan_source=plan_source)
             engine.queue = list(plan.steps)

@@ -227,7 +227,8 @@ class RunEngine:
 
     def _state_path(self) -> Path:
         if self.state_path is None:
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            # microseconds too: two engines of one process may start within a second
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             self.state_path = self.data_dir / f"pcsdaq-run-{stamp}-{os.getpid()}.state.json"
         return self.state_path
 

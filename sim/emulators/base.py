@@ -28,6 +28,10 @@ class Emulator:
     reply_terminator: str = "\n"
     #: sent once when a client connects (AMI 430 greeting, ANC300 junk bytes)
     greeting: bytes = b""
+    #: real s the TCP transport waits before the greeting, as the instrument takes a moment
+    #: (a client that clears the socket right after connecting, as VISA's device clear
+    #: does, still finds the greeting)
+    greeting_delay_s: float = 0.0
     #: set by handle(): (virtual) s the instrument still needs before the reply is ready
     reply_after_s: float = 0.0
     #: the instrument's port the transport stands for: "gpib" (TCP and in-process, as

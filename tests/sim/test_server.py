@@ -51,7 +51,7 @@ def test_sim_serve_subprocess(tmp_path):
         assert json.loads(ports.read_text())["ami430"] == resource
     finally:
         proc.terminate()
-        assert proc.wait(10) == 0
+        assert proc.wait(30) == 0  # generous: a loaded CI machine
 
 
 def test_over_tcp_a_dmm_reading_takes_its_integration_time():
@@ -74,8 +74,9 @@ def test_sim_serve_puts_named_instruments_on_serial_ports(tmp_path):
                              "--serial", "mercury", "--json", str(ports)],
                             stdout=subprocess.PIPE, text=True)
     try:
-        lines = [proc.stdout.readline() for _ in range(7)]
+        lines = [proc.stdout.readline()]  # the ports file is written before the listing
         resources = json.loads(ports.read_text())
+        lines += [proc.stdout.readline() for _ in range(len(resources) - 1)]
         assert resources["mercury"].startswith("ASRL/dev/")
         assert resources["sr830"].startswith("TCPIP::")
         assert any(line.split()[-1] == resources["mercury"] for line in lines)

@@ -108,7 +108,7 @@ BAD = {
     "unknown driver": (lambda d: d["roles"]["dmm"].__setitem__("driver", "Keithley2700"),
                        "roles.dmm.driver", "allowed: Keithley2000"),
     "driver in the wrong role": (lambda d: d["roles"]["magnet"].__setitem__("driver", "SR830"),
-                                 "roles.magnet.driver", "AMI430, MercuryIPS"),
+                                 "roles.magnet.driver", "AMI430, IPS120, MercuryIPS"),
     "missing driver": (lambda d: d["roles"]["dmm"].pop("driver"), "roles.dmm.driver",
                        "Keithley2000"),
     "missing resource": (lambda d: d["roles"]["dmm"].pop("resource"), "roles.dmm.resource", "VISA"),
