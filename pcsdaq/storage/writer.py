@@ -6,10 +6,11 @@ is flushed. The dataset carries HDF5's Fletcher32 filter, whose checksum the wri
 itself (:mod:`pcsdaq.storage.checksum`), so every reader detects a corrupted chunk. Files
 are written in the HDF5 1.10 format (``libver=("v110", "v110")``, SWMR's minimum), which
 HDF5 1.10 tools (h5dump, MATLAB, Igor, Origin, HDFView) read; ``libver="latest"`` of the
-HDF5 2.0 that h5py bundles encodes the virtual column views in a form 1.10 cannot decode. Measured on the 2-core lab machine for 12 columns (``benchmarks/bench_sweep.py``,
-section 1): ~0.008 ms a point, against ~0.014 ms for a one-row hyperslab write, ~0.046 ms
-with h5py's high-level resize()/write_direct() and ~0.5 ms for twelve 1D datasets each
-extended and flushed. Per-column 1D virtual datasets beside it give NeXus viewers plottable
+HDF5 2.0 that h5py bundles encodes the virtual column views in a form 1.10 cannot decode.
+Measured on the 2-core lab machine for 12 columns (``benchmarks/bench_sweep.py``, section
+1): ~0.008 ms a point, against ~0.014 ms for a one-row hyperslab write, ~0.046 ms with
+h5py's high-level resize()/write_direct() and ~0.5 ms for twelve 1D datasets each extended
+and flushed. Per-column 1D virtual datasets beside it give NeXus viewers plottable
 columns without costing anything per point. The layout is in :mod:`pcsdaq.storage.layout`.
 """
 
@@ -131,7 +132,7 @@ class RunWriter:
         except Exception as exc:
             try:
                 self._file.close()
-            except Exception:  # noqa: S110 - the file is removed anyway
+            except Exception:  # noqa: BLE001, S110 - the file is removed anyway
                 pass
             part.unlink(missing_ok=True)  # no half-made record left behind
             if isinstance(exc, OSError):
@@ -224,7 +225,7 @@ class RunWriter:
         self.write_error = f"{self.path}: cannot {what} ({L.os_reason(exc, self.path.parent)})"
         try:
             self._file.close()
-        except Exception:  # noqa: S110 - the disk refused; the flushed file is what counts
+        except Exception:  # noqa: BLE001, S110 - the disk refused; the flushed file is what counts
             pass
         return RunWriteError(self.write_error + f"; the {self._n_rows} rows written before "
                              "are kept")
