@@ -6,7 +6,9 @@ One file per run::
     /entry                    NX_class=NXentry, default="data"; the run attributes
                               (procedure, parameters/metadata/snapshot as JSON, software_version,
                               start_time/end_time ISO 8601 UTC, status, abort_reason, writer_pid,
-                              writer_host, format_version, columns/units as JSON)
+                              writer_host, writer_process (boot id + start tick of the writer,
+                              so a reused pid or a reboot is told apart), format_version,
+                              columns/units as JSON)
     /entry/data               NX_class=NXdata, signal=<signal column>, axes=<axis column>
     /entry/data/rows          float64 (n_rows, n_columns), chunked, resizable: the record.
                               attrs columns, units (one per column, in order)
@@ -76,6 +78,19 @@ def os_reason(exc: OSError, folder: Path | None = None) -> str:
         except OSError:
             pass
     return " ".join(text.split()) or type(exc).__name__
+
+
+def process_identity(pid: int) -> str:
+    """"<boot id>:<start tick>" of process ``pid`` (Linux /proc), "" when unknown: a pid
+    that now names another process (reused, or after a reboot) has another identity."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as fh:
+            boot = fh.read().strip()
+        with open(f"/proc/{pid}/stat") as fh:
+            start = fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+    return f"{boot}:{start}"
 
 
 def utc_now_iso() -> str:

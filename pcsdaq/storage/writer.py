@@ -158,6 +158,7 @@ class RunWriter:
         )
         entry.attrs["format_version"] = L.FORMAT_VERSION
         entry.attrs["writer_pid"] = os.getpid()
+        L.add_text_attrs(entry, writer_process=L.process_identity(os.getpid()))
 
         data = f.create_group(L.DATA)
         L.add_text_attrs(data, NX_class="NXdata", signal=self.signal)

@@ -146,3 +146,27 @@ def test_a_data_folder_that_is_a_file_is_refused_in_one_line(tmp_path):
     target.write_text("x")
     with pytest.raises(DataFolderError, match="is a file, not a folder"):
         DataFolderLock(target).acquire()
+
+
+def test_pcsdaq_run_into_a_folder_in_use_is_refused_in_one_line(tmp_path, capsys):
+    from pcsdaq.cli import main
+    from pcsdaq.station import packaged_config
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"station: {packaged_config('station-sim.yaml')}\n"
+                    "steps:\n  - procedure: bias_sweep\n")
+    data = tmp_path / "data"
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(data)], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        code = main(["run", str(plan), "--sim", "inprocess", "--time-scale", "0",
+                     "--data", str(data)])
+        err = capsys.readouterr().err.strip()
+        assert code == 2
+        assert err.startswith("pcsdaq run: error: data folder") and "\n" not in err
+        assert f"in use by a run in progress (pid {child.pid}" in err
+        assert not list(data.glob("*.h5"))  # nothing written
+    finally:
+        child.kill()
+        child.wait(10)
