@@ -171,8 +171,12 @@ class RunWriter:
         )
         self._rows_id = self._rows.id
         self._ncol = n
-        self._chunk = np.full((_ROW_CHUNK, n), np.nan)  # the chunk the next row goes into
-        self._checksum = ChunkChecksum(self._chunk)
+        # the chunk the next row goes into, inside the buffer written with its checksum
+        self._checksum = ChunkChecksum(_ROW_CHUNK, n)
+        self._chunk = self._checksum.chunk
+        self._chunk.fill(np.nan)
+        self._checksum.reset()
+        self._line = np.full(n, np.nan)
         self._rows.attrs["columns"] = names
         self._rows.attrs["units"] = units
         L.add_text_attrs(self._rows,
@@ -265,7 +269,8 @@ class RunWriter:
         r = n % _ROW_CHUNK
         chunk = self._chunk
         index = self._index
-        line = np.full(self._ncol, np.nan)  # built apart: a refused value changes nothing
+        line = self._line  # built apart: a refused value changes nothing in the chunk
+        line.fill(np.nan)
         for key, value in row.items():
             j = index.get(key)
             if j is None:
@@ -277,9 +282,7 @@ class RunWriter:
         if r == 0 and n:  # a new chunk: no row of the last one may reach the file in it
             chunk.fill(np.nan)
             checksum.reset()
-        before = checksum.row_words(r)
-        chunk[r] = line
-        checksum.update_row(r, before)
+        checksum.set_row(r, line)
         # The whole chunk goes to the file with H5Dwrite_chunk, past HDF5's chunk cache and
         # filter pipeline, with the Fletcher32 checksum the filter would have appended
         # (bench_sweep section 1). Only this method writes rows, so the chunk in memory is
@@ -287,7 +290,7 @@ class RunWriter:
         dsid = self._rows_id
         try:
             dsid.set_extent((n + 1, self._ncol))
-            dsid.write_direct_chunk((n - r, 0), checksum.filtered_bytes())
+            dsid.write_direct_chunk((n - r, 0), checksum.buffer)
             dsid.flush()  # the new extent, so readers and a crash see the row
         except OSError as exc:
             try:  # the extent may have grown before the chunk was refused: no ghost row
