@@ -11,7 +11,8 @@ One file per run::
                               columns/units as JSON)
     /entry/data               NX_class=NXdata, signal=<signal column>, axes=<axis column>
     /entry/data/rows          float64 (n_rows, n_columns), chunked, resizable: the record.
-                              attrs columns, units (one per column, in order)
+                              attrs columns, units (one per column, in order); Fletcher32
+                              checksum per chunk (HDF5's filter: every reader checks it)
     /entry/data/<column>      1D virtual dataset = one column of ``rows`` (unlimited mapping,
                               grows with it; attr units), so viewers plot signal vs axes live
     /entry/segments/start     int64 first row of each segment (appendable table)
@@ -27,6 +28,9 @@ One file per run::
                               attributes (absent after a crash; the reader uses the table)
 
 Every dataset and object is created before SWMR starts; only row appends happen under SWMR.
+The file is made as ``.<name>.<pid>.part`` and takes its name once this layout is on disk.
+Format bounds HDF5 1.10 (:data:`LIBVER`). Status: running, finished, aborted, failed, or
+interrupted (the writer died; set by :mod:`pcsdaq.storage.repair`).
 """
 
 from __future__ import annotations

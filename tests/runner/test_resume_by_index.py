@@ -91,11 +91,12 @@ def test_two_runs_in_one_folder_keep_their_own_resume_state(sim_station, tmp_pat
     assert again.run_blocking(resume=True) == "finished"
     assert again.state_path == a.state_path
     assert [s.attrs["index"] for s in read_run(again.files[0]).segments] == [1]
-    # a finished run is never resumed: a second --resume starts afresh
-    fresh = RunEngine(station, data, plan_source="plan-a.yaml")
-    fresh.queue = list(a.queue)
-    assert fresh.run_blocking(resume=True) == "finished"
-    assert [s.attrs["index"] for s in read_run(fresh.files[0]).segments] == [0, 1]
+    # a finished run is never resumed: a second --resume (same engine) starts afresh, in a
+    # state file of its own
+    finished_state = again.state_path.read_text()
+    assert again.run_blocking(resume=True) == "finished"
+    assert [s.attrs["index"] for s in read_run(again.files[-1]).segments] == [0, 1]
+    assert again.state_path != a.state_path and a.state_path.read_text() == finished_state
 
 
 def test_an_edited_step_is_not_resumed_from_the_old_state(engine_on_sim):
