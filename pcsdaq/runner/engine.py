@@ -227,9 +227,12 @@ class RunEngine:
 
     def _state_path(self) -> Path:
         if self.state_path is None:
-            # microseconds too: two engines of one process may start within a second
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-            self.state_path = self.data_dir / f"pcsdaq-run-{stamp}-{os.getpid()}.state.json"
+            stamp = f"{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
+            path, n = self.data_dir / f"pcsdaq-run-{stamp}.state.json", 1
+            while path.exists():  # another run of this process in the same second
+                n += 1
+                path = self.data_dir / f"pcsdaq-run-{stamp}-{n}.state.json"
+            self.state_path = path
         return self.state_path
 
     def _load_state(self) -> dict[str, Any]:
@@ -300,13 +303,8 @@ class RunEngine:
             return
         self._estimates = estimate_plan_duration_s(self.queue, self.station.config)
         self._t_start = time.monotonic()
+        self.state_path = None  # a state file of its own, unless resuming one below
         previous = self._load_state() if resume else {}
-        if resume and previous.get("plan") not in (None, self.plan_source):
-            self.log(f"the state file belongs to {previous.get('plan')}; not resuming",
-                     "warning")
-            previous = {}
-        if not resume:
-            self.state_path = None  # a fresh run: a state file of its own
         self._step_state = previous if resume else {}
         self._step_state.update(plan=self.plan_source, state="running")
         self._set_state("running")

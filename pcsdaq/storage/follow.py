@@ -4,10 +4,10 @@
 segments) added since the previous poll, so a live plot in another process costs the new
 points, never a re-read of the whole run.
 
-:func:`recover_run` copies a run left with status "running" by a crashed writer into a new,
-normally closed file (status "failed", reason "interrupted ..."), which every HDF5 tool can
-open (the crashed file itself keeps HDF5's "open for write" flag, so only SWMR readers such as
-:func:`~pcsdaq.storage.read_run` open it).
+:func:`recover_run` copies a run whose writer crashed into a new, normally closed file
+(status "failed", reason "interrupted ..."). The crashed file itself is repaired in place by
+:func:`~pcsdaq.storage.repair.repair_run` (which every reader calls first), so the copy is
+only needed to keep the original bytes untouched.
 """
 
 from __future__ import annotations

@@ -6,10 +6,13 @@ One file per run::
     /entry                    NX_class=NXentry, default="data"; the run attributes
                               (procedure, parameters/metadata/snapshot as JSON, software_version,
                               start_time/end_time ISO 8601 UTC, status, abort_reason, writer_pid,
-                              writer_host, format_version, columns/units as JSON)
+                              writer_host, writer_process (boot id + start tick of the writer,
+                              so a reused pid or a reboot is told apart), format_version,
+                              columns/units as JSON)
     /entry/data               NX_class=NXdata, signal=<signal column>, axes=<axis column>
     /entry/data/rows          float64 (n_rows, n_columns), chunked, resizable: the record.
-                              attrs columns, units (one per column, in order)
+                              attrs columns, units (one per column, in order); Fletcher32
+                              checksum per chunk (HDF5's filter: every reader checks it)
     /entry/data/<column>      1D virtual dataset = one column of ``rows`` (unlimited mapping,
                               grows with it; attr units), so viewers plot signal vs axes live
     /entry/segments/start     int64 first row of each segment (appendable table)
@@ -25,6 +28,9 @@ One file per run::
                               attributes (absent after a crash; the reader uses the table)
 
 Every dataset and object is created before SWMR starts; only row appends happen under SWMR.
+The file is made as ``.<name>.<pid>.part`` and takes its name once this layout is on disk.
+Format bounds HDF5 1.10 (:data:`LIBVER`). Status: running, finished, aborted, failed, or
+interrupted (the writer died; set by :mod:`pcsdaq.storage.repair`).
 """
 
 from __future__ import annotations
@@ -76,6 +82,19 @@ def os_reason(exc: OSError, folder: Path | None = None) -> str:
         except OSError:
             pass
     return " ".join(text.split()) or type(exc).__name__
+
+
+def process_identity(pid: int) -> str:
+    """"<boot id>:<start tick>" of process ``pid`` (Linux /proc), "" when unknown: a pid
+    that now names another process (reused, or after a reboot) has another identity."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as fh:
+            boot = fh.read().strip()
+        with open(f"/proc/{pid}/stat") as fh:
+            start = fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+    return f"{boot}:{start}"
 
 
 def utc_now_iso() -> str:

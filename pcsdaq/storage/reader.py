@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ from pcsdaq.errors import PcsdaqError
 from pcsdaq.storage import layout as L
 from pcsdaq.storage.repair import is_write_flag_error, open_swmr_reader, repair_run
 from pcsdaq.storage.repair import writer_alive as _writer_alive
+
+#: how long a reader waits while another process holds a run file locked (repairing it,
+#: or a writer finalizing it), s
+LOCK_WAIT_S = 3.0
 
 
 class RunFileError(PcsdaqError):
@@ -113,13 +118,19 @@ def _open(path: Path) -> h5py.File:
         repair_run(path)
     except (OSError, KeyError, ValueError):
         pass  # e.g. a read-only folder: read it as it is below
-    try:
-        return h5py.File(path, "r")
-    except OSError as exc:
-        if not is_write_flag_error(exc):
-            kind = ("truncated" if "truncated" in str(exc)
-                    else "not a readable HDF5 file, or corrupted")
-            raise RunFileError(f"{path}: {kind} ({_one_line(exc)})") from None
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            return h5py.File(path, "r")
+        except OSError as exc:
+            if "unable to lock file" in str(exc) and time.monotonic() < deadline:
+                time.sleep(0.05)  # another process is repairing or finalizing it
+                continue
+            if not is_write_flag_error(exc):
+                kind = "truncated" if "truncated" in str(exc) else \
+                    "not a readable HDF5 file, or corrupted"
+                raise RunFileError(f"{path}: {kind} ({_one_line(exc)})") from None
+            break
     try:
         return open_swmr_reader(path)
     except OSError as exc:

@@ -104,7 +104,12 @@ def writer_alive(attrs: dict[str, Any]) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
+    recorded = attrs.get("writer_process")
+    if recorded:  # the pid lives: is it still the writer, or a reused pid / a reboot?
+        now = L.process_identity(int(pid))
+        if now and now != recorded:
+            return False
     return True
 
 

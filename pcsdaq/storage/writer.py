@@ -7,10 +7,10 @@ itself (:mod:`pcsdaq.storage.checksum`), so every reader detects a corrupted chu
 are written in the HDF5 1.10 format (``libver=("v110", "v110")``, SWMR's minimum), which
 HDF5 1.10 tools (h5dump, MATLAB, Igor, Origin, HDFView) read; ``libver="latest"`` of the
 HDF5 2.0 that h5py bundles encodes the virtual column views in a form 1.10 cannot decode.
-Measured on the 2-core lab machine for 12 columns (``benchmarks/bench_sweep.py``,
-section 1): ~0.008 ms a point, against ~0.014 ms for a one-row hyperslab write, ~0.046 ms
-with h5py's high-level resize()/write_direct() and ~0.5 ms for twelve 1D datasets each
-extended and flushed. Per-column 1D virtual datasets beside it give NeXus viewers plottable
+Measured on the 2-core lab machine for 12 columns (``benchmarks/bench_sweep.py``, section
+1): ~0.008 ms a point, against ~0.014 ms for a one-row hyperslab write, ~0.046 ms with
+h5py's high-level resize()/write_direct() and ~0.5 ms for twelve 1D datasets each extended
+and flushed. Per-column 1D virtual datasets beside it give NeXus viewers plottable
 columns without costing anything per point. The layout is in :mod:`pcsdaq.storage.layout`.
 """
 
@@ -132,7 +132,7 @@ class RunWriter:
         except Exception as exc:
             try:
                 self._file.close()
-            except Exception:  # noqa: S110 - the file is removed anyway
+            except Exception:  # noqa: BLE001, S110 - the file is removed anyway
                 pass
             part.unlink(missing_ok=True)  # no half-made record left behind
             if isinstance(exc, OSError):
@@ -158,6 +158,7 @@ class RunWriter:
         )
         entry.attrs["format_version"] = L.FORMAT_VERSION
         entry.attrs["writer_pid"] = os.getpid()
+        L.add_text_attrs(entry, writer_process=L.process_identity(os.getpid()))
 
         data = f.create_group(L.DATA)
         L.add_text_attrs(data, NX_class="NXdata", signal=self.signal)
@@ -170,8 +171,12 @@ class RunWriter:
         )
         self._rows_id = self._rows.id
         self._ncol = n
-        self._chunk = np.full((_ROW_CHUNK, n), np.nan)  # the chunk the next row goes into
-        self._checksum = ChunkChecksum(self._chunk)
+        # the chunk the next row goes into, inside the buffer written with its checksum
+        self._checksum = ChunkChecksum(_ROW_CHUNK, n)
+        self._chunk = self._checksum.chunk
+        self._chunk.fill(np.nan)
+        self._checksum.reset()
+        self._line = np.full(n, np.nan)
         self._rows.attrs["columns"] = names
         self._rows.attrs["units"] = units
         L.add_text_attrs(self._rows,
@@ -225,7 +230,7 @@ class RunWriter:
         self.write_error = f"{self.path}: cannot {what} ({L.os_reason(exc, self.path.parent)})"
         try:
             self._file.close()
-        except Exception:  # noqa: S110 - the disk refused; the flushed file is what counts
+        except Exception:  # noqa: BLE001, S110 - the disk refused; the flushed file is what counts
             pass
         return RunWriteError(self.write_error + f"; the {self._n_rows} rows written before "
                              "are kept")
@@ -264,7 +269,8 @@ class RunWriter:
         r = n % _ROW_CHUNK
         chunk = self._chunk
         index = self._index
-        line = np.full(self._ncol, np.nan)  # built apart: a refused value changes nothing
+        line = self._line  # built apart: a refused value changes nothing in the chunk
+        line.fill(np.nan)
         for key, value in row.items():
             j = index.get(key)
             if j is None:
@@ -276,9 +282,7 @@ class RunWriter:
         if r == 0 and n:  # a new chunk: no row of the last one may reach the file in it
             chunk.fill(np.nan)
             checksum.reset()
-        before = checksum.row_words(r)
-        chunk[r] = line
-        checksum.update_row(r, before)
+        checksum.set_row(r, line)
         # The whole chunk goes to the file with H5Dwrite_chunk, past HDF5's chunk cache and
         # filter pipeline, with the Fletcher32 checksum the filter would have appended
         # (bench_sweep section 1). Only this method writes rows, so the chunk in memory is
@@ -286,7 +290,7 @@ class RunWriter:
         dsid = self._rows_id
         try:
             dsid.set_extent((n + 1, self._ncol))
-            dsid.write_direct_chunk((n - r, 0), checksum.filtered_bytes())
+            dsid.write_direct_chunk((n - r, 0), checksum.buffer)
             dsid.flush()  # the new extent, so readers and a crash see the row
         except OSError as exc:
             try:  # the extent may have grown before the chunk was refused: no ghost row

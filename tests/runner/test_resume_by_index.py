@@ -91,11 +91,12 @@ def test_two_runs_in_one_folder_keep_their_own_resume_state(sim_station, tmp_pat
     assert again.run_blocking(resume=True) == "finished"
     assert again.state_path == a.state_path
     assert [s.attrs["index"] for s in read_run(again.files[0]).segments] == [1]
-    # a finished run is never resumed: a second --resume starts afresh
-    fresh = RunEngine(station, data, plan_source="plan-a.yaml")
-    fresh.queue = list(a.queue)
-    assert fresh.run_blocking(resume=True) == "finished"
-    assert [s.attrs["index"] for s in read_run(fresh.files[0]).segments] == [0, 1]
+    # a finished run is never resumed: a second --resume (same engine) starts afresh, in a
+    # state file of its own
+    finished_state = again.state_path.read_text()
+    assert again.run_blocking(resume=True) == "finished"
+    assert [s.attrs["index"] for s in read_run(again.files[-1]).segments] == [0, 1]
+    assert again.state_path != a.state_path and a.state_path.read_text() == finished_state
 
 
 def test_an_edited_step_is_not_resumed_from_the_old_state(engine_on_sim):
@@ -146,3 +147,27 @@ def test_a_data_folder_that_is_a_file_is_refused_in_one_line(tmp_path):
     target.write_text("x")
     with pytest.raises(DataFolderError, match="is a file, not a folder"):
         DataFolderLock(target).acquire()
+
+
+def test_pcsdaq_run_into_a_folder_in_use_is_refused_in_one_line(tmp_path, capsys):
+    from pcsdaq.cli import main
+    from pcsdaq.station import packaged_config
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"station: {packaged_config('station-sim.yaml')}\n"
+                    "steps:\n  - procedure: bias_sweep\n")
+    data = tmp_path / "data"
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(data)], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        code = main(["run", str(plan), "--sim", "inprocess", "--time-scale", "0",
+                     "--data", str(data)])
+        err = capsys.readouterr().err.strip()
+        assert code == 2
+        assert err.startswith("pcsdaq run: error: data folder") and "\n" not in err
+        assert f"in use by a run in progress (pid {child.pid}" in err
+        assert not list(data.glob("*.h5"))  # nothing written
+    finally:
+        child.kill()
+        child.wait(10)

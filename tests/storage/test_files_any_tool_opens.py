@@ -164,7 +164,7 @@ def small_disk(where: Path, size: str):
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a small tmpfs needs root")
     proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                          capture_output=True, text=True)
+                          check=False, capture_output=True, text=True)
     if proc.returncode:
         pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
     try:
@@ -230,3 +230,18 @@ def _sim_station() -> Path:
     from pcsdaq.station import packaged_config
 
     return packaged_config("station-sim.yaml")
+
+
+def test_a_reused_pid_is_not_taken_for_the_writer():
+    import socket
+
+    from pcsdaq.storage import layout as L
+    from pcsdaq.storage.repair import writer_alive
+
+    parent = os.getppid()  # alive, but not the process that wrote the file
+    host = socket.gethostname()
+    assert writer_alive({"writer_pid": parent, "writer_host": host,
+                         "writer_process": L.process_identity(parent)})
+    assert not writer_alive({"writer_pid": parent, "writer_host": host,
+                             "writer_process": "another-boot:12345"})
+    assert writer_alive({"writer_pid": parent, "writer_host": "another-host"})
