@@ -56,7 +56,7 @@ class ChunkChecksum:
         self.buffer = np.zeros(nbytes + 4, dtype=np.uint8)
         self.chunk = self.buffer[:nbytes].view("<f8").reshape(n_rows, n_columns)
         self._nbytes = nbytes
-        self._view = memoryview(self.buffer)
+        self._view = memoryview(self.buffer.data)
         self._k = n_columns * 4  # 16-bit words per row
         self._n_words = n_rows * self._k
         self._row_words = struct.Struct(f">{self._k}H")
