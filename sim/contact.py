@@ -15,6 +15,18 @@ Config keys (all optional):
   r_touch_ohm, r_min_ohm: float         resistance at first touch (50) and floor (1), Ohm
   depth_scale_m: float                  e-folding pressing depth of R(depth), m
   lead_resistance_ohm: float            needle/sample leads in series (mOhm range), Ohm
+  hc2_T: float                          upper critical field of the contact region at 0 K, T
+  contact_regime: "auto" | "ballistic" | "intermediate" | "thermal"
+                                        transport regime of every contact (default auto: from
+                                        the Wexler diameter of its normal resistance, paper
+                                        convention); ``pcsdaq demo --contact`` sets it
+
+Regimes (PHYSICS.md): a fraction ``MAXWELL_FRACTION[regime]`` of the normal resistance is
+the Maxwell (diffusive) resistance of the contact region, which goes superconducting below
+Tc up to its critical current I_c(T, B): ballistic contacts give a clean Andreev spectrum
+(no Maxwell part); intermediate ones Andreev structure plus critical-current dips at
+V_c ~ I_c R; thermal ones are dominated by the dips and the zero-bias enhancement, with
+little Andreev structure. In R(T) (zero bias) the Maxwell part vanishes sharply at Tc.
 """
 
 from __future__ import annotations
@@ -31,6 +43,9 @@ NEEDLE_TC_K = {"PtIr": (17.0, 2.0), "Ag": (16.0, 2.5), "Au": (12.0, 1.5)}
 #: bulk Tc (K) of the other samples; None: not superconducting
 SAMPLE_TC_K = {"La": 5.0, "Sc": None}
 OPEN_RESISTANCE_OHM = 1e12
+REGIMES = ("ballistic", "intermediate", "thermal")
+#: part of the normal-state resistance that is the Maxwell resistance of the contact region
+MAXWELL_FRACTION = {"ballistic": 0.0, "intermediate": 0.3, "thermal": 0.6}
 
 
 @dataclass
@@ -64,6 +79,10 @@ class Contact:
         self.contacts_made = 0
         #: upper critical field of the contact region, T (gap features almost gone at 7 T)
         self.hc2_T = float(cfg.get("hc2_T", 8.0))
+        self.regime_setting = str(cfg.get("contact_regime", "auto"))
+        if self.regime_setting not in ("auto", *REGIMES):
+            raise ValueError(f"sim contact_regime {self.regime_setting!r}; allowed: auto, "
+                             f"{', '.join(REGIMES)}")
         self._iv_key = None
         self._stamp = None
         self._iv_max_A = 0.0
@@ -150,8 +169,40 @@ class Contact:
                                  hc2_T=self.hc2_T))
 
     def regime(self) -> str:
-        """Transport regime of the present contact from its Wexler diameter (paper preset)."""
+        """Transport regime of the present contact: the ``contact_regime`` setting, or (auto)
+        from its Wexler diameter (paper preset)."""
+        if self.regime_setting != "auto":
+            return self.regime_setting
         return wexler.regime(wexler.contact_diameter(self.normal_resistance_ohm()))
+
+    def critical_current0_A(self) -> float:
+        """Critical current of the contact region at T = 0, B = 0 (A): the
+        Ambegaokar-Baratoff-like pi Delta(0) / (2 e R_N); 0 when open or normal."""
+        if self.params is None or self.params.tc_K <= 0:
+            return 0.0
+        return math.pi * self.params.delta0_meV * 1e-3 / (2.0 * self.normal_resistance_ohm())
+
+    def critical_current_A(self, temperature_K: float, field_T: float = 0.0) -> float:
+        """I_c(T, B) of the present contact region, A (0 above Tc(B)); what the dips of an
+        intermediate or thermal contact sit at (V_c ~ I_c R)."""
+        if self.params is None or self.params.tc_K <= 0:
+            return 0.0
+        return contact.critical_current_A(temperature_K, self.params.tc_K,
+                                          self.critical_current0_A(), field_T, self.hc2_T)
+
+    def truth(self) -> dict:
+        """What the simulator drew for the present contact, for tests and ``pcsdaq demo``:
+        Tc (K, zero field), Delta(0) (meV), Z, Gamma (meV), Hc2(0) (T; Tc(B) = Tc
+        sqrt(1 - B/Hc2), so Hc2(T) = Hc2 (1 - (T/Tc)^2)), the regime, the normal resistance
+        (Ohm), its Maxwell fraction and I_c(0) (A). Empty when there is no contact."""
+        if self.params is None:
+            return {}
+        reg = self.regime()
+        return {"tc_K": self.params.tc_K, "delta0_meV": self.params.delta0_meV,
+                "z": self.params.z, "gamma_meV": self.params.gamma_meV, "hc2_T": self.hc2_T,
+                "regime": reg, "r_normal_ohm": self.normal_resistance_ohm(),
+                "maxwell_fraction": MAXWELL_FRACTION[reg],
+                "critical_current0_A": self.critical_current0_A()}
 
     def _iv(self, current_A: float) -> ContactIV:
         """The tabulated response of the present state, rebuilt only when T (to 5 mK), B (to
@@ -165,22 +216,25 @@ class Contact:
         key = (id(self.params), round(t, 3) // 0.005, round(self._field_T(), 3),
                round(math.log(r_n), 4))
         if key != self._iv_key or abs(current_A) > self._iv_max_A:
+            reg = self.regime()
+            r_m = MAXWELL_FRACTION[reg] * r_n
             # below Tc the sample region under the needle goes superconducting over a broad
             # range of local Tc: the normal-state part of the resistance falls (pcsdaq.physics.rt)
-            r_eff = rt.contact_resistance_vs_T(t, r_normal_ohm=r_n, tc_K=tc,
+            r_eff = rt.contact_resistance_vs_T(t, r_normal_ohm=r_n - r_m, tc_K=tc,
                                                width_K=max(0.08 * tc, 0.2), drop_fraction=0.2)
-            reg = wexler.regime(wexler.contact_diameter(r_n))
-            r_m = {"ballistic": 0.0, "intermediate": 0.1, "thermal": 0.3}[reg] * r_eff
-            # Ambegaokar-Baratoff-like scale of the critical current, A
-            ic0 = math.pi * self.params.delta0_meV * 1e-3 / (2.0 * r_n)
-            ic = contact.critical_current_A(t, self.params.tc_K, ic0, self._field_T(),
-                                            self.hc2_T)
+            ic = self.critical_current_A(t, self._field_T())
             self._iv_max_A = max(2.0 * abs(current_A), 2e-2)
-            self._table = ContactIV(r_normal_ohm=r_eff, delta_meV=self.gap_now_meV(),
-                                 z=self.params.z, gamma_meV=self.params.gamma_meV,
-                                 temperature_K=t, r_maxwell_ohm=r_m,
-                                 critical_current_A=ic if ic > 0 else math.inf,
-                                 max_current_A=self._iv_max_A)
+            if ic > 0 and r_m > 0:
+                # the contact region is superconducting up to I_c: the Maxwell part switches
+                # on there (the critical-current dips)
+                self._table = ContactIV(r_normal_ohm=r_eff, delta_meV=self.gap_now_meV(),
+                                        z=self.params.z, gamma_meV=self.params.gamma_meV,
+                                        temperature_K=t, r_maxwell_ohm=r_m,
+                                        critical_current_A=ic, max_current_A=self._iv_max_A)
+            else:  # normal contact region (above Tc(B), or ballistic): in series throughout
+                self._table = ContactIV(r_normal_ohm=r_eff + r_m, delta_meV=self.gap_now_meV(),
+                                        z=self.params.z, gamma_meV=self.params.gamma_meV,
+                                        temperature_K=t, max_current_A=self._iv_max_A)
             self._iv_key = key
         self._stamp = stamp
         return self._table

@@ -12,7 +12,7 @@ from pathlib import Path
 from pcsdaq.procedures import PlanError
 from pcsdaq.runner.engine import RunEngine
 from pcsdaq.runner.launch import open_station
-from pcsdaq.runner.plan import estimate_plan_duration_s, format_duration, load_plan, validate_plan
+from pcsdaq.runner.plan import describe_plan, load_plan, validate_plan
 from pcsdaq.runner.progress import ConsoleProgress
 from pcsdaq.station import load_station_config
 
@@ -77,10 +77,8 @@ def main(argv: list[str]) -> int:
     if problems:
         raise PlanError(f"{args.plan}: refused before any instrument I/O:\n  "
                         + "\n  ".join(problems))
-    estimates = estimate_plan_duration_s(plan, config)
-    for i, (step, est) in enumerate(zip(plan.steps, estimates)):
-        print(f"{step.label(i)}: about {format_duration(est)} (instrument time)")
-    print(f"plan: {len(plan.steps)} steps, about {format_duration(sum(estimates))}")
+    for line in describe_plan(plan, config):
+        print(line)
     if args.check:
         return 0
     data_dir = Path(args.data) if args.data else (plan.data_dir or Path("data"))
