@@ -6,10 +6,7 @@ import math
 from typing import Any, ClassVar
 
 import numpy as np
-from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
-
 from pcsdaq.drivers.sr830 import SETTLE_TAUS, SLOPES_DB
-from pcsdaq.errors import LimitError, PcsdaqError
 from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
 from pcsdaq.procedures.conditions import UNCONTROLLED, Conditions
 from pcsdaq.procedures.lockin_parameters import (
@@ -18,6 +15,9 @@ from pcsdaq.procedures.lockin_parameters import (
     time_constant_parameter,
 )
 from pcsdaq.procedures.points import bias_points, current_for_bias
+from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
+
+from pcsdaq.errors import LimitError, PcsdaqError
 
 SWEEP_COLUMNS = {"time_s": "s", "bias_set_A": "A", "V_dc_V": "V", "I_dc_A": "A", "X_V": "V",
                  "Y_V": "V", "dIdV_S": "S", "dVdI_Ohm": "Ohm", "temperature_K": "K",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pymeasure.experiment import FloatParameter, IntegerParameter
-
-from pcsdaq.procedures.base import (FloatListParameter, StationProcedure, check_max,
-                                    require_roles, role_limit)
+from pcsdaq.procedures.base import (
+    FloatListParameter,
+    StationProcedure,
+    check_max,
+    require_roles,
+    role_limit,
+)
 from pcsdaq.procedures.bias_sweep import contact_resistance
 from pcsdaq.procedures.conditions import Condition, Conditions
 from pcsdaq.procedures.lockin_parameters import (
@@ -16,6 +19,7 @@ from pcsdaq.procedures.lockin_parameters import (
     time_constant_parameter,
 )
 from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperature
+from pymeasure.experiment import FloatParameter, IntegerParameter
 
 
 class RTLog(StationProcedure):

@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParameter, ListParameter
-
 from pcsdaq.procedures.base import FloatListParameter, check_max, require_roles, role_limit
 from pcsdaq.procedures.bias_sweep import (
     BiasSweep,
@@ -30,6 +28,7 @@ from pcsdaq.procedures.conditions import (
     is_stated,
 )
 from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperature
+from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParameter, ListParameter
 
 NOT_STATED = math.nan  #: default of an optional fixed temperature/field: not stated
 
