@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pcsdaq.drivers.sr830 import SETTLE_TAUS, SLOPES_DB
 from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
-from pcsdaq.procedures.conditions import UNCONTROLLED, Conditions
+from pcsdaq.procedures.conditions import KEEPS_BOTH, Conditions
 from pcsdaq.procedures.lockin_parameters import (
     sensitivity_parameter,
     sine_voltage_parameter,
@@ -167,7 +167,7 @@ class BiasSweep(StationProcedure):
     def conditions(self) -> Conditions:
         """A lone sweep measures where it is: it keeps the present temperature and field
         (and records them in its segment)."""
-        return UNCONTROLLED
+        return KEEPS_BOTH
 
     def execute_on(self, ctx: Any) -> None:
         """Configure the lock-in and measure one spectrum as one segment, recording the

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-STATED, KEPT, INHERITED, RAMPED = "stated", "kept", "inherited", "ramped"
+STATED, KEPT, INHERITED, RAMPED, UNTOUCHED = "stated", "kept", "inherited", "ramped", "untouched"
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,8 @@ class Condition:
 
     ``how``: ``stated`` (the step goes to ``values`` itself), ``ramped`` (it sweeps from
     values[0] to values[-1], an R(T) log), ``kept`` (it says it measures at the present
-    value) or ``inherited`` (it does not say: whatever the step before left). ``leaves``: the
+    value), ``inherited`` (it does not say: whatever the step before left) or ``untouched``
+    (a step that measures no spectrum under it, the needle approach). ``leaves``: the
     value the step leaves behind (None: unchanged)."""
 
     how: str
@@ -42,7 +43,9 @@ class Conditions:
 
 
 #: a step that does not measure under conditions (the needle approach): leaves both alone
-UNCONTROLLED = Conditions(Condition(KEPT), Condition(KEPT))
+UNCONTROLLED = Conditions(Condition(UNTOUCHED), Condition(UNTOUCHED))
+#: a step that measures where it is, on purpose (a lone bias sweep)
+KEEPS_BOTH = Conditions(Condition(KEPT), Condition(KEPT))
 
 
 def is_stated(value: float) -> bool:

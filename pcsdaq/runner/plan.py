@@ -20,10 +20,10 @@ import yaml
 
 from pcsdaq.procedures import PROCEDURES, PlanError, StationProcedure
 from pcsdaq.procedures.conditions import (
-    INHERITED,
     KEPT,
     RAMPED,
     UNCONTROLLED,
+    UNTOUCHED,
     Condition,
     Conditions,
     format_values,
@@ -180,6 +180,8 @@ def _describe(cond: Condition, unit: str, quantity: str, present: tuple[float, i
         return f"{format_values(cond.values, unit)} (stated)", []
     if cond.how == KEPT:
         return f"kept: {left}", []
+    if cond.how == UNTOUCHED:
+        return f"not set by this step ({left})", []
     return (f"inherited: {left}",
             [f"{label}: {quantity} not stated; it runs at {left if present else value} "
              f"(state {state_key}, or {keep_key}: true to keep it)"])
@@ -212,7 +214,7 @@ def plan_conditions(plan: Plan | list[PlanStep]) -> list[StepConditions]:
                                    keep_key, state_key)
             texts[quantity] = text
             warnings += warn
-            if cond.how not in (KEPT, INHERITED) and cond.leaves is not None:
+            if cond.controlled and cond.leaves is not None:
                 present[quantity] = (cond.leaves, i)
         out.append(StepConditions(texts["temperature"], texts["field"], warnings))
     return out
