@@ -207,29 +207,61 @@ def zero_bias_resistance(station: Any, settle_factor: float = 1.0) -> float:
         return contact_resistance(x, lockin)
 
 
+#: DC probes that refine a bias range asked in mV, and the accuracy they stop at
+BIAS_PROBES, BIAS_PROBE_ACCURACY = 3, 0.02
+
+
+def _refuse_above_limit(sweep: BiasSweep, current: float, limit: float | None, how: str,
+                        sent: str) -> None:
+    if limit is not None and current > limit:
+        raise LimitError(f"max_bias_mV = {sweep.max_bias_mV:g} mV {how} needs {current:.4g} A, "
+                         f"above the station's bias limit {limit:g} A; {sent}")
+
+
 def sweep_range(ctx: Any, sweep: BiasSweep) -> dict[str, float]:
     """The sweep's current range as it starts, for its segment's attributes (A, mV, Ohm).
 
-    ``max_current_A`` as given, or, for a sweep asked for ``max_bias_mV``, converted with the
-    contact resistance measured now at zero bias; a current beyond the station's bias limit
-    is refused here (LimitError), before any current is sent."""
+    ``max_current_A`` as given, or, for a sweep asked for ``max_bias_mV``: converted with the
+    contact's zero-bias resistance measured now (I = V / R; beyond the station's bias limit
+    it is refused here, LimitError, before any current is sent), then refined by up to
+    BIAS_PROBES DC probes at the converted current (the DMM reads the bias there; the current
+    is scaled until it is within 2 % of the asked bias: Andreev reflection or a barrier
+    make the zero-bias resistance differ from the resistance at five gaps). A probe current
+    is never above the bias limit; the bias is back at zero when this returns."""
     if sweep.max_bias_mV <= 0:
         return {"max_current_A": float(sweep.max_current_A)}
     station = ctx.station
+    target_V = sweep.max_bias_mV * 1e-3
     r = zero_bias_resistance(station, sweep.settle_factor)
     if not (math.isfinite(r) and r > 0):
         raise PcsdaqError(f"max_bias_mV = {sweep.max_bias_mV:g} mV: the contact resistance "
                           f"reads {r:g} Ohm (open contact?); nothing sent")
-    current = current_for_bias(sweep.max_bias_mV * 1e-3, r)
+    current = current_for_bias(target_V, r)
     limit = role_limit(station.config, "bias", "max_current_A")
-    if limit is not None and current > limit:
-        raise LimitError(f"max_bias_mV = {sweep.max_bias_mV:g} mV at the measured "
-                         f"{r:.4g} Ohm needs {current:.4g} A, above the station's bias limit "
-                         f"{limit:g} A; nothing sent")
-    ctx.log(f"contact {r:.4g} Ohm at zero bias: +-{sweep.max_bias_mV:g} mV is "
-            f"+-{current:.4g} A")
+    _refuse_above_limit(sweep, current, limit, f"at the measured {r:.4g} Ohm", "nothing sent")
+    reached_V = math.nan
+    try:
+        for _ in range(BIAS_PROBES):
+            with station.lock:
+                got = station.bias.set_current(current)
+                set_at = station.clock.now()
+            station.clock.sleep(set_at + sweep.dc_settle_s - station.clock.now())
+            with station.lock:
+                reached_V = abs(station.dmm.read_voltage())
+            actual = abs(float(got)) if isinstance(got, int | float) else current
+            if not (math.isfinite(reached_V) and reached_V > 0) or \
+                    abs(reached_V / target_V - 1.0) <= BIAS_PROBE_ACCURACY:
+                break
+            current = actual * target_V / reached_V
+            _refuse_above_limit(sweep, current, limit, f"(probed: {reached_V * 1e3:.3g} mV at "
+                                f"{actual:.4g} A)", "bias back to zero")
+    finally:
+        with station.lock:
+            station.bias.zero()
+    ctx.log(f"contact {r:.4g} Ohm at zero bias; +-{sweep.max_bias_mV:g} mV is "
+            f"+-{current:.4g} A (probe read {reached_V * 1e3:.3g} mV)")
     return {"max_current_A": current, "max_bias_mV": float(sweep.max_bias_mV),
-            "contact_resistance_at_start_ohm": r}
+            "contact_resistance_at_start_ohm": r, "bias_probe_mV": reached_V * 1e3}
 
 
 def lockin_settings(station: Any) -> dict[str, Any]:

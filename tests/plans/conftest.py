@@ -34,7 +34,7 @@ def _spread(values: list[float], n: int) -> list[float]:
 
 
 def reduced_plan(plan: Plan) -> Plan:
-    """A CI-sized copy: at most 4 setpoints / 4 fields, 101 points a spectrum, R(T) at 3
+    """A CI-sized copy: at most 5 setpoints / 4 fields, 101 points a spectrum, R(T) at 3
     K/min logged every 6 s, one-minute stability windows; stated conditions unchanged."""
     steps = []
     for step in plan.steps:
@@ -47,7 +47,7 @@ def reduced_plan(plan: Plan) -> Plan:
             p["direction"] = "up"
             p["window_s"] = min(p.get("window_s", 60.0), 60.0)
         if step.procedure == "temperature_series":
-            p["setpoints_K"] = _spread(p["setpoints_K"], 4)
+            p["setpoints_K"] = _spread(p["setpoints_K"], 5)
         if step.procedure == "field_series":
             p["fields_T"] = _spread(p["fields_T"], 4)
         steps.append(PlanStep(step.procedure, p, step.name))

@@ -80,9 +80,8 @@ def test_every_segment_runs_at_the_conditions_its_step_states(plan_run):
 
 
 def test_bias_range_asked_in_mV_reaches_it(plan_run):
-    """A sweep asked for max_bias_mV records the resistance it converted with and spans
-    about that bias: the conversion uses the zero-bias dV/dI, which Andreev reflection
-    lowers (more bias) and a barrier or the thermal smearing raises (less) against R_N."""
+    """A sweep asked for max_bias_mV spans that bias (within 5 %), whatever the contact's
+    zero-bias resistance, and records the resistance and the current it used."""
     seen = 0
     for i, step in enumerate(plan_run.plan.steps):
         if "max_bias_mV" not in step.parameters:
@@ -90,11 +89,10 @@ def test_bias_range_asked_in_mV_reaches_it(plan_run):
         for seg in read_run(plan_run.files[i]).segments:
             a = seg.attrs
             assert a["max_bias_mV"] == step.parameters["max_bias_mV"]
-            r = a["contact_resistance_at_start_ohm"]
-            assert a["max_current_A"] == pytest.approx(a["max_bias_mV"] * 1e-3 / r)
+            assert a["contact_resistance_at_start_ohm"] > 0
             v = np.abs(seg.columns["V_dc_V"]) * 1e3
-            assert 0.5 * a["max_bias_mV"] <= v.max() <= 2.5 * a["max_bias_mV"], \
-                (seg.name, v.max())
+            assert v.max() == pytest.approx(a["max_bias_mV"], rel=0.05), seg.name
+            assert np.abs(seg.columns["bias_set_A"]).max() == pytest.approx(a["max_current_A"])
             seen += 1
     if seen == 0:
         pytest.skip("no sweep of this run asks for a bias in mV")

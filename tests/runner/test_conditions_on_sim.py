@@ -11,6 +11,10 @@ from pcsdaq.runner.plan import PlanStep
 from pcsdaq.sim.magnet import HOLDING
 from pcsdaq.storage import read_run
 
+def aux_voltage(lab):
+    return lab.emulators["sr830"].aux_out[0]
+
+
 SWEEP = {"n_points": 31, "sensitivity_V": 1e-5, "time_constant_s": 0.01}
 
 
@@ -72,6 +76,21 @@ def test_rt_log_ramps_to_zero_field_when_the_step_before_left_another(engine_on_
     assert np.all(np.abs(seg.columns["field_T"]) < 1e-3)
 
 
+def test_sweep_in_mV_reaches_the_asked_bias_below_tc(engine_on_sim):
+    """Below Tc Andreev reflection lowers the zero-bias resistance: the DC probes correct
+    the range so the spectrum still ends at the asked bias."""
+    lab, _station, engine, _events = engine_on_sim
+    walk_in(lab)
+    lab.cryostat.set_temperature(2.0)
+    engine.queue = [PlanStep("bias_sweep", dict(SWEEP, max_bias_mV=12.0))]
+    assert engine.run_blocking() == "finished"
+    seg = read_run(engine.files[0]).segments[0]
+    r0 = seg.attrs["contact_resistance_at_start_ohm"]
+    assert abs(seg.attrs["max_current_A"] * r0 * 1e3 - 12.0) > 0.5  # the first guess was off
+    assert np.abs(seg.columns["V_dc_V"]).max() * 1e3 == pytest.approx(12.0, rel=0.03)
+    assert seg.attrs["bias_probe_mV"] == pytest.approx(12.0, rel=0.03)
+
+
 def test_sweep_in_mV_converts_with_the_resistance_at_its_start(engine_on_sim):
     lab, _station, engine, events = engine_on_sim
     walk_in(lab)
@@ -89,6 +108,7 @@ def test_sweep_in_mV_converts_with_the_resistance_at_its_start(engine_on_sim):
     assert steps[np.abs(np.sort(v)[:-1]) < 3.0].mean() < steps[np.abs(np.sort(v)[:-1]) > 5.0
                                                                ].mean() / 2  # dense near 0
     assert any("+-10 mV is" in e.get("message", "") for e in events)
+    assert aux_voltage(lab) == 0.0
 
 
 def test_sweep_in_mV_beyond_the_bias_limit_is_refused_before_any_current(engine_on_sim):
