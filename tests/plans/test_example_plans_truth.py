@@ -109,8 +109,9 @@ def test_tc_from_rt_at_every_field(plan_run, request):
     rt = plan_run.analysis(i)["rt"]
     assert len(rt) == len(fields)
     for item, b in zip(rt, fields):
-        assert "tc_K" in item, item
-        assert item["tc_K"] == pytest.approx(_tc_in_field(plan_run.truth, b), abs=0.7), \
+        tc = item.get("tc_two_slope_K", item.get("tc_K"))  # the paper's construction
+        assert tc is not None, item
+        assert tc == pytest.approx(_tc_in_field(plan_run.truth, b), abs=0.7), \
             (item["segment"], b)
 
 
@@ -171,12 +172,19 @@ def test_ballistic_gap_and_bcs_tc(plan_run, request):
     assert fit["tc_K"] == pytest.approx(plan_run.truth["tc_K"], abs=0.5)
 
 
-def _critical_currents(spectrum: dict) -> list[float]:
+def _critical_currents(spectrum: dict, segment) -> list[float]:
+    """|I_c| in A the analysis reports for a spectrum: an explicit critical current, or the
+    current the segment carried at each dip the analysis found (``dips_mV``, issue 11)."""
     for key in ("critical_current_A", "ic_A", "I_c_A", "critical_currents_A"):
         if key in spectrum:
             v = spectrum[key]
             return [abs(float(x)) for x in (v if isinstance(v, list | tuple) else [v])]
-    return []
+    dips = spectrum.get("dips_mV") or []
+    if not dips:
+        return []
+    v, i = segment.columns["V_dc_V"] * 1e3, segment.columns["I_dc_A"]
+    order = np.argsort(v)
+    return [abs(float(np.interp(d, v[order], i[order]))) for d in dips]
 
 
 def test_critical_current_from_the_dips(plan_run, request):
@@ -185,11 +193,12 @@ def test_critical_current_from_the_dips(plan_run, request):
     request.applymarker(pytest.mark.xfail(reason=ITEM4, strict=False))
     checked = 0
     for i in plan_run.steps("temperature_series") + plan_run.steps("field_series"):
+        segments = {seg.name: seg for seg in read_run(plan_run.files[i]).segments}
         for s in plan_run.analysis(i)["spectra"]:
             truth = plan_run.contact.critical_current_A(s["temperature_K"], s["field_T"])
             if truth <= 0:
                 continue
-            got = _critical_currents(s)
+            got = _critical_currents(s, segments[s["segment"]])
             assert got, f"{s['segment']}: no critical current reported"
             assert np.median(got) == pytest.approx(truth, rel=0.10), s["segment"]
             checked += 1
@@ -198,19 +207,20 @@ def test_critical_current_from_the_dips(plan_run, request):
 
 def test_no_wrong_gap_without_a_verdict(plan_run, request):
     """Each spectrum's gap is within 10 % of the drawn Delta(T, B), or the analysis says it
-    is not to be trusted (a verdict, an error)."""
+    is not to be trusted (a verdict other than ``good``, an error); a BCS fit reported as a
+    result has the drawn Tc."""
     request.applymarker(pytest.mark.xfail(reason=ITEM4, strict=False))
     truth = plan_run.truth
     for i in plan_run.steps("temperature_series") + plan_run.steps("field_series"):
         for s in plan_run.analysis(i)["spectra"]:
-            if "delta_meV" not in s or s.get("verdict") in ("poor", "failed", "unreliable"):
+            if "delta_meV" not in s or s.get("verdict", "good") != "good":
                 continue
             want = float(bcs.gap_meV(s["temperature_K"], truth["tc_K"], truth["delta0_meV"],
                                      field_T=s["field_T"], hc2_T=truth["hc2_T"]))
             assert s["delta_meV"] == pytest.approx(want, rel=0.10, abs=0.05), s["segment"]
     for i in plan_run.steps("temperature_series"):
         fit = plan_run.analysis(i).get("bcs", {})
-        if "tc_K" in fit and not fit.get("failed"):
+        if "tc_K" in fit and not fit.get("failed") and "error" not in fit:
             assert fit["tc_K"] == pytest.approx(truth["tc_K"], abs=0.5)
 
 
