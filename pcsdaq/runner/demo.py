@@ -78,11 +78,15 @@ APPROACH_OHM = {"ballistic": (20.0, 40.0), "intermediate": (2.0, 5.0),
 #: converted with it would exceed the simulated station's 10 mA; its sweeps cross I_c
 #: (~2.5 mA at 2 Ohm) with a current range instead
 THERMAL_MAX_CURRENT_A = 8e-3
+#: and a tenth of an Ohm needs ten times the AC excitation (1 uA rms) to stand above the
+#: lock-in's noise
+THERMAL_SINE_VOLTAGE_V = 1.0
 
 
 def plan_for_regime(plan: Plan, regime: str) -> Plan:
     """The plan with its needle approach aimed at a contact of ``regime`` (APPROACH_OHM);
-    for a thermal contact, sweeps asked for a bias range get a current range instead."""
+    for a thermal contact, sweeps asked for a bias range get a current range instead and
+    every measuring step a larger excitation (THERMAL_*)."""
     low, high = APPROACH_OHM[regime]
     steps = []
     for step in plan.steps:
@@ -91,9 +95,11 @@ def plan_for_regime(plan: Plan, regime: str) -> Plan:
         if step.procedure == "needle_approach":
             params.update(target_min_ohm=low, target_max_ohm=high)
             name = f"approach to {low:g}-{high:g} Ohm ({regime} contact)"
-        elif regime == "thermal" and params.pop("max_bias_mV", None) is not None:
-            params.pop("dense_bias_mV", None)
-            params["max_current_A"] = THERMAL_MAX_CURRENT_A
+        elif regime == "thermal":
+            if params.pop("max_bias_mV", None) is not None:
+                params.pop("dense_bias_mV", None)
+                params["max_current_A"] = THERMAL_MAX_CURRENT_A
+            params["sine_voltage_V"] = THERMAL_SINE_VOLTAGE_V
         steps.append(PlanStep(step.procedure, params, name))
     return Plan(steps, plan.station_path, plan.data_dir, plan.source)
 
