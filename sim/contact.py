@@ -35,8 +35,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from pcsdaq.physics import bcs, contact, rt, wexler
-from pcsdaq.physics.contact import ContactIV
+from pcsdaq.physics.btk import conductance
+from pcsdaq.physics.contact import STEP_WIDTH, ContactIV
 
 #: mean Tc (K) and spread of contacts for each needle material (sample Ce)
 NEEDLE_TC_K = {"PtIr": (17.0, 2.0), "Ag": (16.0, 2.5), "Au": (12.0, 1.5)}
@@ -56,6 +59,15 @@ class ContactParams:
     delta0_meV: float
     z: float
     gamma_meV: float
+
+
+def _temperature_bucket(temperature_K: float) -> tuple[int, int]:
+    """Which cached response a temperature (K) uses: 5 mK steps up to 2.5 K, 0.2 % steps
+    above (thermal smearing and the gap change by far less than the noise within one): an
+    R(T) log then rebuilds the contact's table every few rows, not at each one."""
+    if temperature_K <= 2.5:
+        return 0, round(temperature_K / 0.005)
+    return 1, round(math.log(temperature_K) / 0.002)
 
 
 class Contact:
@@ -149,7 +161,7 @@ class Contact:
         z = float(rng.uniform(0.1, 1.0))
         gamma = float(delta0 * rng.uniform(0.02, 0.2))
         self.params = ContactParams(tc, float(delta0), z, gamma)
-        self._iv_key = None
+        self._iv_key = self._state_key = self._zero_key = None
 
     def _field_T(self) -> float:
         return self.lab.magnet.field() if hasattr(self.lab, "magnet") else 0.0
@@ -204,46 +216,75 @@ class Contact:
                 "maxwell_fraction": MAXWELL_FRACTION[reg],
                 "critical_current0_A": self.critical_current0_A()}
 
+    def _state(self) -> tuple[tuple, dict]:
+        """(cache key, parameters) of the present contact state: the BTK part's resistance
+        (Ohm, through the broad transition of pcsdaq.physics.rt), the Maxwell part (Ohm) and
+        I_c (A, 0 when the contact region is normal), the gap (meV), T (K). The key changes
+        when T (to 5 mK, or 0.2 % above 2.5 K), B (to 1 mT) or the resistance (to 0.01 %)
+        does."""
+        t = self.lab.cryostat.temperature()
+        r_n = self.normal_resistance_ohm()
+        key = (id(self.params), self.regime_setting, _temperature_bucket(t),
+               round(self._field_T(), 3), round(math.log(r_n), 4))
+        if key == getattr(self, "_state_key", None):
+            return key, self._state_params
+        r_m = MAXWELL_FRACTION[self.regime()] * r_n
+        tc = self.tc_now_K()
+        # below Tc the sample region under the needle goes superconducting over a broad
+        # range of local Tc: the normal-state part of the resistance falls (pcsdaq.physics.rt)
+        r_eff = rt.contact_resistance_vs_T(t, r_normal_ohm=r_n - r_m, tc_K=tc,
+                                           width_K=max(0.08 * tc, 0.2), drop_fraction=0.2)
+        ic = self.critical_current_A(t, self._field_T()) if r_m > 0 else 0.0
+        if ic <= 0:  # normal contact region (above Tc(B)), or none: all in series
+            r_eff, r_m = r_eff + r_m, 0.0
+        self._state_key = key
+        self._state_params = {"r_btk_ohm": r_eff, "r_maxwell_ohm": r_m, "ic_A": ic,
+                              "delta_meV": self.gap_now_meV(), "temperature_K": t}
+        return key, self._state_params
+
     def _iv(self, current_A: float) -> ContactIV:
-        """The tabulated response of the present state, rebuilt only when T (to 5 mK), B (to
-        1 mT), the resistance (to 0.01 %) or the needed current range changed."""
+        """The tabulated response of the present state, rebuilt only when the state's key
+        (see _state) or the needed current range changed."""
         stamp = (self.lab.clock.now(), self.position_m, id(self.params))
         if stamp == self._stamp and abs(current_A) <= self._iv_max_A:
             return self._table  # nothing moved since the last query
-        t = self.lab.cryostat.temperature()
-        r_n = self.normal_resistance_ohm()
-        tc = self.tc_now_K()
-        key = (id(self.params), round(t, 3) // 0.005, round(self._field_T(), 3),
-               round(math.log(r_n), 4))
+        key, st = self._state()
         if key != self._iv_key or abs(current_A) > self._iv_max_A:
-            reg = self.regime()
-            r_m = MAXWELL_FRACTION[reg] * r_n
-            # below Tc the sample region under the needle goes superconducting over a broad
-            # range of local Tc: the normal-state part of the resistance falls (pcsdaq.physics.rt)
-            r_eff = rt.contact_resistance_vs_T(t, r_normal_ohm=r_n - r_m, tc_K=tc,
-                                               width_K=max(0.08 * tc, 0.2), drop_fraction=0.2)
-            ic = self.critical_current_A(t, self._field_T())
             self._iv_max_A = max(2.0 * abs(current_A), 2e-2)
-            if ic > 0 and r_m > 0:
-                # the contact region is superconducting up to I_c: the Maxwell part switches
-                # on there (the critical-current dips)
-                self._table = ContactIV(r_normal_ohm=r_eff, delta_meV=self.gap_now_meV(),
-                                        z=self.params.z, gamma_meV=self.params.gamma_meV,
-                                        temperature_K=t, r_maxwell_ohm=r_m,
-                                        critical_current_A=ic, max_current_A=self._iv_max_A)
-            else:  # normal contact region (above Tc(B), or ballistic): in series throughout
-                self._table = ContactIV(r_normal_ohm=r_eff + r_m, delta_meV=self.gap_now_meV(),
-                                        z=self.params.z, gamma_meV=self.params.gamma_meV,
-                                        temperature_K=t, max_current_A=self._iv_max_A)
+            # with a superconducting contact region the Maxwell part switches on at I_c
+            # (the critical-current dips)
+            self._table = ContactIV(r_normal_ohm=st["r_btk_ohm"], delta_meV=st["delta_meV"],
+                                    z=self.params.z, gamma_meV=self.params.gamma_meV,
+                                    temperature_K=st["temperature_K"],
+                                    r_maxwell_ohm=st["r_maxwell_ohm"],
+                                    critical_current_A=st["ic_A"] or math.inf,
+                                    max_current_A=self._iv_max_A)
             self._iv_key = key
         self._stamp = stamp
         return self._table
+
+    def _zero_bias_dvdi(self) -> float:
+        """dV/dI (Ohm, leads excluded) at zero DC current without the whole table: R(T)
+        logs and the needle approach read only this, and one conductance value costs a
+        fiftieth of a table. Equal to the table's value (same BTK point, V(0) = 0)."""
+        key, st = self._state()
+        if key != getattr(self, "_zero_key", None):
+            g0 = float(conductance(np.array([0.0]), st["delta_meV"], self.params.z,
+                                   self.params.gamma_meV, st["temperature_K"])[0]) \
+                if st["delta_meV"] > 0 else 1.0
+            dvdi = st["r_btk_ohm"] / g0
+            if st["r_maxwell_ohm"] > 0:  # below I_c: the smooth step's foot at I = 0
+                dvdi += st["r_maxwell_ohm"] * 0.5 * (1.0 + math.tanh(-1.0 / STEP_WIDTH))
+            self._zero_key, self._zero_dvdi = key, dvdi
+        return self._zero_dvdi
 
     def _response(self, current_A: float) -> tuple[float, float]:
         """(V_dc in V, dV/dI in Ohm) of the contact at a DC current (A), leads included."""
         r_n = self.normal_resistance_ohm()
         if self.params is None or self.params.tc_K <= 0:
             return current_A * (r_n + self.lead_resistance_ohm), r_n + self.lead_resistance_ohm
+        if current_A == 0.0:
+            return 0.0, self._zero_bias_dvdi() + self.lead_resistance_ohm
         v, dvdi = self._iv(current_A).response(current_A)
         return float(v) + current_A * self.lead_resistance_ohm, \
             float(dvdi) + self.lead_resistance_ohm

@@ -92,3 +92,15 @@ def test_r_of_t_drops_at_tc_by_the_maxwell_part(regime):
     assert above == pytest.approx(r_n, rel=0.01)
     drop = 1.0 - below / above  # within 0.1 K: mostly the Maxwell part
     assert drop == pytest.approx(MAXWELL_FRACTION[regime], abs=0.06)
+
+
+@pytest.mark.parametrize("regime", ["ballistic", "intermediate", "thermal"])
+@pytest.mark.parametrize("temperature_K", [1.0, 10.0, 17.0, 25.0])
+def test_zero_bias_reading_without_the_table_equals_the_table(regime, temperature_K):
+    """R(T) logs and the approach read dV/dI at zero current from one conductance value:
+    the same number the whole current-biased table gives."""
+    lab, c = contact_at(regime, temperature_K)
+    fast = c.dvdi_ohm(0.0)
+    table = c._iv(1e-9).response(0.0)[1] + c.lead_resistance_ohm
+    assert fast == pytest.approx(table, rel=1e-4)
+    assert c.dc_voltage_V(0.0) == 0.0
