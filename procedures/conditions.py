@@ -68,8 +68,8 @@ def both_given_problem(key: str, value: float, keep_key: str, keep: bool) -> lis
 
 
 def format_values(values: tuple[float, ...], unit: str) -> str:
-    """'0.5, 1, 2 ... 20 K' (at most 6 values shown)."""
+    """'0.5, 1, 2 ... 20 K, 12 values' (at most 6 values shown)."""
     if len(values) > 6:
         head = ", ".join(f"{v:g}" for v in values[:3])
-        return f"{head} ... {values[-1]:g} {unit} ({len(values)} values)"
+        return f"{head} ... {values[-1]:g} {unit}, {len(values)} values"
     return ", ".join(f"{v:g}" for v in values) + f" {unit}"

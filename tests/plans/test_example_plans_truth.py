@@ -251,3 +251,9 @@ def test_the_truth_is_what_the_simulator_drew(plan_run):
     """The truth the tests compare with is the contact the run measured, of its regime."""
     assert plan_run.truth["regime"] == plan_run.regime
     assert math.isfinite(plan_run.truth["tc_K"]) and plan_run.truth["tc_K"] > 5.0
+
+
+def test_readme_shows_what_check_prints_for_the_overnight_plan(repo_root, capsys):
+    main(["run", str(CONFIGS / "plan-overnight.example.yaml"), "--check"])
+    out = capsys.readouterr().out
+    assert out in (repo_root / "README.md").read_text()
