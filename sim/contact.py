@@ -26,7 +26,8 @@ the Maxwell (diffusive) resistance of the contact region, which goes superconduc
 Tc up to its critical current I_c(T, B): ballistic contacts give a clean Andreev spectrum
 (no Maxwell part); intermediate ones Andreev structure plus critical-current dips at
 V_c ~ I_c R; thermal ones are dominated by the dips and the zero-bias enhancement, with
-little Andreev structure. In R(T) (zero bias) the Maxwell part vanishes sharply at Tc.
+little Andreev structure. In R(T) (zero bias) the Maxwell part vanishes steeply below Tc
+(over ~2 MAXWELL_WIDTH * Tc), before the broad drop of the rest.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ OPEN_RESISTANCE_OHM = 1e12
 REGIMES = ("ballistic", "intermediate", "thermal")
 #: part of the normal-state resistance that is the Maxwell resistance of the contact region
 MAXWELL_FRACTION = {"ballistic": 0.0, "intermediate": 0.3, "thermal": 0.6}
+#: width of the contact region's superconducting transition, relative to Tc: its Maxwell
+#: resistance vanishes over ~2 widths below Tc (a steep but resolvable drop in R(T))
+MAXWELL_WIDTH = 0.03
 
 
 @dataclass
@@ -237,6 +241,9 @@ class Contact:
         ic = self.critical_current_A(t, self._field_T()) if r_m > 0 else 0.0
         if ic <= 0:  # normal contact region (above Tc(B)), or none: all in series
             r_eff, r_m = r_eff + r_m, 0.0
+        else:  # the region's own local-Tc spread: the part not yet superconducting stays
+            sc = rt.superconducting_fraction(t, tc, MAXWELL_WIDTH * tc)
+            r_eff, r_m = r_eff + r_m * (1.0 - sc), r_m * sc
         self._state_key = key
         self._state_params = {"r_btk_ohm": r_eff, "r_maxwell_ohm": r_m, "ic_A": ic,
                               "delta_meV": self.gap_now_meV(), "temperature_K": t}

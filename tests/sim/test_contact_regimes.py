@@ -81,17 +81,25 @@ def test_dips_sit_at_the_critical_current(regime):
         assert g0 > 1.1  # Andreev reflection and the Maxwell part gone below I_c
 
 
-@pytest.mark.parametrize("regime", ["ballistic", "intermediate", "thermal"])
-def test_r_of_t_drops_at_tc_by_the_maxwell_part(regime):
+def zero_bias_r(regime, temperature_K):
     lab, c = contact_at(regime)
+    set_temperature(lab, temperature_K)
+    return c.dvdi_ohm(0.0)
+
+
+@pytest.mark.parametrize("regime", ["intermediate", "thermal"])
+def test_r_of_t_loses_the_maxwell_part_steeply_below_tc(regime):
+    _lab, c = contact_at(regime)
     tc, r_n = c.params.tc_K, c.normal_resistance_ohm()
-    set_temperature(lab, tc + 0.05)
-    above = c.dvdi_ohm(0.0)
-    set_temperature(lab, tc - 0.05)
-    below = c.dvdi_ohm(0.0)
-    assert above == pytest.approx(r_n, rel=0.01)
-    drop = 1.0 - below / above  # within 0.1 K: mostly the Maxwell part
-    assert drop == pytest.approx(MAXWELL_FRACTION[regime], abs=0.06)
+    f = MAXWELL_FRACTION[regime]
+    assert zero_bias_r(regime, tc + 0.05) == pytest.approx(r_n, rel=0.01)
+    # 1.5 K below Tc the Maxwell part is gone; the rest is what a ballistic contact shows
+    deep = zero_bias_r(regime, tc - 1.5) / zero_bias_r("ballistic", tc - 1.5)
+    assert deep == pytest.approx(1.0 - f, abs=0.03)
+    # ... and it goes steeply: most of it within the first half kelvin, none above Tc
+    steep = 1.0 - zero_bias_r(regime, tc - 0.5) / r_n
+    assert steep > 0.5 * f
+    assert zero_bias_r(regime, tc - 0.1) > zero_bias_r(regime, tc - 0.3)  # resolvable
 
 
 @pytest.mark.parametrize("regime", ["ballistic", "intermediate", "thermal"])
