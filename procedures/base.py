@@ -193,7 +193,13 @@ class StationProcedure(Procedure):
             except (ValueError, TypeError) as exc:
                 raise PlanError(f"{key} = {value!r} refused ({exc}); allowed "
                                 f"{describe_range(specs[key])}", key=key) from None
-            if isinstance(converted, float) and not math.isfinite(converted):
+            default = getattr(specs[key], "default", None)
+            not_stated = (isinstance(default, float) and math.isnan(default)
+                          and isinstance(converted, float) and math.isnan(converted))
+            # NaN is refused, except as the default of an optional stated condition
+            # (field_T / temperature_K: 'not stated', see procedures.conditions)
+            if (isinstance(converted, float) and not math.isfinite(converted)
+                    and not not_stated):
                 raise PlanError(f"{key} = {value!r} is not a finite number; allowed "
                                 f"{describe_range(specs[key])}", key=key)
             setattr(proc, key, converted)

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
 
-from pcsdaq.errors import LimitError
+from pcsdaq.errors import LimitError, PcsdaqError
 from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
+from pcsdaq.procedures.conditions import KEEPS_BOTH, Conditions
 from pcsdaq.procedures.lockin_parameters import (
     sensitivity_parameter,
     sine_voltage_parameter,
     time_constant_parameter,
 )
-from pcsdaq.procedures.points import bias_points
+from pcsdaq.procedures.points import bias_points, current_for_bias
 from pcsdaq.roles import LOCKIN_FILTER_SLOPES_DB, lockin_settle_time
 
 if TYPE_CHECKING:
@@ -126,6 +127,10 @@ class BiasSweep(StationProcedure):
 
     max_current_A = FloatParameter("Maximum |bias current|", units="A", minimum=1e-9,
                                    maximum=0.1, default=1e-3)
+    max_bias_mV = FloatParameter("Maximum |bias voltage| (0 = use the current)", units="mV",
+                                 minimum=0.0, maximum=1000.0, default=0.0)
+    dense_bias_mV = FloatParameter("Dense region half-width (0 = use the fraction)", units="mV",
+                                   minimum=0.0, maximum=1000.0, default=0.0)
     n_points = IntegerParameter("Points per direction", minimum=3, maximum=100001, default=201)
     direction = ListParameter("Direction", choices=["up", "down", "both"], default="up")
     dense_fraction = FloatParameter("Dense region (fraction of max)", minimum=0.0, maximum=0.5,
@@ -146,17 +151,37 @@ class BiasSweep(StationProcedure):
     env_interval_s = FloatParameter("T/B read interval", units="s", minimum=0.0, maximum=3600.0,
                                     default=5.0)
 
-    def points(self) -> np.ndarray:
-        """The DC currents of the sweep, A."""
-        return bias_points(self.max_current_A, self.n_points, self.direction,
-                           self.dense_fraction, self.dense_factor)
+    def points(self, max_current_A: float | None = None) -> np.ndarray:
+        """The DC currents of the sweep, A, up to ``max_current_A`` (default: the
+        parameter; a sweep asked for ``max_bias_mV`` passes the converted current). With
+        ``dense_bias_mV`` the dense region is that bias over the sweep's bias range."""
+        fraction = self.dense_fraction
+        if self.dense_bias_mV > 0 and self.max_bias_mV > 0:
+            fraction = min(self.dense_bias_mV / self.max_bias_mV, 0.5)
+        return bias_points(self.max_current_A if max_current_A is None else max_current_A,
+                           self.n_points, self.direction, fraction, self.dense_factor)
 
     def validate(self, station_config: StationConfig) -> list[str]:
         """Bias and excitation against the station's limits (no I/O)."""
         problems: list[str] = []
         require_roles(problems, station_config, ("lockin", "bias", "dmm"), self.NAME)
-        check_max(problems, "max_current_A", self.max_current_A,
-                  role_limit(station_config, "bias", "max_current_A"), "A", "bias limit")
+        if self.max_bias_mV > 0:
+            # the current follows from the resistance measured as the sweep starts: checked
+            # against the bias limit then, before any current is sent (sweep_range)
+            rc = station_config.roles.get("dmm")
+            dmm_range = rc.settings.get("range_V") if rc is not None else None
+            check_max(problems, "max_bias_mV", self.max_bias_mV,
+                      None if dmm_range is None else 1e3 * float(dmm_range), "mV",
+                      "DMM range (dmm settings range_V)")
+            if self.dense_bias_mV > self.max_bias_mV:
+                problems.append(f"dense_bias_mV = {self.dense_bias_mV:g} mV is above "
+                                f"max_bias_mV = {self.max_bias_mV:g} mV")
+        else:
+            check_max(problems, "max_current_A", self.max_current_A,
+                      role_limit(station_config, "bias", "max_current_A"), "A", "bias limit")
+            if self.dense_bias_mV > 0:
+                problems.append(f"dense_bias_mV = {self.dense_bias_mV:g} mV needs max_bias_mV "
+                                "(the bias range in mV); use dense_fraction with max_current_A")
         check_max(problems, "sine_voltage_V", self.sine_voltage_V,
                   role_limit(station_config, "lockin", "max_sine_voltage_V"), "V",
                   "lock-in sine limit")
@@ -182,16 +207,104 @@ class BiasSweep(StationProcedure):
         lockin.filter_slope = int(self.filter_slope_db)
         lockin.sensitivity = self.sensitivity_V
 
+    def conditions(self) -> Conditions:
+        """A lone sweep measures where it is: it keeps the present temperature and field
+        (and records them in its segment)."""
+        return KEEPS_BOTH
+
     def execute_on(self, ctx: RunContext) -> None:
-        """Configure the lock-in and measure one spectrum as one segment."""
+        """Configure the lock-in and measure one spectrum as one segment, recording the
+        temperature and field it starts at."""
         station = ctx.station
         with station.lock:
             self.configure_lockin(station.lockin)
         env = Environment(station, self.env_interval_s)
         t, b = env.read(force=True)
+        max_current = sweep_range(ctx, self)
         ctx.begin_segment("sweep", temperature_K=t, field_T=b, index=0,
-                          lockin=lockin_settings(station))
-        measure_sweep(ctx, self, env, progress=(0.0, 1.0))
+                          stated_temperature_K=math.nan, stated_field_T=math.nan,
+                          lockin=lockin_settings(station), **max_current)
+        measure_sweep(ctx, self, env, progress=(0.0, 1.0),
+                      max_current_A=max_current["max_current_A"])
+
+
+def zero_bias_resistance(station: Any, settle_factor: float = 1.0) -> float:
+    """dV/dI at zero DC bias (Ohm), read from the lock-in with the bias left as it is (no
+    current sent): one settle time, then X; an overload steps the sensitivity up."""
+    lockin, clock = station.lockin, station.clock
+    with station.lock:
+        wait = lockin.settle_time(settle_factor)
+    clock.sleep(wait)
+    for _ in range(MAX_OVERLOAD_RETRIES + 1):
+        with station.lock:
+            x, _y = lockin.read_xy()
+            if not lockin.is_overloaded():
+                break
+            try:
+                lockin.sensitivity_up()
+            except Exception:  # coarsest range already: read what there is
+                break
+            wait = lockin.settle_time(settle_factor)
+        clock.sleep(wait)
+    with station.lock:
+        return contact_resistance(x, lockin)
+
+
+#: DC probes that refine a bias range asked in mV, and the accuracy they stop at
+BIAS_PROBES, BIAS_PROBE_ACCURACY = 3, 0.02
+
+
+def _refuse_above_limit(sweep: BiasSweep, current: float, limit: float | None, how: str,
+                        sent: str) -> None:
+    if limit is not None and current > limit:
+        raise LimitError(f"max_bias_mV = {sweep.max_bias_mV:g} mV {how} needs {current:.4g} A, "
+                         f"above the station's bias limit {limit:g} A; {sent}")
+
+
+def sweep_range(ctx: Any, sweep: BiasSweep) -> dict[str, float]:
+    """The sweep's current range as it starts, for its segment's attributes (A, mV, Ohm).
+
+    ``max_current_A`` as given, or, for a sweep asked for ``max_bias_mV``: converted with the
+    contact's zero-bias resistance measured now (I = V / R; beyond the station's bias limit
+    it is refused here, LimitError, before any current is sent), then refined by up to
+    BIAS_PROBES DC probes at the converted current (the DMM reads the bias there; the current
+    is scaled until it is within 2 % of the asked bias: Andreev reflection or a barrier
+    make the zero-bias resistance differ from the resistance at five gaps). A probe current
+    is never above the bias limit; the bias is back at zero when this returns."""
+    if sweep.max_bias_mV <= 0:
+        return {"max_current_A": float(sweep.max_current_A)}
+    station = ctx.station
+    target_V = sweep.max_bias_mV * 1e-3
+    r = zero_bias_resistance(station, sweep.settle_factor)
+    if not (math.isfinite(r) and r > 0):
+        raise PcsdaqError(f"max_bias_mV = {sweep.max_bias_mV:g} mV: the contact resistance "
+                          f"reads {r:g} Ohm (open contact?); nothing sent")
+    current = current_for_bias(target_V, r)
+    limit = role_limit(station.config, "bias", "max_current_A")
+    _refuse_above_limit(sweep, current, limit, f"at the measured {r:.4g} Ohm", "nothing sent")
+    reached_V = math.nan
+    try:
+        for _ in range(BIAS_PROBES):
+            with station.lock:
+                got = station.bias.set_current(current)
+                set_at = station.clock.now()
+            station.clock.sleep(set_at + sweep.dc_settle_s - station.clock.now())
+            with station.lock:
+                reached_V = abs(station.dmm.read_voltage())
+            actual = abs(float(got)) if isinstance(got, int | float) else current
+            if not (math.isfinite(reached_V) and reached_V > 0) or \
+                    abs(reached_V / target_V - 1.0) <= BIAS_PROBE_ACCURACY:
+                break
+            current = actual * target_V / reached_V
+            _refuse_above_limit(sweep, current, limit, f"(probed: {reached_V * 1e3:.3g} mV at "
+                                f"{actual:.4g} A)", "bias back to zero")
+    finally:
+        with station.lock:
+            station.bias.zero()
+    ctx.log(f"contact {r:.4g} Ohm at zero bias; +-{sweep.max_bias_mV:g} mV is "
+            f"+-{current:.4g} A (probe read {reached_V * 1e3:.3g} mV)")
+    return {"max_current_A": current, "max_bias_mV": float(sweep.max_bias_mV),
+            "contact_resistance_at_start_ohm": r, "bias_probe_mV": reached_V * 1e3}
 
 
 def lockin_settings(station: Station) -> dict[str, Any]:
@@ -256,15 +369,17 @@ def _read_point(station: Station, state: _LockinState, set_at: float, dc_settle_
 
 
 def measure_sweep(ctx: RunContext, sweep: BiasSweep, env: Environment,
-                  progress: tuple[float, float] = (0.0, 1.0)) -> int:
+                  progress: tuple[float, float] = (0.0, 1.0),
+                  max_current_A: float | None = None) -> int:
     """Measure the sweep's points into the current segment; bias back to zero at the end.
 
     Each point's bookkeeping (storing the previous point, events, pause/abort) is done while
     the lock-in settles after the next bias step, so a real-time sweep takes the settle
     times and little more. ``progress`` maps this sweep onto a part (start, width) of the
-    step's progress. Returns the number of points recorded."""
+    step's progress; ``max_current_A`` the range (default: the sweep's parameter; see
+    :func:`sweep_range`). Returns the number of points recorded."""
     station = ctx.station
-    points = sweep.points().tolist()
+    points = sweep.points(max_current_A).tolist()
     clock = station.clock
     t0 = clock.now()
     start, width = progress

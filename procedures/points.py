@@ -1,4 +1,5 @@
-"""Bias points of a sweep (A): linear, symmetric, either direction, denser around zero."""
+"""Bias points of a sweep (A): linear, symmetric, either direction, denser around zero;
+the current range that reaches a bias voltage across a contact."""
 
 from __future__ import annotations
 
@@ -32,3 +33,13 @@ def bias_points(max_current_A: float, n_points: int, direction: str = "up",
     if direction == "both":
         return np.concatenate([points, points[-2::-1]])
     return points
+
+
+def current_for_bias(max_bias_V: float, resistance_ohm: float) -> float:
+    """The DC current range (A) that reaches ``max_bias_V`` (V) across a contact of
+    ``resistance_ohm`` (Ohm, its zero-bias dV/dI): I = V / R. A contact whose resistance
+    falls with bias (Andreev reflection doubles the conductance inside the gap at most)
+    reaches somewhat more than the asked bias; the sweep records the current it used."""
+    if not resistance_ohm > 0:
+        raise ValueError(f"resistance {resistance_ohm!r} Ohm must be > 0")
+    return abs(float(max_bias_V)) / float(resistance_ohm)

@@ -19,6 +19,7 @@ from pcsdaq.procedures.bias_sweep import (
     contact_resistance,
     lockin_status_flags,
 )
+from pcsdaq.procedures.conditions import Condition, Conditions
 from pcsdaq.procedures.lockin_parameters import (
     sensitivity_parameter,
     sine_voltage_parameter,
@@ -40,8 +41,9 @@ if TYPE_CHECKING:
 
 
 class RTLog(StationProcedure):
-    """R(T) at a fixed small current: go to start_K, then ramp the setpoint to end_K at
-    rate_K_per_min while logging every interval_s; one segment per field.
+    """R(T) at a fixed small current, at each of the stated fields: go to the field, go to
+    start_K, then ramp the setpoint to end_K at rate_K_per_min while logging every
+    interval_s; one segment per field.
 
     Every row also reads the thermometer's reading status, the heater status and the
     lock-in's latched status: an invalid reading gives T = NaN and a flag (for longer than
@@ -101,13 +103,20 @@ class RTLog(StationProcedure):
                 check_max(problems, f"fields_T[{i}]", b, b_max, "T", "field limit")
         return problems
 
+    def conditions(self) -> Conditions:
+        """A temperature ramp start_K -> end_K at each stated field; leaves end_K and the
+        last field."""
+        return Conditions(Condition("ramped", (self.start_K, self.end_K), self.end_K),
+                          Condition("stated", tuple(self.fields_T), self.fields_T[-1]))
+
     def estimate_duration_s(self, station_config: StationConfig) -> float:
         """Per field: reaching start_K (~10 min) plus the ramp, s."""
         ramp = abs(self.start_K - self.end_K) / self.rate_K_per_min * 60.0
         return len(self.fields_T) * (600.0 + ramp)
 
     def execute_on(self, ctx: RunContext) -> None:
-        """One R(T) segment per field."""
+        """One R(T) segment per field; every field is ramped to (also 0 T: the step before
+        may have left another)."""
         station = ctx.station
         therm, lockin = station.thermometer, station.lockin
         with station.lock:
@@ -121,7 +130,7 @@ class RTLog(StationProcedure):
         n = len(self.fields_T)
         try:
             for i, b in enumerate(self.fields_T):
-                if station.magnet is not None and (b or i):
+                if station.magnet is not None:
                     with station.lock:
                         station.magnet.ramp_to(b)
                     wait_field(ctx, b, self.timeout_s)
@@ -146,8 +155,13 @@ class RTLog(StationProcedure):
         with station.lock:
             therm.set_ramp(self.rate_K_per_min)
             therm.set_setpoint(self.end_K)
-        ctx.begin_segment(f"RT{i:02d}_{field:g}T", field_T=field, start_K=self.start_K,
-                          end_K=self.end_K, rate_K_per_min=self.rate_K_per_min)
+        with station.lock:
+            t_start = therm.read_temperature()
+            b_start = station.magnet.read_field() if station.magnet is not None else field
+        ctx.begin_segment(f"RT{i:02d}_{field:g}T", field_T=field, stated_field_T=field,
+                          start_field_T=b_start, start_temperature_K=t_start,
+                          start_K=self.start_K, end_K=self.end_K,
+                          rate_K_per_min=self.rate_K_per_min)
         t0 = station.clock.now()
         span = abs(self.start_K - self.end_K)
         tol = max(0.01 * self.end_K, 0.02)

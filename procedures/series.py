@@ -1,6 +1,12 @@
 """Series of spectra: one bias sweep per temperature (TemperatureSeries) or per field
 (FieldSeries), each spectrum one segment of the run; resumable after a crash.
 
+Each series states what it holds fixed: a temperature series the field it runs at
+(``field_T``, or ``keep_field: true`` for the present one), a field series the temperature
+(``temperature_K``, stabilised as the temperature series does, or ``keep_temperature:
+true``). Left unstated, the series measures wherever the step before left the cryostat and
+``pcsdaq run --check`` warns.
+
 Resume is keyed by the setpoint's index in the list, never by its value: a hysteresis loop
 ``[0, 0.5, 0]`` measures zero field twice. The resume state is ``{"completed_indices": [...],
 "next_index": k}``; a spectrum interrupted half-way is measured again whole (a new segment).
@@ -8,6 +14,7 @@ Resume is keyed by the setpoint's index in the list, never by its value: a hyste
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, ClassVar
 
 from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParameter, ListParameter
@@ -19,8 +26,19 @@ from pcsdaq.procedures.bias_sweep import (
     Environment,
     lockin_settings,
     measure_sweep,
+    sweep_range,
+)
+from pcsdaq.procedures.conditions import (
+    Condition,
+    Conditions,
+    both_given_problem,
+    condition,
+    is_stated,
 )
 from pcsdaq.procedures.waits import StabilityTimeout, wait_field, wait_temperature
+
+NOT_STATED = math.nan  #: default of an optional fixed temperature/field: not stated
+
 
 if TYPE_CHECKING:
     from pcsdaq.procedures.base import RunContext
@@ -63,13 +81,10 @@ def completed_indices(resume_state: dict) -> list[int]:
     return [int(k) for k in resume_state.get("completed_indices", [])]
 
 
-class TemperatureSeries(BiasSweep):
-    """For each setpoint: go there, wait until stable, then a bias sweep."""
+class _Stabilised(BiasSweep):
+    """Stabilisation parameters shared by the series: heater range, tolerance, window,
+    timeout and what to do on a timeout."""
 
-    NAME: ClassVar[str] = "temperature_series"
-
-    setpoints_K = FloatListParameter("Temperature setpoints", units="K", minimum=0.3,
-                                     maximum=320.0, default=[2.0, 5.0, 10.0])
     heater_range = IntegerParameter("Heater range", minimum=0, maximum=8, default=4)
     tolerance_K = FloatParameter("Stability tolerance", units="K", minimum=1e-4, maximum=10.0,
                                  default=0.02)
@@ -79,17 +94,59 @@ class TemperatureSeries(BiasSweep):
                                maximum=360000.0, default=3600.0)
     on_timeout = ListParameter("On timeout", choices=["continue", "fail"], default="continue")
 
-    def validate(self, station_config: StationConfig) -> list[str]:
-        """Sweep limits plus every setpoint and the heater range (no I/O)."""
-        problems = super().validate(station_config)
+    def _validate_heater(self, problems: list[str], station_config: StationConfig) -> None:
         require_roles(problems, station_config, ("thermometer",), self.NAME)
-        t_max = role_limit(station_config, "thermometer", "max_temperature_K")
-        for i, sp in enumerate(self.setpoints_K):
-            check_max(problems, f"setpoints_K[{i}]", sp, t_max, "K", "temperature limit")
         check_max(problems, "heater_range", self.heater_range,
                   role_limit(station_config, "thermometer", "max_heater_range"), "",
                   "heater range limit")
+
+    def stabilise(self, ctx: RunContext, setpoint_K: float, env: Environment) -> float:
+        """Set the setpoint and wait until stable (or the timeout, then per ``on_timeout``);
+        returns T in K."""
+        station = ctx.station
+        with station.lock:
+            station.thermometer.set_setpoint(setpoint_K)
+        ctx.log(f"going to {setpoint_K:g} K")
+        try:
+            return wait_temperature(ctx, setpoint_K, self.tolerance_K, self.window_s,
+                                    self.timeout_s)
+        except StabilityTimeout as exc:
+            if self.on_timeout == "fail":
+                raise
+            ctx.log(f"{exc}; measuring anyway", level="warning")
+            return env.read(force=True)[0]
+
+
+class TemperatureSeries(_Stabilised):
+    """At the stated field, for each setpoint: go there, wait until stable, then a bias
+    sweep."""
+
+    NAME: ClassVar[str] = "temperature_series"
+
+    setpoints_K = FloatListParameter("Temperature setpoints", units="K", minimum=0.3,
+                                     maximum=320.0, default=[2.0, 5.0, 10.0])
+    field_T = FloatParameter("Field held during the series (nan = not stated)", units="T",
+                             minimum=-7.0, maximum=7.0, default=NOT_STATED)
+    keep_field = BooleanParameter("Keep the present field", default=False)
+
+    def validate(self, station_config: StationConfig) -> list[str]:
+        """Sweep limits plus every setpoint, the heater range and the field (no I/O)."""
+        problems = super().validate(station_config)
+        self._validate_heater(problems, station_config)
+        t_max = role_limit(station_config, "thermometer", "max_temperature_K")
+        for i, sp in enumerate(self.setpoints_K):
+            check_max(problems, f"setpoints_K[{i}]", sp, t_max, "K", "temperature limit")
+        problems += both_given_problem("field_T", self.field_T, "keep_field", self.keep_field)
+        if is_stated(self.field_T) and self.field_T != 0.0:
+            require_roles(problems, station_config, ("magnet",), self.NAME)
+            check_max(problems, "field_T", self.field_T,
+                      role_limit(station_config, "magnet", "max_field_T"), "T", "field limit")
         return problems
+
+    def conditions(self) -> Conditions:
+        """The setpoints (stated) at the stated / kept / inherited field."""
+        return Conditions(Condition("stated", tuple(self.setpoints_K), self.setpoints_K[-1]),
+                          condition(self.field_T, self.keep_field))
 
     def estimate_duration_s(self, station_config: StationConfig) -> float:
         """Per setpoint: stabilisation (~3 window lengths + 5 min) plus the sweep, s."""
@@ -97,44 +154,48 @@ class TemperatureSeries(BiasSweep):
         return len(self.setpoints_K) * per
 
     def execute_on(self, ctx: RunContext) -> None:
-        """Setpoints in order; those completed in a crashed earlier run are skipped."""
+        """The stated field first, then the setpoints in order; those completed in a crashed
+        earlier run are skipped."""
         station = ctx.station
         done = completed_indices(ctx.resume_state)
         with station.lock:
             self.configure_lockin(station.lockin)
             station.thermometer.set_heater_range(self.heater_range)
+        if is_stated(self.field_T) and station.magnet is not None:
+            with station.lock:
+                station.magnet.ramp_to(self.field_T)
+            ctx.log(f"field {self.field_T:g} T for the series")
+            wait_field(ctx, self.field_T, self.timeout_s)
         env = Environment(station, self.env_interval_s)
         n = len(self.setpoints_K)
         for i, sp in enumerate(self.setpoints_K):
             if i in done:
                 ctx.log(f"setpoint {i + 1} of {n} ({sp:g} K) done in an earlier run: skipped")
                 continue
-            with station.lock:
-                station.thermometer.set_setpoint(sp)
-            ctx.log(f"going to {sp:g} K")
-            try:
-                t = wait_temperature(ctx, sp, self.tolerance_K, self.window_s, self.timeout_s)
-            except StabilityTimeout as exc:
-                if self.on_timeout == "fail":
-                    raise
-                ctx.log(f"{exc}; measuring anyway", level="warning")
-                t = env.read(force=True)[0]
+            t = self.stabilise(ctx, sp, env)
             b = env.read(force=True)[1]
+            max_current = sweep_range(ctx, self)
             ctx.begin_segment(f"T{i:02d}_{sp:g}K", temperature_K=t, setpoint_K=sp, field_T=b,
-                              index=i, lockin=lockin_settings(station))
-            measure_sweep(ctx, self, env, progress=(i / n, 1.0 / n))
+                              stated_temperature_K=sp, stated_field_T=self.field_T,
+                              index=i, lockin=lockin_settings(station), **max_current)
+            measure_sweep(ctx, self, env, progress=(i / n, 1.0 / n),
+                          max_current_A=max_current["max_current_A"])
             done.append(i)
             ctx.save_resume_state(completed_indices=done, next_index=i + 1)
 
 
-class FieldSeries(BiasSweep):
-    """For each field: ramp within the magnet's limits, wait for holding, then a bias sweep.
-    A quench stops the run (QuenchError)."""
+class FieldSeries(_Stabilised):
+    """At the stated temperature (stabilised first), for each field: ramp within the
+    magnet's limits, wait for holding, then a bias sweep. A quench stops the run
+    (QuenchError)."""
 
     NAME: ClassVar[str] = "field_series"
 
     fields_T = FloatListParameter("Fields", units="T", minimum=-7.0, maximum=7.0,
                                   default=[0.0, 1.0, 2.0])
+    temperature_K = FloatParameter("Temperature held during the series (nan = not stated)",
+                                   units="K", minimum=0.3, maximum=320.0, default=NOT_STATED)
+    keep_temperature = BooleanParameter("Keep the present temperature", default=False)
     ramp_rate_T_per_min = FloatParameter("Ramp rate (0 = magnet table)", units="T/min",
                                          minimum=0.0, maximum=10.0, default=0.0)
     hold_timeout_s = FloatParameter("Ramp timeout", units="s", minimum=1.0, maximum=360000.0,
@@ -142,8 +203,8 @@ class FieldSeries(BiasSweep):
     zero_at_end = BooleanParameter("Ramp to zero at the end", default=True)
 
     def validate(self, station_config: StationConfig) -> list[str]:
-        """Sweep limits plus every field against the magnet limit (no I/O; the driver also
-        checks the ramp-rate table when ramping)."""
+        """Sweep limits plus every field against the magnet limit and the temperature (no
+        I/O; the driver also checks the ramp-rate table when ramping)."""
         problems = super().validate(station_config)
         require_roles(problems, station_config, ("magnet",), self.NAME)
         b_max = role_limit(station_config, "magnet", "max_field_T")
@@ -151,10 +212,24 @@ class FieldSeries(BiasSweep):
             check_max(problems, f"fields_T[{i}]", b, b_max, "T", "field limit")
         problems += field_path_problems(station_config, self.fields_T,
                                         self.ramp_rate_T_per_min, self.zero_at_end)
+        problems += both_given_problem("temperature_K", self.temperature_K,
+                                       "keep_temperature", self.keep_temperature)
+        if is_stated(self.temperature_K):
+            self._validate_heater(problems, station_config)
+            check_max(problems, "temperature_K", self.temperature_K,
+                      role_limit(station_config, "thermometer", "max_temperature_K"), "K",
+                      "temperature limit")
         return problems
 
+    def conditions(self) -> Conditions:
+        """The fields (stated) at the stated / kept / inherited temperature."""
+        end = 0.0 if self.zero_at_end else self.fields_T[-1]
+        return Conditions(condition(self.temperature_K, self.keep_temperature),
+                          Condition("stated", tuple(self.fields_T), end))
+
     def estimate_duration_s(self, station_config: StationConfig) -> float:
-        """Ramps at the slowest table rate plus one sweep per field, s."""
+        """Stabilisation (if a temperature is stated), ramps at the slowest table rate plus
+        one sweep per field, s."""
         table = magnet_table(station_config) or [[7.0, 0.1]]
         path = [0.0, *self.fields_T] + ([0.0] if self.zero_at_end else [])
         ramp_s = 0.0
@@ -164,15 +239,21 @@ class FieldSeries(BiasSweep):
                 if self.ramp_rate_T_per_min:
                     rate = min(rate, self.ramp_rate_T_per_min)
                 ramp_s += 60.0 * abs(b - a) / rate
-        return ramp_s + len(self.fields_T) * super().estimate_duration_s(station_config)
+        settle = 3 * self.window_s + 300.0 if is_stated(self.temperature_K) else 0.0
+        return settle + ramp_s + len(self.fields_T) * super().estimate_duration_s(station_config)
 
     def execute_on(self, ctx: RunContext) -> None:
-        """Fields in order; those completed in a crashed earlier run are skipped."""
+        """The stated temperature first, then the fields in order; those completed in a
+        crashed earlier run are skipped."""
         station = ctx.station
         done = completed_indices(ctx.resume_state)
         with station.lock:
             self.configure_lockin(station.lockin)
         env = Environment(station, self.env_interval_s)
+        if is_stated(self.temperature_K):
+            with station.lock:
+                station.thermometer.set_heater_range(self.heater_range)
+            self.stabilise(ctx, self.temperature_K, env)
         rate = self.ramp_rate_T_per_min or None
         n = len(self.fields_T)
         for i, b in enumerate(self.fields_T):
@@ -184,9 +265,12 @@ class FieldSeries(BiasSweep):
             ctx.log(f"ramping to {b:g} T")
             field = wait_field(ctx, b, self.hold_timeout_s)
             t = env.read(force=True)[0]
+            max_current = sweep_range(ctx, self)
             ctx.begin_segment(f"B{i:02d}_{b:g}T", temperature_K=t, field_T=field, index=i,
-                              lockin=lockin_settings(station))
-            measure_sweep(ctx, self, env, progress=(i / n, 1.0 / n))
+                              stated_temperature_K=self.temperature_K, stated_field_T=b,
+                              lockin=lockin_settings(station), **max_current)
+            measure_sweep(ctx, self, env, progress=(i / n, 1.0 / n),
+                          max_current_A=max_current["max_current_A"])
             done.append(i)
             ctx.save_resume_state(completed_indices=done, next_index=i + 1)
         if self.zero_at_end:

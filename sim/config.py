@@ -17,6 +17,7 @@ from pcsdaq.sim.contact import NEEDLE_TC_K, SAMPLE_TC_K
 #: sample materials the simulated contact knows (Ce, and the ones with their own bulk Tc)
 SAMPLES = ("Ce", *SAMPLE_TC_K)
 NEEDLES = tuple(NEEDLE_TC_K)
+CONTACT_REGIMES = ("auto", "ballistic", "intermediate", "thermal")
 
 #: key -> (description with unit, check) for the positive real numbers of the section
 _POSITIVE = {
@@ -42,6 +43,8 @@ SIM_KEYS: dict[str, str] = {
                         "syntax before 2.6, SPSU from 2.6)",
     "mercury_axes": "Mercury iPS magnet groups: Z (a solenoid) or XYZ (a vector magnet)",
     "ips120_switch": "IPS120-10: a persistent switch heater is fitted (true/false)",
+    "contact_regime": "transport regime of the simulated contact: auto (from its Wexler "
+                      "diameter), ballistic, intermediate or thermal",
     **_POSITIVE,
 }
 
@@ -85,6 +88,8 @@ def check_sim_section(section: Any, source: str = "<station>") -> dict[str, Any]
             raise _fail(source, where, f"{value!r}; allowed: a version such as '2.5.09.000'")
         elif key == "mercury_axes" and str(value).upper() not in ("Z", "XYZ"):
             raise _fail(source, where, f"{value!r}; allowed: Z, XYZ")
+        elif key == "contact_regime" and value not in CONTACT_REGIMES:
+            raise _fail(source, where, f"{value!r}; allowed: {', '.join(CONTACT_REGIMES)}")
         elif key == "ips120_switch" and not isinstance(value, bool):
             raise _fail(source, where, f"{value!r}; allowed: true, false")
         elif key in _POSITIVE and not (_is_number(value) and value > 0):

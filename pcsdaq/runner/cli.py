@@ -18,7 +18,7 @@ from pcsdaq.cli_args import OneLineParser, finite_float, writable_folder
 from pcsdaq.procedures import PlanError
 from pcsdaq.runner.engine import RunEngine
 from pcsdaq.runner.launch import open_station
-from pcsdaq.runner.plan import estimate_plan_duration_s, format_duration, load_plan, validate_plan
+from pcsdaq.runner.plan import describe_plan, load_plan, validate_plan
 from pcsdaq.runner.progress import ConsoleProgress
 from pcsdaq.safe_state import last_run_report
 from pcsdaq.station import load_station_config
@@ -98,10 +98,8 @@ def main(argv: list[str]) -> int:
     if problems:
         raise PlanError(f"{args.plan}: refused before any instrument I/O: "
                         + "; ".join(problems))
-    estimates = estimate_plan_duration_s(plan, config)
-    for i, (step, est) in enumerate(zip(plan.steps, estimates)):
-        print(f"{step.label(i)}: about {format_duration(est)} (instrument time)")
-    print(f"plan: {len(plan.steps)} steps, about {format_duration(sum(estimates))}")
+    for line in describe_plan(plan, config):
+        print(line)
     if args.check:
         return 0
     if (args.time_scale is not None and args.time_scale != 1.0 and args.sim is None

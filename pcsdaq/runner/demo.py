@@ -4,7 +4,8 @@ Runs configs/plan-demo.yaml on an in-process simulated lab with a virtual clock 
 no real time; ``--tcp`` serves the lab on free ports and goes through pyvisa-py, ``--time-scale``
 sets a real speed-up), writes the HDF5 files and prints, per file, its procedure, segments,
 rows and temperature range, the BTK fits of the spectra and Tc from R(T), next to what the
-simulator drew for the contact.
+simulator drew for the contact. ``--contact ballistic|intermediate|thermal`` sets the
+simulated contact's regime (and walks the needle to a resistance of that regime).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pcsdaq.runner.cli import (
 )
 from pcsdaq.runner.engine import RunEngine
 from pcsdaq.runner.launch import open_station
-from pcsdaq.runner.plan import load_plan, validate_plan
+from pcsdaq.runner.plan import Plan, PlanStep, load_plan, validate_plan
 from pcsdaq.runner.progress import ConsoleProgress
 from pcsdaq.station import packaged_config
 from pcsdaq.storage import read_run
@@ -68,6 +69,55 @@ def describe(path: Path) -> list[str]:
     return lines
 
 
+#: needle-approach window (Ohm, the zero-bias resistance the approach reads at base
+#: temperature, below Tc) whose contact's normal resistance lies in each regime (Wexler, paper
+#: convention): below Tc the Maxwell part of a diffusive contact vanishes and Andreev
+#: reflection raises the conductance, so the window lies well below the regime's R_N
+APPROACH_OHM = {"ballistic": (20.0, 40.0), "intermediate": (2.0, 5.0),
+                "thermal": (0.25, 0.45)}
+#: a thermal contact's zero-bias resistance is a fraction of R_N: five gaps of bias
+#: converted with it would exceed the simulated station's 10 mA; its sweeps cross I_c
+#: (~2.5 mA at 2 Ohm) with a current range instead
+THERMAL_MAX_CURRENT_A = 8e-3
+#: and a tenth of an Ohm needs ten times the AC excitation (1 uA rms) to stand above the
+#: lock-in's noise
+THERMAL_SINE_VOLTAGE_V = 1.0
+
+
+def plan_for_regime(plan: Plan, regime: str) -> Plan:
+    """The plan with its needle approach aimed at a contact of ``regime`` (APPROACH_OHM);
+    for a thermal contact, sweeps asked for a bias range get a current range instead and
+    every measuring step a larger excitation (THERMAL_*)."""
+    low, high = APPROACH_OHM[regime]
+    steps = []
+    for step in plan.steps:
+        params = dict(step.parameters)
+        name = step.name
+        if step.procedure == "needle_approach":
+            params.update(target_min_ohm=low, target_max_ohm=high)
+            name = f"approach to {low:g}-{high:g} Ohm ({regime} contact)"
+        elif regime == "thermal":
+            if params.pop("max_bias_mV", None) is not None:
+                params.pop("dense_bias_mV", None)
+                params["max_current_A"] = THERMAL_MAX_CURRENT_A
+            params["sine_voltage_V"] = THERMAL_SINE_VOLTAGE_V
+        steps.append(PlanStep(step.procedure, params, name))
+    return Plan(steps, plan.station_path, plan.data_dir, plan.source)
+
+
+def describe_truth(truth: dict) -> str:
+    """One line: what the simulator drew for the contact."""
+    if not truth:
+        return "the simulator drew no contact"
+    line = (f"the simulator drew this contact: {truth['regime']}, Tc = {truth['tc_K']:.2f} K, "
+            f"Delta(0) = {truth['delta0_meV']:.3f} meV, Z = {truth['z']:.2f}, Gamma = "
+            f"{truth['gamma_meV']:.3f} meV, Hc2(0) = {truth['hc2_T']:g} T")
+    if truth["maxwell_fraction"] > 0:
+        line += (f", I_c(0) = {truth['critical_current0_A'] * 1e3:.3g} mA (dips; Maxwell "
+                 f"{100 * truth['maxwell_fraction']:.0f} % of R_N)")
+    return line
+
+
 def main(argv: list[str]) -> int:
     """Entry point of ``pcsdaq demo``."""
     parser = OneLineParser(prog="pcsdaq demo", description="Run the demo plan on "
@@ -76,15 +126,22 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--tcp", action="store_true",
                         help="serve the simulated lab on TCP ports and go through pyvisa-py")
     parser.add_argument("--plan", default=None, help="another plan (default: plan-demo.yaml)")
+    parser.add_argument("--contact", choices=list(APPROACH_OHM), default=None,
+                        help="regime of the simulated contact (default: the station file's "
+                             "sim contact_regime, else from the contact's diameter)")
     add_run_arguments(parser)
     args = parser.parse_args(argv)
     plan_path = Path(args.plan) if args.plan else packaged_config("plan-demo.yaml")
     plan = load_plan(plan_path)
+    if args.contact:
+        plan = plan_for_regime(plan, args.contact)
     station_path = plan.station_path or packaged_config("station-sim.yaml")
     data_dir = writable_folder(Path(args.data), "--data")
     scale = 0.0 if args.time_scale is None else args.time_scale
     station, lab, server = open_station(station_path, sim="tcp" if args.tcp else "inprocess",
                                         time_scale=scale)
+    if args.contact:
+        lab.contact.regime_setting = args.contact
     problems = validate_plan(plan, station.config)
     if problems:
         station.close()
@@ -109,9 +166,6 @@ def main(argv: list[str]) -> int:
     for path in engine.files:
         for line in describe(path):
             print(line)
-    p = lab.contact.params
-    if p is not None:
-        print(f"the simulator drew this contact: Tc = {p.tc_K:.2f} K, Delta(0) = "
-              f"{p.delta0_meV:.3f} meV, Z = {p.z:.2f}, Gamma = {p.gamma_meV:.3f} meV")
+    print(describe_truth(lab.contact.truth()))
     print("inspect: pcsdaq export FILE.h5 --csv; fit again: pcsdaq analyze FILE.h5")
     return EXIT_CODES.get(state, 1)

@@ -20,6 +20,15 @@ import yaml
 
 from pcsdaq.errors import ConfigError
 from pcsdaq.procedures import PROCEDURES, PlanError, StationProcedure
+from pcsdaq.procedures.conditions import (
+    KEPT,
+    RAMPED,
+    UNCONTROLLED,
+    UNTOUCHED,
+    Condition,
+    Conditions,
+    format_values,
+)
 from pcsdaq.station import packaged_config
 from pcsdaq.yamlio import check_finite, load_yaml
 
@@ -164,7 +173,92 @@ def validate_plan(plan: Plan | list[PlanStep], station_config: StationConfig) ->
             problems.append(f"{step.label(i)}: {exc}")
             continue
         problems += [f"{step.label(i)}: {p}" for p in proc.validate(station_config)]
+        if "max_bias_mV" in step.parameters and "max_current_A" in step.parameters:
+            problems.append(f"{step.label(i)}: max_bias_mV and max_current_A both given; a "
+                            "sweep's range is one of them")
     return problems
+
+
+@dataclass
+class StepConditions:
+    """The temperature (K) and field (T) one step runs at, as ``--check`` prints them, and
+    the warnings for what it inherits from the step before."""
+
+    temperature: str
+    field: str
+    warnings: list[str]
+
+
+def _describe(cond: Condition, unit: str, quantity: str, present: tuple[float, int] | None,
+              label: str, keep_key: str, state_key: str) -> tuple[str, list[str]]:
+    if present is None:
+        left = "as the cryostat is when the plan starts"
+        value = "unknown before the run"
+    else:
+        value = f"{present[0]:g} {unit}"
+        left = (f"{value}, as step {present[1] + 1} leaves it" if present[1] >= 0
+                else value)
+    if cond.how == RAMPED:
+        return f"{cond.values[0]:g} -> {cond.values[-1]:g} {unit} (ramped)", []
+    if cond.how == "stated":
+        return f"{format_values(cond.values, unit)} (stated)", []
+    if cond.how == KEPT:
+        return f"kept: {left}", []
+    if cond.how == UNTOUCHED:
+        return f"not set by this step ({left})", []
+    return (f"inherited: {left}",
+            [f"{label}: {quantity} not stated; it runs at {left if present else value} "
+             f"(state {state_key}, or {keep_key}: true to keep it)"])
+
+
+#: the parameter that states each quantity and the one that keeps it, per procedure
+_STATE_KEYS = {"temperature_series": {"field": ("field_T", "keep_field")},
+               "field_series": {"temperature": ("temperature_K", "keep_temperature")}}
+
+
+def plan_conditions(plan: Plan | list[PlanStep]) -> list[StepConditions]:
+    """Per step, the temperature and field it runs at: stated by the step, kept on purpose,
+    or inherited from what the step before left (a warning). No I/O."""
+    steps = plan.steps if isinstance(plan, Plan) else plan
+    present: dict[str, tuple[float, int] | None] = {"temperature": None, "field": None}
+    out = []
+    for i, step in enumerate(steps):
+        try:
+            proc = step.build()
+        except PlanError:
+            out.append(StepConditions("?", "?", []))
+            continue
+        conds: Conditions = getattr(proc, "conditions", lambda: UNCONTROLLED)()
+        keys = _STATE_KEYS.get(step.procedure, {})
+        texts, warnings = {}, []
+        for quantity, cond, unit in (("temperature", conds.temperature, "K"),
+                                     ("field", conds.field, "T")):
+            state_key, keep_key = keys.get(quantity, (f"the {quantity}", f"keep_{quantity}"))
+            text, warn = _describe(cond, unit, quantity, present[quantity], step.label(i),
+                                   keep_key, state_key)
+            texts[quantity] = text
+            warnings += warn
+            if cond.controlled and cond.leaves is not None:
+                present[quantity] = (cond.leaves, i)
+        out.append(StepConditions(texts["temperature"], texts["field"], warnings))
+    return out
+
+
+def describe_plan(plan: Plan, station_config: StationConfig) -> list[str]:
+    """What ``pcsdaq run`` prints before running (and ``--check`` instead of running): per
+    step its estimated duration and the temperature and field it runs at, the warnings for
+    inherited conditions, the total."""
+    estimates = estimate_plan_duration_s(plan, station_config)
+    lines = []
+    warnings = []
+    for i, (step, est, cond) in enumerate(zip(plan.steps, estimates, plan_conditions(plan))):
+        lines.append(f"{step.label(i)}: about {format_duration(est)} (instrument time)")
+        lines.append(f"    T: {cond.temperature}")
+        lines.append(f"    B: {cond.field}")
+        warnings += cond.warnings
+    lines.append(f"plan: {len(plan.steps)} steps, about {format_duration(sum(estimates))}")
+    lines += [f"warning: {w}" for w in warnings]
+    return lines
 
 
 def estimate_plan_duration_s(plan: Plan | list[PlanStep],

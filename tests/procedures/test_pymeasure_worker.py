@@ -95,7 +95,8 @@ def test_temperature_series_segments_and_list_parameter_round_trip(sim_spec, tmp
         rows = data[data["segment"] == segment]
         assert len(rows) == 11
         assert rows["temperature (K)"].mean() == pytest.approx(setpoint, abs=0.1)
-    assert series.context.resume_state == {"completed_setpoints": [0.8, 1.2]}
+    # resume is keyed by setpoint index (a repeated setpoint is measured again)
+    assert series.context.resume_state == {"completed_indices": [0, 1], "next_index": 2}
 
 
 def test_worker_stop_aborts_and_leaves_the_station_safe(sim_station, tmp_path):
