@@ -4,6 +4,7 @@
 GUI builds its forms from their pymeasure Parameters.
 """
 
+from pcsdaq.procedures.adaptive_sweep import AdaptiveBiasSweep
 from pcsdaq.procedures.approach import NeedleApproach
 from pcsdaq.procedures.base import PlanError, RunContext, StationProcedure
 from pcsdaq.procedures.bias_sweep import BiasSweep
@@ -11,8 +12,9 @@ from pcsdaq.procedures.rt_log import RTLog
 from pcsdaq.procedures.series import FieldSeries, TemperatureSeries
 
 PROCEDURES: dict[str, type[StationProcedure]] = {
-    cls.NAME: cls for cls in (BiasSweep, RTLog, TemperatureSeries, FieldSeries, NeedleApproach)
+    cls.NAME: cls for cls in (BiasSweep, AdaptiveBiasSweep, RTLog, TemperatureSeries,
+                             FieldSeries, NeedleApproach)
 }
 
-__all__ = ["PROCEDURES", "BiasSweep", "FieldSeries", "NeedleApproach", "PlanError", "RTLog",
+__all__ = ["PROCEDURES", "AdaptiveBiasSweep", "BiasSweep", "FieldSeries", "NeedleApproach", "PlanError", "RTLog",
            "RunContext", "StationProcedure", "TemperatureSeries"]
