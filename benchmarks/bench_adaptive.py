@@ -26,16 +26,20 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import statistics
-import sys
-import time
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
 
-import numpy as np
+import numpy as np  # noqa: E402
 
-from pcsdaq.analysis.btk_fit import fit_btk
-from pcsdaq.drivers.sr830 import step_settle_taus
-from pcsdaq.physics import btk
-from pcsdaq.procedures.adaptive_sampling import AdaptiveBiasSampler, StopRule, jump_wait_s
+from pcsdaq.analysis.btk_fit import fit_btk  # noqa: E402
+from pcsdaq.physics import btk  # noqa: E402
+from pcsdaq.procedures.adaptive_sampling import (  # noqa: E402
+    AdaptiveBiasSampler,
+    StopRule,
+    jump_wait_s,
+)
+from pcsdaq.roles import step_settle_taus  # noqa: E402
 
 V_MAX_MV = 20.0
 NOISE = 0.01

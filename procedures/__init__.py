@@ -16,5 +16,5 @@ PROCEDURES: dict[str, type[StationProcedure]] = {
                              FieldSeries, NeedleApproach)
 }
 
-__all__ = ["PROCEDURES", "AdaptiveBiasSweep", "BiasSweep", "FieldSeries", "NeedleApproach", "PlanError", "RTLog",
-           "RunContext", "StationProcedure", "TemperatureSeries"]
+__all__ = ["PROCEDURES", "AdaptiveBiasSweep", "BiasSweep", "FieldSeries", "NeedleApproach",
+           "PlanError", "RTLog", "RunContext", "StationProcedure", "TemperatureSeries"]

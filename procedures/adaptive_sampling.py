@@ -27,6 +27,7 @@ import numpy as np
 from pcsdaq.analysis.btk_fit import BTKResult, fit_btk
 from pcsdaq.physics import btk
 
+
 def jump_wait_s(settle_time: Callable[[float], float], jump: float, step_ref: float,
                 base_accuracy: float = 1e-2) -> float:
     """Wait after a bias jump, s, for the lock-in's filter to settle from the previous value.
@@ -198,7 +199,7 @@ class AdaptiveBiasSampler:
         if len(self.xs) < 9:
             return
         bias_V, g = np.asarray(self.v_mV) * 1e-3, np.asarray(self.g)
-        starts = [None]
+        starts: list[dict | None] = [None]
         if self.fit is not None and self.fit.success:
             starts.append(self.fit.as_dict())
         best = None

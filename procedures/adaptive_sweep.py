@@ -12,7 +12,7 @@ with their batch number; each batch's BTK fit is logged and published as an even
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter
@@ -27,6 +27,10 @@ from pcsdaq.procedures.bias_sweep import (
     _read_point,
     lockin_settings,
 )
+
+if TYPE_CHECKING:
+    from pcsdaq.procedures.base import RunContext
+    from pcsdaq.station_schema import StationConfig
 
 ADAPTIVE_COLUMNS = {**SWEEP_COLUMNS, "batch": ""}
 
@@ -50,7 +54,7 @@ class AdaptiveBiasSweep(BiasSweep):
     fit_window_mV = FloatParameter("Fit window |V|, 0 for all", units="mV", minimum=0.0,
                                    maximum=1000.0, default=0.0)
 
-    def validate(self, station_config: Any) -> list[str]:
+    def validate(self, station_config: StationConfig) -> list[str]:
         """BiasSweep's checks plus the budget (no I/O)."""
         problems = super().validate(station_config)
         if self.n_points > self.max_points:
@@ -60,7 +64,7 @@ class AdaptiveBiasSweep(BiasSweep):
                   role_limit(station_config, "bias", "max_current_A"), "A", "bias limit")
         return problems
 
-    def estimate_duration_s(self, station_config: Any) -> float:
+    def estimate_duration_s(self, station_config: StationConfig) -> float:
         """The budget's worst case: max_points points (or the time budget if shorter), s."""
         from pcsdaq.procedures.bias_sweep import dmm_reading_time_s
 
@@ -75,7 +79,7 @@ class AdaptiveBiasSweep(BiasSweep):
                                    n_coarse=self.n_points, batch=self.batch_points,
                                    window_mV=self.fit_window_mV or None)
 
-    def execute_on(self, ctx: Any) -> None:
+    def execute_on(self, ctx: RunContext) -> None:
         """Configure the lock-in and measure one adaptive spectrum as one segment."""
         station = ctx.station
         with station.lock:
@@ -88,7 +92,7 @@ class AdaptiveBiasSweep(BiasSweep):
         measure_adaptive(ctx, self, env, sampler)
 
 
-def measure_adaptive(ctx: Any, sweep: AdaptiveBiasSweep, env: Environment,
+def measure_adaptive(ctx: RunContext, sweep: AdaptiveBiasSweep, env: Environment,
                      sampler: AdaptiveBiasSampler) -> int:
     """Measure batches until the sampler stops; bias back to zero at the end. Returns the
     number of points recorded."""
@@ -119,7 +123,7 @@ def measure_adaptive(ctx: Any, sweep: AdaptiveBiasSweep, env: Environment,
                                                     sweep.dc_settle_s, wait)
                     temp, field = env.read()
                 last = current
-                actual = float(got) if isinstance(got, int | float) else current
+                actual = float(got)
                 dvdi = state.resistance(x)
                 didv = 1.0 / dvdi if dvdi > 0 else math.nan
                 ctx.record({"time_s": clock.now() - t0, "bias_set_A": current, "V_dc_V": v_dc,
