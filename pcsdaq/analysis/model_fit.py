@@ -142,7 +142,7 @@ class _Evaluator:
         return scale * stack[:, 0], jac
 
 
-def initial_guess(bias_mV: np.ndarray, g: np.ndarray) -> dict[str, float]:
+def initial_guess(bias_mV: np.ndarray, g: np.ndarray, two_gaps: bool = False) -> dict[str, float]:
     """Delta from the conductance peaks (or the half-width of the zero-bias feature), Z from
     whether the zero-bias conductance is enhanced (Andreev) or suppressed (tunnel-like)."""
     outer = np.abs(bias_mV) >= np.quantile(np.abs(bias_mV), 0.85)
@@ -159,8 +159,20 @@ def initial_guess(bias_mV: np.ndarray, g: np.ndarray) -> dict[str, float]:
         delta = peak if 0 < peak < 0.8 * span else span / 4
         z = 0.6 if zero > 0.6 else 1.2
     delta = min(max(delta, 0.02 * span), 0.6 * span)
+    delta2 = 2.0 * delta
+    # two gaps: the two most prominent conductance peaks at positive bias, if there are two
+    pos = bias_mV > 0
+    if two_gaps and pos.sum() > 10:
+        from scipy.signal import find_peaks
+
+        gp = np.convolve(np.pad(g[pos], 2, mode="edge"), np.ones(5) / 5, mode="valid")
+        peaks, props = find_peaks(gp, prominence=0.01 * scale)
+        if len(peaks) >= 2:
+            top = peaks[np.argsort(props["prominences"])[-2:]]
+            d1, d2 = sorted(float(bias_mV[pos][k]) for k in top)
+            delta, delta2 = d1, d2
     return {"delta_meV": delta, "Z": z, "gamma_meV": 0.1 * delta, "P": 0.0, "scale": scale,
-            "delta2_meV": 2.0 * delta, "gamma2_meV": 0.1 * delta, "weight": 0.5}
+            "delta2_meV": delta2, "gamma2_meV": 0.1 * delta2, "weight": 0.5}
 
 
 def fit_model(bias_mV, g, temperature_K: float, *, model: str = "spin",
@@ -198,7 +210,7 @@ def fit_model(bias_mV, g, temperature_K: float, *, model: str = "spin",
         raise AnalysisInputError("all biases are equal: nothing to fit")
     if np.ptp(y) <= 0 and y.size:
         raise AnalysisInputError("the conductance is constant: no gap feature to fit")
-    start = initial_guess(bias, y)
+    start = initial_guess(bias, y, two_gaps=model == "two-gap")
     start.update({k: float(v) for k, v in (initial or {}).items() if k in names})
     if model == "spin" and "P" not in (initial or {}) and "P" not in fix:
         start["P"] = 0.2

@@ -26,6 +26,7 @@ import numpy as np
 from pcsdaq.analysis import quality, spectra
 from pcsdaq.analysis.io import AnalysisInputError
 from pcsdaq.analysis.model_fit import fit_model, parameter_names
+from pcsdaq.physics import andreev
 
 #: largest temperature (K) a fit accepts (the thermal kernel's grid grows with T)
 MAX_TEMPERATURE_K = 400.0
@@ -118,34 +119,34 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
                                          normalized=normalized, symmetrize=symmetrize)
     noise = quality.noise_estimate(gn)
     found = quality.find_dips_with_depth(v_mV, gn, noise=noise)
-    dips = [pos for pos, _ in found]
+    fit_kw = {"model": model, "fixed": fixed, "bounds": bounds, "initial": initial,
+              "smearing_meV": smearing_meV}
+    if window_mV is not None:
+        keep = np.abs(v_mV) <= window_mV
+        if keep.sum() < MIN_POINTS:
+            raise AnalysisInputError(f"window {window_mV:g} mV keeps {int(keep.sum())} points "
+                                     f"(need >= {MIN_POINTS})")
+        steps.append(f"fit window |V| <= {window_mV:g} mV")
+        fit = _best_fit(v_mV[keep], gn[keep], t, **fit_kw)
+    else:
+        fit = _best_fit(v_mV, gn, t, **fit_kw)
     window = window_mV
-    if dips and window is None and avoid_dips:
+    if found:
+        # a dip the model reproduces (e.g. between the peaks of two gaps) is not a dip
+        curve = fit.values["scale"] * andreev.conductance(
+            v_mV, model, [fit.values[n] for n in parameter_names(model)[:-1]], t,
+            smearing_meV=smearing_meV)
+        found = [(pos, depth) for pos, depth in found
+                 if _unexplained(v_mV, gn - curve, pos, depth, noise)]
+    dips = [pos for pos, _ in found]
+    if found and window_mV is None and avoid_dips:
         deepest = max(depth for _, depth in found)
         inner = 0.9 * min(abs(pos) for pos, depth in found if depth >= 0.5 * deepest)
-        if int(np.sum(np.abs(v_mV) <= inner)) >= 20:
+        keep = np.abs(v_mV) <= inner
+        if int(keep.sum()) >= 20:
             window = inner
             steps.append(f"fit window |V| <= {inner:.3g} mV, below the innermost dip")
-    if window is not None:
-        keep = np.abs(v_mV) <= window
-        if keep.sum() < MIN_POINTS:
-            raise AnalysisInputError(f"window {window:g} mV keeps {int(keep.sum())} points "
-                                     f"(need >= {MIN_POINTS})")
-        v_fit, g_fit = v_mV[keep], gn[keep]
-        if window_mV is not None:
-            steps.append(f"fit window |V| <= {window:g} mV")
-    else:
-        v_fit, g_fit = v_mV, gn
-    fit = fit_model(v_fit, g_fit, t, model=model, fixed=fixed, bounds=bounds, initial=initial,
-                    smearing_meV=smearing_meV)
-    if model == "spin" and "P" in fit.free and not (initial and "P" in initial):
-        # Z and P trade off: try the other side of the valley and keep the lower chi2
-        other = fit_model(v_fit, g_fit, t, model=model, fixed=fixed, bounds=bounds,
-                          initial={**(initial or {}), "P": 0.6 if fit.values["P"] < 0.4 else 0.1,
-                                   "Z": 0.3 if fit.values["Z"] > 0.3 else 0.8},
-                          smearing_meV=smearing_meV)
-        if other.chi2_red < fit.chi2_red * (1 - 1e-6):
-            fit = other
+            fit = _best_fit(v_mV[keep], gn[keep], t, **fit_kw)
     verdict, reasons = quality.verdict(fit, dips_mV=dips, noise=noise,
                                        user_bounds=tuple((bounds or {}).keys()))
     out: dict = {"model": model}
@@ -161,6 +162,28 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
         "smearing_meV": smearing_meV,
     })
     return out
+
+
+def _unexplained(v_mV, resid, pos, depth, noise) -> bool:
+    """True when the data at a dip lie well below the fitted model (the model cannot make it)."""
+    near = np.argsort(np.abs(v_mV - pos))[:3]
+    floor = max(5.0 * noise if math.isfinite(noise) else 0.0, 0.4 * depth)
+    return bool(np.min(resid[near]) < -floor)
+
+
+def _best_fit(v_mV, g, t, *, model, fixed, bounds, initial, smearing_meV):
+    """fit_model; for the spin model also from the other side of the Z-P valley (Z and P
+    trade off), keeping the lower chi2."""
+    fit = fit_model(v_mV, g, t, model=model, fixed=fixed, bounds=bounds, initial=initial,
+                    smearing_meV=smearing_meV)
+    if model == "spin" and "P" in fit.free and not (initial and "P" in initial):
+        other = fit_model(v_mV, g, t, model=model, fixed=fixed, bounds=bounds,
+                          initial={**(initial or {}), "P": 0.6 if fit.values["P"] < 0.4 else 0.1,
+                                   "Z": 0.3 if fit.values["Z"] > 0.3 else 0.8},
+                          smearing_meV=smearing_meV)
+        if other.chi2_red < fit.chi2_red * (1 - 1e-6):
+            fit = other
+    return fit
 
 
 def fit_segment(segment, *, model: str = "btk", window_mV: float | None = None,

@@ -1,0 +1,121 @@
+"""Fits a physicist can trust: synthetic round trips (spin polarisation, two gaps, dips),
+the shared real spectra as shipped, fixed / bounded parameters, refused data."""
+
+import numpy as np
+import pytest
+
+from pcsdaq.analysis.io import AnalysisInputError
+from pcsdaq.analysis.quality import find_dips
+from pcsdaq.analysis.readers import read_spectrum
+from pcsdaq.analysis.spectrum_fit import fit_spectrum
+from pcsdaq.physics import andreev
+from pcsdaq.physics.contact import ContactIV
+from tests.analysis.realdata import TEMPERATURES, realdata
+
+BIAS_MV = np.linspace(-8, 8, 400)
+
+
+def noisy(g, seed, level=0.003):
+    return g * (1 + level * np.random.default_rng(seed).standard_normal(g.shape))
+
+
+@pytest.mark.parametrize("p", [0.0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9])
+def test_spin_polarisation_round_trip(p):
+    g = noisy(andreev.spin_conductance(BIAS_MV, 2.0, 0.4, 0.1, p, 2.0), seed=int(p * 100))
+    res = fit_spectrum(BIAS_MV * 1e-3, g, 2.0, model="spin", normalized=True)
+    assert res["P"] == pytest.approx(p, abs=0.03)
+    assert res["delta_meV"] == pytest.approx(2.0, rel=0.01)
+    assert res["Z"] == pytest.approx(0.4, abs=0.05)
+    assert res["verdict"] in ("good", "degenerate") and res["dips_mV"] == []
+    assert "Z~P" in res["correlations"] and -1 <= res["correlations"]["Z~P"] <= 1
+
+
+def test_two_gap_round_trip():
+    truth = (1.0, 0.5, 0.05, 0.0, 2.5, 0.08, 0.4)
+    g = noisy(andreev.conductance(BIAS_MV, "two-gap", truth, 1.5), seed=7)
+    res = fit_spectrum(BIAS_MV * 1e-3, g, 1.5, model="two-gap", normalized=True,
+                       fixed={"P": 0.0})
+    assert res["delta_meV"] == pytest.approx(1.0, rel=0.03)
+    assert res["delta2_meV"] == pytest.approx(2.5, rel=0.03)
+    assert res["weight"] == pytest.approx(0.4, abs=0.05)
+
+
+def test_fix_and_bound():
+    g = noisy(andreev.spin_conductance(BIAS_MV, 2.0, 0.4, 0.1, 0.5, 2.0), seed=3)
+    fixed = fit_spectrum(BIAS_MV * 1e-3, g, 2.0, model="spin", fixed={"P": 0.0})
+    assert fixed["P"] == 0.0 and fixed["P_err"] == 0.0
+    assert not any("P" in pair.split("~") for pair in fixed["correlations"])
+    bounded = fit_spectrum(BIAS_MV * 1e-3, g, 2.0, model="spin", bounds={"Z": (0.0, 0.3)})
+    assert bounded["Z"] <= 0.3 + 1e-9 and "Z" in bounded["at_bound"]
+    with pytest.raises(AnalysisInputError, match="cannot fix 'X'"):
+        fit_spectrum(BIAS_MV * 1e-3, g, 2.0, fixed={"X": 1.0})
+
+
+def contact_spectrum(ic_A=0.4e-3):
+    """dI/dV(V) of a current-biased intermediate-regime contact (physics.contact), with the
+    true dip positions (maxima of dV/dI) on its own bias points."""
+    iv = ContactIV(r_normal_ohm=10.0, delta_meV=1.5, z=0.3, gamma_meV=0.05, temperature_K=2.0,
+                   r_maxwell_ohm=3.0, critical_current_A=ic_A, max_current_A=1e-3)
+    current = np.linspace(-1e-3, 1e-3, 801)
+    v, dvdi = iv.response(current)
+    true = [float(v[np.argmax(np.where(current < 0, dvdi, 0))]) * 1e3,
+            float(v[np.argmax(np.where(current > 0, dvdi, 0))]) * 1e3]
+    return v * 1e3, 1.0 / dvdi, true
+
+
+def test_dips_found_within_one_bias_step():
+    v_mV, g, true = contact_spectrum()
+    dips = find_dips(v_mV, g)
+    step = np.diff(np.sort(v_mV))
+    assert len(dips) == 2
+    for found, want in zip(dips, true):
+        k = np.searchsorted(np.sort(v_mV), want)
+        assert abs(found - want) <= step[max(k - 1, 0):k + 1].max() + 1e-12
+
+
+def test_spectrum_with_dips_is_never_a_confident_gap():
+    v_mV, g, _ = contact_spectrum()
+    res = fit_spectrum(v_mV * 1e-3, g, 2.0, model="btk")
+    assert res["verdict"] == "not-ballistic" and res["success"] is False
+    assert len(res["dips_mV"]) == 2 and "underestimate" in res["reasons"][0]
+
+
+@pytest.mark.parametrize("bias,message", [
+    (np.zeros(50), "all biases are equal"),
+    (np.linspace(-1e-3, 1e-3, 5), "only 5 points"),
+])
+def test_degenerate_data_refused(bias, message):
+    with pytest.raises(AnalysisInputError, match=message):
+        fit_spectrum(bias, np.ones_like(bias) + np.arange(bias.size) * 1e-3, 2.0)
+
+
+def real(name, model):
+    spec = read_spectrum(realdata(name))
+    return fit_spectrum(spec.bias_V, spec.g, TEMPERATURES[name], model=model,
+                        bias_unit=spec.bias_unit)
+
+
+def test_real_nb_with_dips_is_not_ballistic():
+    for model in ("btk", "spin"):
+        res = real("tp_Nb.csv", model)
+        assert res["verdict"] == "not-ballistic" and res["success"] is False
+        assert any(abs(abs(d) - 1.08) < 0.05 for d in res["dips_mV"])
+
+
+def test_real_ferromagnet_contact_needs_p():
+    without = real("tp_t1.csv", "btk")
+    with_p = real("tp_t1.csv", "spin")
+    assert without["verdict"] == "poor"
+    assert with_p["verdict"] in ("good", "degenerate")
+    assert 0.1 < with_p["Z"] < 1.5 and 0.2 < with_p["P"] < 0.6
+    assert 1.1 < with_p["delta_meV"] < 1.5
+    assert with_p["rms"] < 0.7 * without["rms"]
+
+
+@pytest.mark.parametrize("name", ["tp_b2.csv", "tp_NbSe2-FeTaS2_8_2K.csv",
+                                  "tp_NbSe2-FeTaS2_8_3K.csv"])
+def test_real_ballistic_spectra_are_good(name):
+    res = real(name, "btk")
+    assert res["verdict"] == "good" and res["success"] and res["dips_mV"] == []
+    assert 0.6 < res["delta_meV"] < 1.0 and 0.5 < res["Z"] < 1.5
+    assert res["rms"] < 3 * res["noise"]
