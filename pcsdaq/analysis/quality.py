@@ -124,8 +124,7 @@ def verdict(fit, *, dips_mV: list[float], noise: float, user_bounds=()) -> tuple
         if "scale" in (a, b) or not (abs(r) > CORRELATION_LIMIT or not math.isfinite(r)):
             continue
         ea, eb = fit.errors[a], fit.errors[b]
-        loose = [n for n, e in ((a, ea), (b, eb))
-                 if not math.isfinite(e) or e > max(0.1 * abs(fit.values[n]), _ABS_TOL.get(n, 0))]
+        loose = [n for n, e in ((a, ea), (b, eb)) if _loose(n, fit.values[n], e)]
         if loose:
             degenerate.append(
                 f"{a} and {b} are not separately determined (correlation {r:+.3f}): at equal "
@@ -140,5 +139,18 @@ def verdict(fit, *, dips_mV: list[float], noise: float, user_bounds=()) -> tuple
     return "good", [f"rms residual {rel_rms:.2g} (noise {rel_noise:.2g}); no dips"]
 
 
-#: absolute error below which a parameter counts as determined
-_ABS_TOL = {"P": 0.03, "Z": 0.05, "weight": 0.05}
+#: error above which a parameter counts as not determined: absolute, or relative (gaps)
+_ABS_TOL = {"P": 0.05, "Z": 0.1, "weight": 0.1}
+_REL_TOL = {"delta_meV": 0.05, "delta2_meV": 0.05}
+
+
+def _loose(name: str, value: float, err: float) -> bool:
+    """True when ``err`` is too large for ``name`` to count as determined (broadenings and
+    the scale never make a fit degenerate on their own)."""
+    if not math.isfinite(err):
+        return True
+    if name in _ABS_TOL:
+        return err > _ABS_TOL[name]
+    if name in _REL_TOL:
+        return err > _REL_TOL[name] * abs(value)
+    return False

@@ -120,7 +120,7 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
     noise = quality.noise_estimate(gn)
     found = quality.find_dips_with_depth(v_mV, gn, noise=noise)
     fit_kw = {"model": model, "fixed": fixed, "bounds": bounds, "initial": initial,
-              "smearing_meV": smearing_meV}
+              "smearing_meV": smearing_meV, "noise": noise}
     if window_mV is not None:
         keep = np.abs(v_mV) <= window_mV
         if keep.sum() < MIN_POINTS:
@@ -171,12 +171,15 @@ def _unexplained(v_mV, resid, pos, depth, noise) -> bool:
     return bool(np.min(resid[near]) < -floor)
 
 
-def _best_fit(v_mV, g, t, *, model, fixed, bounds, initial, smearing_meV):
-    """fit_model; for the spin model also from the other side of the Z-P valley (Z and P
-    trade off), keeping the lower chi2."""
+def _best_fit(v_mV, g, t, *, model, fixed, bounds, initial, smearing_meV, noise=math.nan):
+    """fit_model; for the spin model, when the first fit is not down to the noise or sits at
+    a bound, also from the other side of the Z-P valley (Z and P trade off), keeping the
+    lower chi2."""
     fit = fit_model(v_mV, g, t, model=model, fixed=fixed, bounds=bounds, initial=initial,
                     smearing_meV=smearing_meV)
-    if model == "spin" and "P" in fit.free and not (initial and "P" in initial):
+    suspicious = not fit.success or bool(set(fit.at_bound) & {"Z", "P", "delta_meV"}) or \
+        not (fit.rms <= 1.5 * noise)
+    if model == "spin" and "P" in fit.free and not (initial and "P" in initial) and suspicious:
         other = fit_model(v_mV, g, t, model=model, fixed=fixed, bounds=bounds,
                           initial={**(initial or {}), "P": 0.6 if fit.values["P"] < 0.4 else 0.1,
                                    "Z": 0.3 if fit.values["Z"] > 0.3 else 0.8},
