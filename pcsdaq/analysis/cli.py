@@ -183,33 +183,69 @@ def fit_main(argv: list[str]) -> int:
     return _print(result)
 
 
+T_ALIASES = {"T_K": ("temperature_K", "T", "temperature", "T_sample_K"),
+             "R_ohm": ("R", "resistance", "R_contact", "resistance_ohm", "dVdI_Ohm")}
+
+
 def tc_main(argv: list[str]) -> int:
-    """``pcsdaq tc RT.csv``: Tc from R(T) as the crossing of two lines -> JSON."""
-    parser = argparse.ArgumentParser(prog="pcsdaq tc", description="Tc from R(T) (CSV with "
-                                     "header and columns T_K, R_ohm).")
+    """``pcsdaq tc RT.csv|RUN.h5``: Tc from R(T) by every definition -> JSON."""
+    parser = _Parser(prog="pcsdaq tc", description="Tc from R(T): locates the transition, then "
+                     "reports the two-slope crossing, midpoint, 10 %% and 90 %% points and the "
+                     "ranges used (text table with columns T_K / temperature_K and R_ohm / "
+                     "R_Ohm, as 'pcsdaq export' writes; or a run file: every R(T) segment and "
+                     "Hc2(T) from the fields).")
     parser.add_argument("rt")
-    parser.add_argument("--onset-K", type=float, default=None, help="override the onset, K")
+    parser.add_argument("--onset-K", default=None, help="override the onset, K")
+    parser.add_argument("--steep-fraction", default="0.1:0.5", metavar="LO:HI",
+                        help="part of the drop the steep line is fitted over (default 0.1:0.5)")
     args = parser.parse_args(argv)
+    from pcsdaq.analysis.readers import read_columns as read_named
     from pcsdaq.analysis.tc import tc_from_rt
 
-    data = read_columns(args.rt, ("T_K", "R_ohm"))
+    onset = None if args.onset_K is None else _number(args.onset_K, "--onset-K")
+    if onset is not None and onset <= 0:
+        raise AnalysisInputError(f"--onset-K {args.onset_K}: expected > 0")
+    lo, sep, hi = args.steep_fraction.partition(":")
+    if not sep:
+        raise AnalysisInputError(f"--steep-fraction {args.steep_fraction!r}: expected LO:HI")
+    steep = (_number(lo, "--steep-fraction LO"), _number(hi, "--steep-fraction HI"))
+    if not 0 <= steep[0] < steep[1] <= 1:
+        raise AnalysisInputError(f"--steep-fraction {args.steep_fraction}: need 0 <= LO < HI "
+                                 "<= 1")
+    if _is_hdf5(args.rt):
+        from pcsdaq.analysis.series import rt_of_run
+
+        return _print(rt_of_run(args.rt, onset_K=onset, lower_drop=steep))
+    data = read_named(args.rt, ("T_K", "R_ohm"), T_ALIASES)
     if np.any(data["T_K"] <= 0):
         raise AnalysisInputError(f"{args.rt}: T_K must be > 0 K")
     try:
-        return _print(tc_from_rt(data["T_K"], data["R_ohm"], onset_K=args.onset_K).as_dict())
+        return _print(tc_from_rt(data["T_K"], data["R_ohm"], onset_K=onset,
+                                 lower_drop=steep).as_dict())
     except ValueError as exc:
         raise AnalysisInputError(f"{args.rt}: {exc}") from exc
 
 
+def _is_hdf5(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(8) == b"\x89HDF\r\n\x1a\n"
+    except OSError as exc:
+        raise AnalysisInputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
 def gap_fit_main(argv: list[str]) -> int:
     """``pcsdaq gap-fit GAPS.csv``: BCS fit of Delta(T) -> JSON."""
-    parser = argparse.ArgumentParser(prog="pcsdaq gap-fit", description="BCS fit of Delta(T) "
-                                     "(CSV with header and columns T_K, delta_meV).")
+    parser = _Parser(prog="pcsdaq gap-fit", description="BCS fit of Delta(T) (text table with "
+                     "columns T_K and delta_meV); reported as failed, with the reason, when "
+                     "the result is unphysical.")
     parser.add_argument("gaps")
     args = parser.parse_args(argv)
     from pcsdaq.analysis.bcs_fit import fit_gap_vs_temperature
+    from pcsdaq.analysis.readers import read_columns as read_named
 
-    data = read_columns(args.gaps, ("T_K", "delta_meV"))
+    data = read_named(args.gaps, ("T_K", "delta_meV"), {"T_K": T_ALIASES["T_K"],
+                                                        "delta_meV": ("delta", "gap_meV")})
     if np.any(data["T_K"] <= 0):
         raise AnalysisInputError(f"{args.gaps}: T_K must be > 0 K")
     try:
@@ -222,27 +258,37 @@ def diameter_main(argv: list[str]) -> int:
     """``pcsdaq diameter R_OHM``: contact diameter (Wexler) -> JSON."""
     from pcsdaq.physics import wexler
 
-    parser = argparse.ArgumentParser(prog="pcsdaq diameter",
-                                     description="Contact diameter from the normal resistance.")
-    parser.add_argument("resistance_ohm", type=float)
+    parser = _Parser(prog="pcsdaq diameter",
+                     description="Contact diameter from the normal resistance.")
+    parser.add_argument("resistance_ohm")
     parser.add_argument("--convention", choices=wexler.CONVENTIONS, default="paper",
                         help="paper: d = 369.98 Ohm nm / R; wexler: full Sharvin + Maxwell")
-    parser.add_argument("--rho-ohm-m", type=float, default=wexler.CERIUM["rho_ohm_m"])
-    parser.add_argument("--kf-per-m", type=float, default=wexler.CERIUM["k_f_per_m"])
-    parser.add_argument("--mfp-m", type=float, default=wexler.CERIUM["mean_free_path_m"])
+    parser.add_argument("--rho-ohm-m", default=str(wexler.CERIUM["rho_ohm_m"]))
+    parser.add_argument("--kf-per-m", default=str(wexler.CERIUM["k_f_per_m"]))
+    parser.add_argument("--mfp-m", default=str(wexler.CERIUM["mean_free_path_m"]))
     args = parser.parse_args(argv)
-    if not args.resistance_ohm > 0:
-        raise AnalysisInputError(f"resistance {args.resistance_ohm} Ohm must be > 0")
+    values = {}
+    for key, text in (("resistance", args.resistance_ohm), ("--rho-ohm-m", args.rho_ohm_m),
+                      ("--kf-per-m", args.kf_per_m), ("--mfp-m", args.mfp_m)):
+        v = _number(text, key)
+        if v <= 0:
+            raise AnalysisInputError(f"{key} {text}: expected a finite value > 0")
+        values[key] = v
+    r = values["resistance"]
     material = {} if args.convention == "paper" else {
-        "rho_ohm_m": args.rho_ohm_m, "k_f_per_m": args.kf_per_m,
-        "mean_free_path_m": args.mfp_m}
-    d = wexler.contact_diameter(args.resistance_ohm, args.convention, **material)
-    return _print({"resistance_ohm": args.resistance_ohm, "diameter_nm": d * 1e9,
+        "rho_ohm_m": values["--rho-ohm-m"], "k_f_per_m": values["--kf-per-m"],
+        "mean_free_path_m": values["--mfp-m"]}
+    try:
+        d = wexler.contact_diameter(r, args.convention, **material)
+    except ValueError as exc:
+        raise AnalysisInputError(f"resistance {r} Ohm: {exc}") from None
+    return _print({"resistance_ohm": r, "diameter_nm": d * 1e9,
                    "convention": args.convention, "regime": wexler.regime(d), **material})
 
 
 def analyze_main(argv: list[str]) -> int:
-    """``pcsdaq analyze RUN.h5``: fit every spectrum of a run, store results, save figures."""
-    from pcsdaq.analysis.run_report import analyze_main as run
+    """``pcsdaq analyze PATH...``: fit every spectrum of runs, texts and folders (pool/Dask),
+    store results, write the summary table and figures."""
+    from pcsdaq.analysis.analyze import main
 
-    return run(argv)
+    return main(argv)
