@@ -117,8 +117,9 @@ def rt_segments(run) -> list[dict]:
     out = []
     for seg in run.segments:
         cols = seg.columns
-        if "R_Ohm" in cols and "temperature_K" in cols and len(cols["R_Ohm"]) >= 10 \
-                and "dIdV_S" not in cols:
+        spectrum = "dIdV_S" in cols and np.isfinite(cols["dIdV_S"]).sum() >= 8
+        if "R_Ohm" in cols and "temperature_K" in cols and \
+                np.isfinite(cols["R_Ohm"]).sum() >= 10 and not spectrum:
             field = cols.get("field_T")
             b = float(np.nanmean(field)) if field is not None and np.isfinite(field).any() \
                 else float(seg.attrs.get("field_T", math.nan))

@@ -72,17 +72,21 @@ class DataBrowser(QtWidgets.QWidget):
 
     def fit_selected(self) -> dict | None:
         """BTK fit of the selected spectrum at its mean temperature; shown and returned."""
-        from pcsdaq.analysis.btk_fit import fit_btk
-        from pcsdaq.analysis.spectra import normalise
+        from pcsdaq.analysis.io import AnalysisInputError
+        from pcsdaq.analysis.spectrum_fit import fit_segment
 
         row = self.list.currentRow()
         if row < 0 or "dIdV_S" not in self.segments[row][1].columns:
             self.result.setText("select a spectrum first")
             return None
-        cols = self.segments[row][1].columns
-        t = float(np.nanmean(cols["temperature_K"]))
-        fit = fit_btk(cols["V_dc_V"], normalise(cols["V_dc_V"], cols["dIdV_S"]), t)
-        self.result.setText(f"T = {t:.2f} K: Delta = {fit.delta_meV:.3f} +- "
-                            f"{fit.delta_meV_err:.3f} meV, Z = {fit.Z:.2f}, "
-                            f"Gamma = {fit.gamma_meV:.3f} meV")
-        return fit.as_dict()
+        try:
+            fit = fit_segment(self.segments[row][1])
+        except AnalysisInputError as exc:
+            self.result.setText(f"no fit: {exc}")
+            return None
+        dips = (", dips at " + ", ".join(f"{d:+.2f}" for d in fit["dips_mV"]) + " mV"
+                if fit["dips_mV"] else "")
+        self.result.setText(f"T = {fit['temperature_K']:.2f} K: Delta = {fit['delta_meV']:.3f} "
+                            f"+- {fit['delta_meV_err']:.3f} meV, Z = {fit['Z']:.2f}, "
+                            f"Gamma = {fit['gamma_meV']:.3f} meV; {fit['verdict']}{dips}")
+        return fit
