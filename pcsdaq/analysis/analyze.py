@@ -49,13 +49,14 @@ def collect(paths: list[str]) -> tuple[list[Path], list[Path]]:
 class Progress:
     """One progress line on stderr: 'analyze: 120/1000 spectra fitted'."""
 
-    def __init__(self, stream=sys.stderr) -> None:
+    def __init__(self, stream=None) -> None:
         self.stream = stream
 
     def __call__(self, done: int, total: int) -> None:
+        stream = self.stream or sys.stderr
         end = "\n" if done >= total else ""
-        self.stream.write(f"\ranalyze: {done}/{total} spectra fitted{end}")
-        self.stream.flush()
+        stream.write(f"\ranalyze: {done}/{total} spectra fitted{end}")
+        stream.flush()
 
 
 def summary_rows(items: list[dict]) -> list[dict]:

@@ -6,9 +6,10 @@ Models (pcsdaq.physics.andreev): ``btk`` (Delta, Z, Gamma, scale; P fixed at 0),
 P fixed at 0 unless freed). Any parameter can be fixed (``fixed={"P": 0}``) or bounded
 (``bounds={"Z": (0, 3)}``).
 
-Speed: Levenberg-Marquardt (MINPACK) runs unbounded on internal variables; a bounded
-parameter is mapped by reflection (x = lo + |u| for one bound, a triangle wave between two),
-which keeps the Jacobian's column non-zero everywhere. The analytic gradients of the model go
+Speed: Levenberg-Marquardt (MINPACK) runs unbounded on internal variables; a parameter
+bounded on both sides is mapped as x = lo + (hi - lo)(sin u + 1)/2 (MINUIT's transform: an
+optimum at a bound, such as P = 0, is a smooth minimum in u and converges in a few steps),
+one bounded on one side by reflection, x = lo + |u|. The analytic gradients of the model go
 through the thermal kernel with the model, so one evaluation is one matrix product. The
 covariance is computed afterwards in the parameters themselves, J^T J at the optimum scaled
 by the reduced chi^2. Energies in meV, bias in mV.
@@ -27,6 +28,8 @@ from pcsdaq.physics import andreev, btk
 
 MODELS = tuple(andreev.MODEL_PARAMETERS)
 GAMMA_MIN_MEV = 1e-3
+#: relative tolerances of the optimiser (far below the parameters' statistical errors)
+_TOL = 1e-8
 #: parameters fixed unless the caller frees them (fixed={"P": None} frees P in two-gap)
 DEFAULT_FIXED = {"btk": {"P": 0.0}, "spin": {}, "two-gap": {"P": 0.0}}
 
@@ -89,7 +92,7 @@ class ModelFit:
 
 def _to_internal(x, lo, hi):
     if math.isfinite(lo) and math.isfinite(hi):
-        return (x - lo) / (hi - lo)
+        return math.asin(min(max(2.0 * (x - lo) / (hi - lo) - 1.0, -1.0), 1.0))
     if math.isfinite(lo):
         return x - lo
     if math.isfinite(hi):
@@ -98,16 +101,30 @@ def _to_internal(x, lo, hi):
 
 
 def _from_internal(u, lo, hi):
-    """(x, dx/du) of the reflection map."""
+    """(x, dx/du) of the internal-to-parameter map (module doc)."""
     if math.isfinite(lo) and math.isfinite(hi):
-        r = u % 2.0
-        return (lo + (hi - lo) * (r if r <= 1.0 else 2.0 - r),
-                (hi - lo) * (1.0 if r <= 1.0 else -1.0))
+        return lo + 0.5 * (hi - lo) * (math.sin(u) + 1.0), 0.5 * (hi - lo) * math.cos(u)
     if math.isfinite(lo):
         return lo + abs(u), (1.0 if u >= 0 else -1.0)
     if math.isfinite(hi):
         return hi - abs(u), (-1.0 if u >= 0 else 1.0)
     return u, 1.0
+
+
+_KERNELS: dict = {}
+
+
+def _kernel(bias_mV: np.ndarray, temperature_K: float, step_meV: float, smearing_meV: float):
+    """The thermal kernel for these biases and settings, kept for the next spectrum measured
+    on the same biases at the same temperature (a series or a batch: built once)."""
+    key = (hash(bias_mV.tobytes()), bias_mV.size, temperature_K, step_meV, smearing_meV)
+    kernel = _KERNELS.get(key)
+    if kernel is None or not np.array_equal(kernel.bias_meV, bias_mV):
+        kernel = btk.ThermalKernel(bias_mV, temperature_K, step_meV, smearing_meV=smearing_meV)
+        if len(_KERNELS) >= 8:
+            _KERNELS.pop(next(iter(_KERNELS)))
+        _KERNELS[key] = kernel
+    return kernel
 
 
 class _Evaluator:
@@ -121,8 +138,7 @@ class _Evaluator:
         self.cell = 0.0
         if not self.t0:
             step = btk.energy_step_meV(max(temperature_K, 0.05), gamma_hint_meV)
-            self.kernel = btk.ThermalKernel(bias_mV, max(temperature_K, 0.0), step,
-                                            smearing_meV=smearing_meV)
+            self.kernel = _kernel(bias_mV, max(temperature_K, 0.0), step, smearing_meV)
             self.cell = self.kernel.step_meV
 
     def __call__(self, x: np.ndarray, need_p: bool = True):
@@ -250,7 +266,7 @@ def fit_model(bias_mV, g, temperature_K: float, *, model: str = "spin",
     u0 = np.array([_to_internal(x0[i], lo[i], hi[i]) for i in range(len(free))])
     with np.errstate(all="ignore"):
         sol = least_squares(lambda u: evaluate(u)[0], u0, jac=lambda u: evaluate(u)[1],
-                            method="lm", x_scale="jac")
+                            method="lm", x_scale="jac", ftol=_TOL, xtol=_TOL, gtol=_TOL)
         xf = np.array([_from_internal(ui, lo[i], hi[i])[0] for i, ui in enumerate(sol.x)])
         ok = bool(sol.success) and np.all(np.isfinite(xf))
         if not ok:
