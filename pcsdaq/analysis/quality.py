@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -25,20 +26,25 @@ CORRELATION_LIMIT = 0.95
 _NATURAL_BOUNDS = {"P", "gamma_meV", "gamma2_meV", "weight", "Z"}
 
 
+@cache
+def _savgol(window: int) -> np.ndarray:
+    from scipy.signal import savgol_coeffs
+
+    return savgol_coeffs(window, 3)
+
+
 def noise_estimate(g) -> float:
     """Noise (std, data units) of a spectrum sampled on a dense bias grid: the robust spread
     of its deviation from a cubic Savitzky-Golay smoothing over 15 points (corrected for the
-    smoothing's degrees of freedom); also catches the lock-in's point-to-point correlation,
-    which second differences miss."""
-    from scipy.signal import savgol_filter
-
+    smoothing's degrees of freedom; edges left out); also catches the lock-in's point-to-point
+    correlation, which second differences miss."""
     g = np.asarray(g, dtype=float)
     if g.size < 9:
         return math.nan
     w = min(15, (g.size // 3) | 1)
     if w < 5:
         return math.nan
-    r = g - savgol_filter(g, w, 3)
+    r = g[w // 2: g.size - w // 2] - np.convolve(g, _savgol(w), mode="valid")
     return float(1.4826 * np.median(np.abs(r - np.median(r))) * math.sqrt(w / (w - 4)))
 
 
