@@ -109,7 +109,11 @@ def main(argv: list[str]) -> int:
     from pcsdaq.analysis.cli import _number, _Parser, add_spectrum_options, spectrum_options
     from pcsdaq.analysis.readers import read_spectrum
     from pcsdaq.analysis.run_report import (
-        finish_spectrum, save_figures, spectrum_jobs, store_results)
+        finish_spectrum,
+        save_figures,
+        spectrum_jobs,
+        store_results,
+    )
     from pcsdaq.analysis.series import distribution, gap_series, hc2_of, rt_segments
     from pcsdaq.storage import read_run
     from pcsdaq.storage.reader import RunFileError
@@ -165,7 +169,7 @@ def main(argv: list[str]) -> int:
     for (path, meta, t), res in zip(owners, results):
         item = finish_spectrum(res, meta, t)
         item["file"] = str(path)
-        (per_run[path] if path in per_run else text_results).append(item)
+        per_run.get(path, text_results).append(item)
     reports = []
     for path in runs:
         rep = {"file": str(path), "procedure": loaded[path].attrs.get("procedure"),
@@ -188,6 +192,12 @@ def main(argv: list[str]) -> int:
               if s.get("verdict") in ("good", "degenerate") and "delta_meV" in s]
     extra = {"summary_csv": str(csv_path), "summary_h5": str(h5_path),
              "tc_distribution": distribution(tcs), "delta_distribution": distribution(deltas)}
+    if not args.no_figures:
+        from pcsdaq.analysis.figures import tc_histogram
+
+        hist = tc_histogram(tcs, out_dir / "tc_histogram.png")
+        if hist is not None:
+            extra["tc_histogram"] = str(hist)
     if len(reports) == 1 and not text_results:
         out = {**reports[0], **extra}
     else:

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from pcsdaq.analysis.io import AnalysisInputError, read_columns
+from pcsdaq.analysis.io import AnalysisInputError
 
 
 def _clean(value):
@@ -34,7 +34,7 @@ def _print(result: dict) -> int:
 class _Parser(argparse.ArgumentParser):
     """argparse whose usage errors are one line (``pcsdaq X: error: ...``) and exit 2."""
 
-    def error(self, message: str):  # noqa: D102 - argparse hook
+    def error(self, message: str):
         raise AnalysisInputError(f"{message} (see {self.prog} --help)")
 
 

@@ -296,5 +296,5 @@ def fit_model(bias_mV, g, temperature_K: float, *, model: str = "spin",
     at_bound = [n for i, n in enumerate(free)
                 if min(abs(xf[i] - lo[i]), abs(hi[i] - xf[i])) <= 1e-4 * width[i]]
     return ModelFit(model, values, errors, free, cov, fix, lims, at_bound, chi2_red,
-                    float(np.sqrt(np.mean(resid**2))), int(len(y)), float(temperature_K), ok,
+                    float(np.sqrt(np.mean(resid**2))), len(y), float(temperature_K), ok,
                     bias, y, value)

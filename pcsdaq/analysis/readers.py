@@ -253,8 +253,8 @@ def _bias_unit(table: Table, j: int, values: np.ndarray, requested: str) -> tupl
         raise AnalysisInputError(f"{table.path}: |{table.header[j]}| reaches {peak:g}; that "
                                  "looks like mV, not V (--bias-unit mV, or divide by 1000)")
     if peak > MAX_PLAUSIBLE_BIAS_V:
-        return "mV", f"auto: max |bias| = {peak:g} > {MAX_PLAUSIBLE_BIAS_V} (V would be " \
-                     "implausible)"
+        return "mV", (f"auto: max |bias| = {peak:g} > {MAX_PLAUSIBLE_BIAS_V} (V would be "
+                      "implausible)")
     return "V", f"auto: max |bias| = {peak:g} <= {MAX_PLAUSIBLE_BIAS_V}"
 
 

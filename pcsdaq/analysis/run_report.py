@@ -9,10 +9,8 @@ Tc definition and, at several fields, Hc2(T).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,7 @@ def spectrum_jobs(run, options: dict | None = None) -> list[tuple]:
         if "dIdV_S" in seg.columns and "V_dc_V" in seg.columns:
             spec = spectrum_from_segment(seg)
             meta = {"segment": seg.name, "field_T": spec.field_T,
-                    "resistance_ohm": spec.resistance_ohm, "n_rows": int(len(spec.bias_V))}
+                    "resistance_ohm": spec.resistance_ohm, "n_rows": len(spec.bias_V)}
             jobs.append((spec.bias_V, spec.g, spec.temperature_K, dict(options or {}), meta))
     return jobs
 
@@ -96,73 +94,10 @@ def store_results(path: Path, results: dict[str, Any]) -> None:
 
 
 def save_figures(path: Path, results: dict[str, Any], out_dir: Path) -> list[Path]:
-    """PNG figures: spectra with fits, Delta(T) with the BCS curve, R(T) with the two lines."""
-    import matplotlib
+    """PNG figures of an analysed run (pcsdaq.analysis.figures)."""
+    from pcsdaq.analysis.figures import save_run_figures
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from pcsdaq.analysis.model_fit import parameter_names
-    from pcsdaq.analysis.spectra import normalise
-    from pcsdaq.physics import andreev, bcs
-    from pcsdaq.storage import read_run
-
-    run = read_run(path)
-    segs = {s.name: s for s in run.segments}
-    saved: list[Path] = []
-    out_dir.mkdir(parents=True, exist_ok=True)
-    good = [s for s in results["spectra"] if "delta_meV" in s]
-    if good:
-        fig, ax = plt.subplots(figsize=(7, 5))
-        for k, s in enumerate(good):
-            cols = segs[s["segment"]].columns
-            v = cols["V_dc_V"]
-            g = normalise(v, cols["dIdV_S"])
-            off = 0.3 * k
-            ax.plot(v * 1e3, g + off, ".", ms=2, label=f"{s['temperature_K']:.2f} K, "
-                    f"{s.get('field_T') or 0.0:.2f} T, {s.get('verdict', '')}")
-            order = np.argsort(v)
-            names = parameter_names(s.get("model", "btk"))[:-1]
-            model = s["scale"] * andreev.conductance(v[order] * 1e3, s.get("model", "btk"),
-                                                     [s[n] for n in names], s["temperature_K"])
-            ax.plot(v[order] * 1e3, model + off, "k-", lw=0.8)
-        ax.set(xlabel="V (mV)", ylabel="G/G_N (offset)", title=path.name)
-        ax.legend(fontsize=7)
-        saved.append(out_dir / f"{path.stem}_spectra.png")
-        fig.savefig(saved[-1], dpi=120)
-        plt.close(fig)
-    if results.get("bcs", {}).get("tc_K") is not None:
-        r = results["bcs"]
-        fig, ax = plt.subplots(figsize=(6, 4))
-        ax.errorbar([s["temperature_K"] for s in good], [s["delta_meV"] for s in good],
-                    yerr=[s["delta_meV_err"] for s in good], fmt="o")
-        t = np.linspace(0, r["tc_K"], 200)
-        ax.plot(t, r["delta0_meV"] * bcs.gap_ratio(t / r["tc_K"]), "k-",
-                label=f"BCS: Tc = {r['tc_K']:.2f} K, 2Delta/kTc = {2 * r['ratio']:.2f}")
-        ax.set(xlabel="T (K)", ylabel="Delta (meV)")
-        ax.legend()
-        saved.append(out_dir / f"{path.stem}_gap_vs_T.png")
-        fig.savefig(saved[-1], dpi=120)
-        plt.close(fig)
-    for item in results["rt"]:
-        if "tc_K" not in item:
-            continue
-        cols = segs[item["segment"]].columns
-        fig, ax = plt.subplots(figsize=(6, 4))
-        t = cols["temperature_K"]
-        ax.plot(t, cols["R_Ohm"], ".", ms=3)
-        span = np.linspace(t.min(), t.max(), 50)
-        for which in ("upper", "lower"):
-            ax.plot(span, item[f"{which}_slope_ohm_per_K"] * span
-                    + item[f"{which}_intercept_ohm"], "--", lw=0.8)
-        ax.axvline(item["tc_K"], color="k", lw=0.8, label=f"Tc = {item['tc_K']:.2f} K")
-        r = cols["R_Ohm"]
-        ax.set(xlabel="T (K)", ylabel="R (Ohm)", ylim=(np.nanmin(r) * 0.95, np.nanmax(r) * 1.05))
-        ax.legend()
-        saved.append(out_dir / f"{path.stem}_{item['segment']}_RT.png")
-        fig.savefig(saved[-1], dpi=120)
-        plt.close(fig)
-    return saved
+    return save_run_figures(path, results, out_dir)
 
 
 def analyze_main(argv: list[str]) -> int:

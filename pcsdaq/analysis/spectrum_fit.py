@@ -159,7 +159,8 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
         "verdict": verdict, "reasons": reasons, "dips_mV": dips, "at_bound": fit.at_bound,
         "correlations": fit.correlations, "fixed": fit.fixed, "offset_mV": off_mV,
         "bias_unit": bias_unit, "rms": fit.rms, "noise": noise, "preprocessing": steps,
-        "smearing_meV": smearing_meV,
+        "smearing_meV": smearing_meV, "background": background, "normalized": normalized,
+        "symmetrize": symmetrize,
     })
     return out
 

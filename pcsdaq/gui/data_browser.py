@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PyQt6 import QtWidgets
 
 from pcsdaq.gui.live_plots import LivePlot

@@ -14,8 +14,6 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
-
 from pcsdaq.runner.cli import (
     EXIT_CODES,
     add_run_arguments,

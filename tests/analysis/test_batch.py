@@ -61,7 +61,8 @@ def test_analyze_a_folder_of_text_spectra(tmp_path, capsys):
     out = json.loads(captured.out)
     assert "2/2 spectra fitted" in captured.err
     assert [round(s["P"], 1) for s in out["texts"]] == [0.0, 0.3]
-    rows = list(csv.DictReader(open(out["summary_csv"])))
+    with open(out["summary_csv"]) as f:
+        rows = list(csv.DictReader(f))
     assert len(rows) == 2 and {"file", "temperature_K", "verdict", "P", "P_err",
                                "regime"} <= set(rows[0])
     with h5py.File(out["summary_h5"]) as f:

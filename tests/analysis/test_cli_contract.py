@@ -55,14 +55,14 @@ def test_fit_prints_the_contract_keys(capsys, spectrum):
 
 
 def test_real_files_through_the_cli(capsys):
-    code, out, _ = run(capsys, "fit", str(realdata("tp_t1.csv")), "--temperature", "1.66",
-                       "--model", "spin")
+    _, out, _ = run(capsys, "fit", str(realdata("tp_t1.csv")), "--temperature", "1.66",
+                    "--model", "spin")
     spin = json.loads(out)
     code, out, _ = run(capsys, "fit", str(realdata("tp_t1.csv")), "--temperature", "1.66",
                        "--fix", "P=0")
     assert spin["rms"] < 0.7 * json.loads(out)["rms"]
-    code, out, _ = run(capsys, "fit", str(realdata("tp_Nb.csv")), "--temperature", "1.6",
-                       "--window-mV", "1.0")
+    _, out, _ = run(capsys, "fit", str(realdata("tp_Nb.csv")), "--temperature", "1.6",
+                    "--window-mV", "1.0")
     nb = json.loads(out)
     assert nb["verdict"] == "not-ballistic" and nb["success"] is False and nb["dips_mV"]
 

@@ -39,11 +39,11 @@ G = 1 + 0.5 * np.exp(-BIAS_MV**2)
 
 
 @pytest.mark.parametrize("kwargs,encoding", [
-    (dict(sep=","), "utf-8"),
-    (dict(sep="\t", header="V (mV)\tdI/dV"), "utf-8"),
-    (dict(sep=" ", newline="\r\n"), "utf-8-sig"),
-    (dict(sep=";", decimal=",", header="bias_mV;G"), "utf-8"),
-    (dict(sep=",", header="V [mV],G/GN"), "utf-8-sig"),
+    ({"sep": ","}, "utf-8"),
+    ({"sep": "\t", "header": "V (mV)\tdI/dV"}, "utf-8"),
+    ({"sep": " ", "newline": "\r\n"}, "utf-8-sig"),
+    ({"sep": ";", "decimal": ",", "header": "bias_mV;G"}, "utf-8"),
+    ({"sep": ",", "header": "V [mV],G/GN"}, "utf-8-sig"),
 ])
 def test_formats(tmp_path, kwargs, encoding):
     path = tmp_path / "s.txt"

@@ -78,7 +78,7 @@ def test_tc_reads_a_run_and_an_export(run_file, tmp_path, capsys):
     assert res["tc_two_slope_K"] == pytest.approx(16.0, abs=0.2)
     assert {"tc_midpoint_K", "tc_10_K", "tc_90_K", "upper_range_K", "lower_range_K",
             "transition_range_K", "tc_K", "onset_K"} <= set(res)
-    spectrum_csv = sorted((tmp_path / "csv").glob("*T_2.0K*.csv"))[0]
+    spectrum_csv = min((tmp_path / "csv").glob("*T_2.0K*.csv"))
     assert main(["fit", str(spectrum_csv), "--temperature", "2"]) == 0
     fit = json.loads(capsys.readouterr().out)
     assert fit["bias_unit"] == "V" and fit["verdict"] == "good"
