@@ -30,7 +30,8 @@ def spectrum_jobs(run, options: dict | None = None) -> list[tuple]:
         if "dIdV_S" in seg.columns and "V_dc_V" in seg.columns:
             spec = spectrum_from_segment(seg)
             meta = {"segment": seg.name, "field_T": spec.field_T,
-                    "resistance_ohm": spec.resistance_ohm, "n_rows": len(spec.bias_V)}
+                    "resistance_ohm": spec.resistance_ohm, "n_rows": len(spec.bias_V),
+                    "conductance_in_siemens": True}
             jobs.append((spec.bias_V, spec.g, spec.temperature_K, dict(options or {}), meta))
     return jobs
 

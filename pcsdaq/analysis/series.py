@@ -20,10 +20,25 @@ import numpy as np
 from pcsdaq.analysis.io import AnalysisInputError
 
 
-def critical_current_A(dips_mV: list[float], resistance_ohm: float | None) -> float | None:
-    """I_c in A from the innermost dip on each side (mean |V_c|) and R_N in Ohm; None when
-    there are no dips or no resistance."""
-    if not dips_mV or not resistance_ohm or not math.isfinite(resistance_ohm):
+def critical_current_A(dips_mV: list[float], resistance_ohm: float | None,
+                       dip_integrals: list[float] | None = None,
+                       conductance_in_siemens: bool = False) -> float | None:
+    """I_c in A at the innermost dip on each side (mean of both signs). With the integrals of
+    the measured dI/dV from 0 to each dip (``dip_integrals``; in A when the conductance is in
+    S, else divided by R_N): the current itself, exact whatever the spectrum below the dip;
+    otherwise V_c / R_N (an underestimate when Andreev reflection raises G below V_c).
+    None when there are no dips or nothing to convert with."""
+    if not dips_mV:
+        return None
+    if dip_integrals and len(dip_integrals) == len(dips_mV):
+        scale = 1.0 if conductance_in_siemens else (
+            1.0 / resistance_ohm if resistance_ohm and math.isfinite(resistance_ohm) else None)
+        if scale is not None:
+            neg = [(abs(d), abs(q)) for d, q in zip(dips_mV, dip_integrals) if d < 0]
+            pos = [(d, abs(q)) for d, q in zip(dips_mV, dip_integrals) if d > 0]
+            inner = [min(side)[1] for side in (neg, pos) if side]
+            return float(np.mean(inner)) * scale
+    if not resistance_ohm or not math.isfinite(resistance_ohm):
         return None
     neg = [abs(d) for d in dips_mV if d < 0]
     pos = [d for d in dips_mV if d > 0]
@@ -63,7 +78,9 @@ def annotate_spectrum(result: dict, **mfp) -> dict:
     """Add ``ic_A``, ``regime_spectrum``, ``diameter_nm``, ``regime_size`` and ``regime`` (the
     spectrum's, which sees dips the size alone cannot) to a fit result, in place."""
     r = result.get("resistance_ohm")
-    result["ic_A"] = critical_current_A(result.get("dips_mV") or [], r)
+    result["ic_A"] = critical_current_A(result.get("dips_mV") or [], r,
+                                        result.get("dip_integrals"),
+                                        bool(result.get("conductance_in_siemens")))
     result["regime_spectrum"] = spectrum_regime(result)
     result["diameter_nm"], result["regime_size"] = size_regime(r, **mfp)
     result["regime"] = result["regime_spectrum"]

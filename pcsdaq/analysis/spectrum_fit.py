@@ -147,6 +147,9 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
             window = inner
             steps.append(f"fit window |V| <= {inner:.3g} mV, below the innermost dip")
             fit = _best_fit(v_mV[keep], gn[keep], t, **fit_kw)
+    raw_v = np.sort(np.asarray(bias_V, dtype=float)) - off_mV * 1e-3
+    raw_g = np.asarray(g, dtype=float)[np.argsort(np.asarray(bias_V, dtype=float), kind="stable")]
+    dip_integrals = [_integral_to(raw_v, raw_g, d * 1e-3) for d in dips]
     verdict, reasons = quality.verdict(fit, dips_mV=dips, noise=noise,
                                        user_bounds=tuple((bounds or {}).keys()))
     out: dict = {"model": model}
@@ -158,11 +161,18 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
         "window_mV": window, "success": bool(fit.success and verdict in ("good", "degenerate")),
         "verdict": verdict, "reasons": reasons, "dips_mV": dips, "at_bound": fit.at_bound,
         "correlations": fit.correlations, "fixed": fit.fixed, "offset_mV": off_mV,
+        "dip_integrals": dip_integrals,
         "bias_unit": bias_unit, "rms": fit.rms, "noise": noise, "preprocessing": steps,
         "smearing_meV": smearing_meV, "background": background, "normalized": normalized,
         "symmetrize": symmetrize,
     })
     return out
+
+
+def _integral_to(bias_V: np.ndarray, g: np.ndarray, v_end: float) -> float:
+    """Integral of g dV from 0 to v_end (V): the current at a dip when g is dI/dV in S."""
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (g[1:] + g[:-1]) * np.diff(bias_V))])
+    return float(np.interp(v_end, bias_V, cum) - np.interp(0.0, bias_V, cum))
 
 
 def _unexplained(v_mV, resid, pos, depth, noise) -> bool:
@@ -202,5 +212,6 @@ def fit_segment(segment, *, model: str = "btk", window_mV: float | None = None,
         raise AnalysisInputError(f"segment {segment.name}: no temperature_K column")
     res = fit_spectrum(spec.bias_V, spec.g, t, model=model, window_mV=window_mV, **options)
     res.update({"segment": segment.name, "field_T": spec.field_T if spec.field_T is not None
-                else math.nan, "resistance_ohm": spec.resistance_ohm})
+                else math.nan, "resistance_ohm": spec.resistance_ohm,
+                "conductance_in_siemens": True})
     return res

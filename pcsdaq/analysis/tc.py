@@ -9,7 +9,8 @@
 3. Transition: from the onset down to the first extreme of the deviation in that direction
    (the bottom of the drop); ``drop_ohm`` is the deviation there. A second feature below it
    (R turning back by more than a fifth of the drop, e.g. a drop followed by a rise) is
-   reported (``two_features``, ``second_feature_K``); it never moves the Tc.
+   reported (``two_features``, ``second_feature_K``: where R turns back); it never moves
+   the Tc.
 4. Definitions (all in K, named): ``tc_two_slope_K`` the crossing of the normal-state line
    with a line through the steep part (between ``steep_fraction`` of the drop, default
    10-50 %; the paper's construction), ``tc_midpoint_K`` where half of the drop is reached,
@@ -166,9 +167,7 @@ def tc_from_rt(temperature_K, resistance_ohm, *, onset_K: float | None = None,
     if np.isclose(us, ls):
         raise ValueError("the two lines are parallel: no crossing")
     tc = float((li - ui) / (us - ls))
-    second = None
-    if turned is not None:
-        second = float(t[turned])
+    second = float(t[k_ext]) if turned is not None else None  # where R turns back
     return TcResult(tc, float(us), float(ui), float(ls), float(li),
                     (float(t[top].min()), float(t[top].max())),
                     (float(ts[steep].min()), float(ts[steep].max())), onset,

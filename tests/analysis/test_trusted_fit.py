@@ -119,3 +119,20 @@ def test_real_ballistic_spectra_are_good(name):
     assert res["verdict"] == "good" and res["success"] and res["dips_mV"] == []
     assert 0.6 < res["delta_meV"] < 1.0 and 0.5 < res["Z"] < 1.5
     assert res["rms"] < 3 * res["noise"]
+
+
+@pytest.mark.parametrize("r_maxwell_fraction", [0.1, 0.3], ids=["intermediate", "thermal"])
+def test_critical_current_from_the_dips(r_maxwell_fraction):
+    from pcsdaq.analysis.series import annotate_spectrum
+
+    r_n, ic = 3.0, 1.2e-3
+    iv = ContactIV(r_normal_ohm=r_n, delta_meV=2.5, z=0.49, gamma_meV=0.12, temperature_K=2.0,
+                   r_maxwell_ohm=r_maxwell_fraction * r_n, critical_current_A=ic,
+                   max_current_A=20e-3)
+    current = np.linspace(-20e-3, 20e-3, 1201)
+    v, dvdi = iv.response(current)
+    res = fit_spectrum(v, noisy(1.0 / dvdi, seed=2), 2.0)
+    res.update(resistance_ohm=r_n, conductance_in_siemens=True)
+    annotate_spectrum(res)
+    assert res["ic_A"] == pytest.approx(ic, rel=0.05)
+    assert res["regime"] in ("intermediate", "thermal") and res["verdict"] == "not-ballistic"
