@@ -280,8 +280,11 @@ def diameter_main(argv: list[str]) -> int:
         "mean_free_path_m": values["--mfp-m"]}
     try:
         d = wexler.contact_diameter(r, args.convention, **material)
-    except ValueError as exc:
-        raise AnalysisInputError(f"resistance {r} Ohm: {exc}") from None
+    except ValueError:
+        d = math.nan
+    if not (math.isfinite(d) and 1e-12 <= d <= 1e-2):
+        raise AnalysisInputError(f"resistance {r:g} Ohm: no contact diameter between 1 pm and "
+                                 f"1 cm gives it ({args.convention} convention)")
     return _print({"resistance_ohm": r, "diameter_nm": d * 1e9,
                    "convention": args.convention, "regime": wexler.regime(d), **material})
 

@@ -102,7 +102,8 @@ def test_fit_and_tc_refuse_utf16_and_binary(capsys, tmp_path, raw):
         assert "UTF-16" in err or "binary" in err
 
 
-@pytest.mark.parametrize("argv", [["inf"], ["nan"], ["-1"], ["0"], ["abc"],
+@pytest.mark.parametrize("argv", [["inf"], ["nan"], ["-1"], ["0"], ["abc"], ["1e-308"],
+                                  ["1e-300", "--convention", "wexler"],
                                   ["5", "--convention", "wexler", "--rho-ohm-m", "inf"]])
 def test_diameter_errors(capsys, argv):
     one_line_error(*run(capsys, "diameter", *argv))
@@ -143,3 +144,24 @@ def test_fuzz_cli_inputs_never_trace_back(capsys, tmp_path_factory, rows, header
         assert code in (0, 2), (command, code, err)
         if code == 2:
             assert out == "" and err.count("\n") == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(args=st.lists(st.one_of(
+    st.sampled_from(["--convention", "paper", "wexler", "--rho-ohm-m", "--kf-per-m", "--mfp-m",
+                     "inf", "-inf", "nan", "0", "-1", "1e308", "1e-308", "9.5"]),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr)), max_size=5))
+def test_fuzz_diameter_never_traces_back(args):
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["diameter", *args])
+        except SystemExit as exc:
+            code = exc.code
+    assert "Traceback" not in err.getvalue()
+    assert code in (0, 2), (args, code, err.getvalue())
+    if code == 0:
+        assert json.loads(out.getvalue())["diameter_nm"] > 0
