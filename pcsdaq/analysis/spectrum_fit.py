@@ -188,7 +188,7 @@ def _best_fit(v_mV, g, t, *, model, fixed, bounds, initial, smearing_meV, noise=
     lower chi2."""
     fit = fit_model(v_mV, g, t, model=model, fixed=fixed, bounds=bounds, initial=initial,
                     smearing_meV=smearing_meV)
-    suspicious = not fit.success or bool(set(fit.at_bound) & {"Z", "P", "delta_meV"}) or \
+    suspicious = not fit.success or bool(set(fit.at_bound) & {"Z", "delta_meV"}) or \
         not (fit.rms <= 1.5 * noise)
     if model == "spin" and "P" in fit.free and not (initial and "P" in initial) and suspicious:
         other = fit_model(v_mV, g, t, model=model, fixed=fixed, bounds=bounds,
