@@ -133,11 +133,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-figures", action="store_true", help="no PNG figures")
     parser.add_argument("--no-store", action="store_true", help="do not write into the runs")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument("--elastic-mfp-nm", default="20", help="sample's elastic mean free "
+                        "path, nm: contacts smaller are ballistic (regime from size)")
+    parser.add_argument("--inelastic-mfp-nm", default="150", help="inelastic mean free path, "
+                        "nm: contacts larger are thermal")
     args = parser.parse_args(argv)
     options = spectrum_options(args)
     workers = None if args.workers is None else int(_number(args.workers, "--workers"))
     if workers is not None and workers < 1:
         raise AnalysisInputError(f"--workers {args.workers}: expected >= 1")
+    mfp = {"elastic_mfp_m": _number(args.elastic_mfp_nm, "--elastic-mfp-nm") * 1e-9,
+           "inelastic_mfp_m": _number(args.inelastic_mfp_nm, "--inelastic-mfp-nm") * 1e-9}
+    if not 0 < mfp["elastic_mfp_m"] <= mfp["inelastic_mfp_m"]:
+        raise AnalysisInputError("mean free paths: need 0 < --elastic-mfp-nm <= "
+                                 "--inelastic-mfp-nm")
     runs, texts = collect(args.paths)
     temperature = None if args.temperature is None else _number(args.temperature,
                                                                  "--temperature")
@@ -167,7 +176,7 @@ def main(argv: list[str]) -> int:
     per_run: dict[Path, list[dict]] = {p: [] for p in runs}
     text_results = []
     for (path, meta, t), res in zip(owners, results):
-        item = finish_spectrum(res, meta, t)
+        item = finish_spectrum(res, meta, t, **mfp)
         item["file"] = str(path)
         per_run.get(path, text_results).append(item)
     reports = []

@@ -36,14 +36,14 @@ def spectrum_jobs(run, options: dict | None = None) -> list[tuple]:
     return jobs
 
 
-def finish_spectrum(result: dict, meta: dict, temperature_K) -> dict:
+def finish_spectrum(result: dict, meta: dict, temperature_K, **mfp) -> dict:
     """A batch fit result with the segment's metadata, I_c and regime added."""
     from pcsdaq.analysis.series import annotate_spectrum
 
     out = {**meta, "temperature_K": temperature_K, **result}
     out["field_T"] = meta.get("field_T")
     if "error" not in out:
-        annotate_spectrum(out)
+        annotate_spectrum(out, **mfp)
     return out
 
 

@@ -120,6 +120,14 @@ def gap_series(spectra: list[dict]) -> dict[str, Any]:
             out["field"] = fit_gap_vs_field(fields, [s["delta_meV"] for s in used])
         except ValueError as exc:
             out["field"] = {"failed": str(exc)}
+    feat = [(s["temperature_K"], s.get("gap_features")) for s in spectra
+            if s.get("temperature_K") is not None and s.get("gap_features") is not None]
+    with_f = [t for t, f in feat if f]
+    without = [t for t, f in feat if not f and with_f and t > max(with_f)]
+    if with_f and without:
+        out["tc_features_vanish_K"] = {
+            "last_with_gap_features_K": max(with_f), "first_without_K": min(without),
+            "definition": "spectroscopic Tc: where the gap features vanish (between these)"}
     with_ic = [s for s in spectra if s.get("ic_A")]
     if with_ic:
         out["ic_vs_T"] = [{"temperature_K": s.get("temperature_K"), "field_T": s.get("field_T"),

@@ -147,6 +147,9 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
             window = inner
             steps.append(f"fit window |V| <= {inner:.3g} mV, below the innermost dip")
             fit = _best_fit(v_mV[keep], gn[keep], t, **fit_kw)
+    contrast = float(np.ptp(np.convolve(gn, np.ones(5) / 5, mode="valid"))) if gn.size > 5 \
+        else float(np.ptp(gn))
+    has_features = bool(contrast > max(10.0 * (noise if math.isfinite(noise) else 0.0), 0.01))
     raw_v = np.sort(np.asarray(bias_V, dtype=float)) - off_mV * 1e-3
     raw_g = np.asarray(g, dtype=float)[np.argsort(np.asarray(bias_V, dtype=float), kind="stable")]
     dip_integrals = [_integral_to(raw_v, raw_g, d * 1e-3) for d in dips]
@@ -161,7 +164,8 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
         "window_mV": window, "success": bool(fit.success and verdict in ("good", "degenerate")),
         "verdict": verdict, "reasons": reasons, "dips_mV": dips, "at_bound": fit.at_bound,
         "correlations": fit.correlations, "fixed": fit.fixed, "offset_mV": off_mV,
-        "dip_integrals": dip_integrals,
+        "dip_integrals": dip_integrals, "gap_features": has_features,
+        "feature_contrast": contrast,
         "bias_unit": bias_unit, "rms": fit.rms, "noise": noise, "preprocessing": steps,
         "smearing_meV": smearing_meV, "background": background, "normalized": normalized,
         "symmetrize": symmetrize,

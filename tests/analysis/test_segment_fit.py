@@ -82,3 +82,21 @@ def test_tc_reads_a_run_and_an_export(run_file, tmp_path, capsys):
     assert main(["fit", str(spectrum_csv), "--temperature", "2"]) == 0
     fit = json.loads(capsys.readouterr().out)
     assert fit["bias_unit"] == "V" and fit["verdict"] == "good"
+
+
+def test_gap_features_vanish_between_two_temperatures(tmp_path):
+    path = tmp_path / "warm.h5"
+    bias = np.linspace(-8e-3, 8e-3, 300)
+    rng = np.random.default_rng(1)
+    with RunWriter(path, procedure="temperature_series", columns=COLUMNS) as w:
+        for t in (4.0, 12.0, 15.0, 17.0, 19.0):
+            w.begin_segment(f"T={t}K")
+            g = 0.1 * andreev.spin_conductance(bias * 1e3, float(bcs.gap_meV(t, 16.0, 2.5)) or
+                                               1e-3, 0.4, 0.1, 0.0, t)
+            g *= 1 + 0.002 * rng.standard_normal(g.shape)
+            for b, y in zip(bias, g):
+                w.append({"V_dc_V": b, "dIdV_S": y, "dVdI_Ohm": 1 / y, "temperature_K": t,
+                          "field_T": 0.0})
+    report = analyze_run(path)
+    vanish = report["tc_features_vanish_K"]
+    assert vanish["last_with_gap_features_K"] == 15.0 and vanish["first_without_K"] == 17.0
