@@ -107,6 +107,9 @@ def add_spectrum_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window-mV", default=None, help="fit only |V| <= this bias, mV")
     parser.add_argument("--smearing-meV", default="0", help="extra Gaussian smearing omega, meV "
                         "(kernel exp(-x^2/4 omega^2)); 0: Dynes Gamma and temperature only")
+    parser.add_argument("--convention", choices=("dynes", "re-u2"), default="dynes",
+                        help="Gamma convention: dynes (complex energy, PHYSICS.md) or re-u2 "
+                             "(Re(u^2) of some public codes; btk and spin models)")
     parser.add_argument("--normalized", action="store_true",
                         help="the conductance is already G/G_N (no normalisation)")
     parser.add_argument("--symmetrize", action="store_true",
@@ -127,7 +130,8 @@ def spectrum_options(args) -> dict:
         offset = _number(offset, "--offset")
     return {"model": args.model, "offset": offset, "background": args.background,
             "normalized": args.normalized, "symmetrize": args.symmetrize, "window_mV": window,
-            "fixed": fixed, "bounds": bounds, "smearing_meV": smearing}
+            "fixed": fixed, "bounds": bounds, "smearing_meV": smearing,
+            "convention": args.convention}
 
 
 def read_spectrum_args(path: str, args):

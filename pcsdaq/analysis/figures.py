@@ -58,7 +58,8 @@ def spectra_figure(path: Path, run, spectra: list[dict], out: Path) -> Path | No
         names = parameter_names(model)[:-1]
         curve = s["scale"] * andreev.conductance(v, model, [s[n] for n in names],
                                                  s["temperature_K"],
-                                                 smearing_meV=s.get("smearing_meV", 0.0))
+                                                 smearing_meV=s.get("smearing_meV", 0.0),
+                                                 convention=s.get("convention", "dynes"))
         off = 0.3 * k
         label = (f"{s['temperature_K']:.2f} K, {s.get('field_T') or 0.0:.2f} T: "
                  f"D={s['delta_meV']:.3f} Z={s['Z']:.2f} G={s['gamma_meV']:.3f}"

@@ -130,8 +130,10 @@ def _kernel(bias_mV: np.ndarray, temperature_K: float, step_meV: float, smearing
 class _Evaluator:
     """scale * G(V; params) through the thermal kernel, and its Jacobian by parameter name."""
 
-    def __init__(self, model, bias_mV, temperature_K, gamma_hint_meV, smearing_meV=0.0):
+    def __init__(self, model, bias_mV, temperature_K, gamma_hint_meV, smearing_meV=0.0,
+                 convention="dynes"):
         self.model = model
+        self.convention = convention
         self.names = parameter_names(model)
         self.bias = bias_mV
         self.t0 = temperature_K <= 0 and smearing_meV <= 0
@@ -145,7 +147,9 @@ class _Evaluator:
         phys = x[:-1]
         scale = x[-1]
         energy = self.bias if self.t0 else self.kernel.energy_meV
-        if self.model == "two-gap":
+        if self.convention != "dynes":
+            stack = andreev.convention_T0_with_gradient(self.convention, energy, phys)
+        elif self.model == "two-gap":
             stack = andreev.two_gap_T0_with_gradient(energy, *phys, cell_meV=self.cell)
         else:
             stack = andreev.spin_T0_with_gradient(energy, *phys, cell_meV=self.cell,
@@ -193,13 +197,19 @@ def initial_guess(bias_mV: np.ndarray, g: np.ndarray, two_gaps: bool = False) ->
 
 def fit_model(bias_mV, g, temperature_K: float, *, model: str = "spin",
               fixed: dict | None = None, bounds: dict | None = None,
-              initial: dict | None = None, smearing_meV: float = 0.0) -> ModelFit:
+              initial: dict | None = None, smearing_meV: float = 0.0,
+              convention: str = "dynes") -> ModelFit:
     """Fit ``g`` (any scale; ``scale`` is a free parameter) at biases in mV and T in K.
 
     ``fixed``: name -> value (None frees a default-fixed parameter); ``bounds``: name ->
     (lo, hi); ``initial``: name -> start value. Raises AnalysisInputError for unknown names,
     bounds that exclude their start, or data that cannot determine the parameters."""
     names = parameter_names(model)
+    if convention not in andreev.CONVENTIONS:
+        raise AnalysisInputError(f"convention {convention!r}; allowed: "
+                                 f"{', '.join(andreev.CONVENTIONS)}")
+    if convention != "dynes" and model == "two-gap":
+        raise AnalysisInputError(f"convention {convention} is for the btk and spin models")
     bias = np.asarray(bias_mV, dtype=float)
     y = np.asarray(g, dtype=float)
     span = float(np.max(np.abs(bias))) if bias.size else 0.0
@@ -243,7 +253,7 @@ def fit_model(bias_mV, g, temperature_K: float, *, model: str = "spin",
             raise AnalysisInputError(f"{n} fixed at {v} lies outside its bounds {lo_n}:{hi_n}")
     gammas = [x_full[names.index(n)] for n in ("gamma_meV", "gamma2_meV") if n in names]
     evaluator = _Evaluator(model, bias, temperature_K, max(0.5 * min(gammas), 0.02),
-                           smearing_meV)
+                           smearing_meV, convention)
     need_p = "P" in free
     cache: dict = {}
 

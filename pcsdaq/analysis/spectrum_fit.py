@@ -105,7 +105,8 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
                  symmetrize: bool = False, window_mV: float | None = None,
                  fixed: dict | None = None, bounds: dict | None = None,
                  initial: dict | None = None, smearing_meV: float = 0.0,
-                 avoid_dips: bool = True, bias_unit: str = "V") -> dict:
+                 avoid_dips: bool = True, bias_unit: str = "V",
+                 convention: str = "dynes") -> dict:
     """Preprocess, fit and judge one spectrum (bias in V, any conductance, T in K).
 
     Returns the result dict: parameters with ``_err``, ``verdict``, ``reasons``, ``dips_mV``,
@@ -120,7 +121,7 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
     noise = quality.noise_estimate(gn)
     found = quality.find_dips_with_depth(v_mV, gn, noise=noise)
     fit_kw = {"model": model, "fixed": fixed, "bounds": bounds, "initial": initial,
-              "smearing_meV": smearing_meV, "noise": noise}
+              "smearing_meV": smearing_meV, "noise": noise, "convention": convention}
     if window_mV is not None:
         keep = np.abs(v_mV) <= window_mV
         if keep.sum() < MIN_POINTS:
@@ -135,7 +136,7 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
         # a dip the model reproduces (e.g. between the peaks of two gaps) is not a dip
         curve = fit.values["scale"] * andreev.conductance(
             v_mV, model, [fit.values[n] for n in parameter_names(model)[:-1]], t,
-            smearing_meV=smearing_meV)
+            smearing_meV=smearing_meV, convention=convention)
         found = [(pos, depth) for pos, depth in found
                  if _unexplained(v_mV, gn - curve, pos, depth, noise)]
     dips = [pos for pos, _ in found]
@@ -167,7 +168,8 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
         "dip_integrals": dip_integrals, "gap_features": has_features,
         "feature_contrast": contrast,
         "bias_unit": bias_unit, "rms": fit.rms, "noise": noise, "preprocessing": steps,
-        "smearing_meV": smearing_meV, "background": background, "normalized": normalized,
+        "smearing_meV": smearing_meV, "convention": convention, "background": background,
+        "normalized": normalized,
         "symmetrize": symmetrize,
     })
     return out
@@ -186,19 +188,20 @@ def _unexplained(v_mV, resid, pos, depth, noise) -> bool:
     return bool(np.min(resid[near]) < -floor)
 
 
-def _best_fit(v_mV, g, t, *, model, fixed, bounds, initial, smearing_meV, noise=math.nan):
+def _best_fit(v_mV, g, t, *, model, fixed, bounds, initial, smearing_meV, noise=math.nan,
+              convention="dynes"):
     """fit_model; for the spin model, when the first fit is not down to the noise or sits at
     a bound, also from the other side of the Z-P valley (Z and P trade off), keeping the
     lower chi2."""
     fit = fit_model(v_mV, g, t, model=model, fixed=fixed, bounds=bounds, initial=initial,
-                    smearing_meV=smearing_meV)
+                    smearing_meV=smearing_meV, convention=convention)
     suspicious = not fit.success or bool(set(fit.at_bound) & {"Z", "delta_meV"}) or \
         not (fit.rms <= 1.5 * noise)
     if model == "spin" and "P" in fit.free and not (initial and "P" in initial) and suspicious:
         other = fit_model(v_mV, g, t, model=model, fixed=fixed, bounds=bounds,
                           initial={**(initial or {}), "P": 0.6 if fit.values["P"] < 0.4 else 0.1,
                                    "Z": 0.3 if fit.values["Z"] > 0.3 else 0.8},
-                          smearing_meV=smearing_meV)
+                          smearing_meV=smearing_meV, convention=convention)
         if other.chi2_red < fit.chi2_red * (1 - 1e-6):
             fit = other
     return fit

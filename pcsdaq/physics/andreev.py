@@ -128,18 +128,28 @@ def model_T0_with_gradient(model: str, energy_meV, params, cell_meV=0.0):
 
 
 def conductance(bias_mV, model: str, params, temperature_K: float, *,
-                smearing_meV: float = 0.0) -> np.ndarray:
+                smearing_meV: float = 0.0, convention: str = "dynes") -> np.ndarray:
     """Normalised G(V) of ``model`` (parameters in the order of MODEL_PARAMETERS[model]) at
     temperature_K (K) for biases in mV; ``smearing_meV`` an extra Gaussian smearing omega
-    (kernel exp(-x^2 / 4 omega^2), the convention of PHYSICS.md), 0 for none."""
+    (kernel exp(-x^2 / 4 omega^2), the convention of PHYSICS.md), 0 for none;
+    ``convention`` "dynes" (complex form) or "re-u2" (single-gap models only)."""
     bias = np.asarray(bias_mV, dtype=float)
+    if convention != "dynes":
+        if model == "two-gap":
+            raise ValueError("the re-u2 convention is for the btk and spin models")
+        params = tuple(params)[:4]
     gamma = min(params[2], params[5]) if model == "two-gap" else params[2]
+    def g_of(energy, cell):
+        if convention != "dynes":
+            return re_u2_T0(energy, *params)
+        return model_T0_with_gradient(model, energy, params, cell)[:, 0]
+
     if temperature_K <= 0 and smearing_meV <= 0:
-        return model_T0_with_gradient(model, bias.ravel(), params)[:, 0].reshape(bias.shape)
+        return g_of(bias.ravel(), 0.0).reshape(bias.shape)
     kernel = btk.ThermalKernel(bias.ravel(), max(temperature_K, 0.0),
                                btk.energy_step_meV(max(temperature_K, 0.05), gamma),
                                smearing_meV=smearing_meV)
-    g = model_T0_with_gradient(model, kernel.energy_meV, params, kernel.step_meV)[:, 0]
+    g = g_of(kernel.energy_meV, kernel.step_meV)
     return kernel.apply(g).reshape(bias.shape)
 
 
@@ -149,3 +159,51 @@ def spin_conductance(bias_mV, delta_meV: float, z: float, gamma_meV: float,
     """Spin-polarised BTK G(V) (normalised) for biases in mV at temperature_K (K)."""
     return conductance(bias_mV, "spin", (delta_meV, z, gamma_meV, polarization), temperature_K,
                        smearing_meV=smearing_meV)
+
+
+CONVENTIONS = ("dynes", "re-u2")
+
+
+def re_u2_T0(energy_meV, delta_meV, z, gamma_meV, polarization):
+    """The Re(u^2) convention of some public codes (PHYSICS.md calls it a different Gamma
+    convention; offered to reproduce published fits): coherence factors
+    u^2, v^2 = (1 +- Re sqrt(((E - i Gamma)^2 - Delta^2) / (E - i Gamma)^2)) / 2; inside the gap
+    (|E - i Gamma| <= Delta) A = Re(Delta^2 / (e^2 + (Delta^2 - e^2)(1 + 2Z^2)^2)), B = 1 - A;
+    outside the original BTK A = u^2 v^2 / g^2, B = (u^2 - v^2)^2 Z^2 (1 + Z^2) / g^2 with
+    g = u^2 + Z^2 (u^2 - v^2). The polarised channel follows PHYSICS.md (0 inside the gap,
+    B_p = B / (1 - A) outside). Normalised by (1 + Z^2) like the Dynes form; with Gamma -> 0
+    both conventions are the original BTK."""
+    e = np.asarray(energy_meV, dtype=float) - 1j * gamma_meV
+    e2 = e * e
+    d2 = delta_meV * delta_meV
+    root = np.sqrt((e2 - d2) / e2).real
+    u2, v2 = 0.5 * (1.0 + root), 0.5 * (1.0 - root)
+    z2 = z * z
+    g2 = (u2 + z2 * root) ** 2
+    inside = np.abs(e) <= delta_meV
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a_in = (d2 / (e2 + (d2 - e2) * (1.0 + 2.0 * z2) ** 2)).real
+        a_out = u2 * v2 / g2
+        b_out = root * root * z2 * (1.0 + z2) / g2
+        gp_out = 1.0 - b_out / (1.0 - a_out)
+    a = np.where(inside, a_in, a_out)
+    b = np.where(inside, 1.0 - a_in, b_out)
+    gp = np.where(inside, 0.0, gp_out)
+    return (1.0 + z2) * ((1.0 - polarization) * (1.0 + a - b) + polarization * gp)
+
+
+def convention_T0_with_gradient(convention: str, energy_meV, params, step=1e-6):
+    """g and its derivatives (columns as spin_T0_with_gradient) in another ``convention``, the
+    derivatives by central differences (no analytic form is kept for these)."""
+    if convention != "re-u2":
+        raise ValueError(f"convention {convention!r}; allowed: {', '.join(CONVENTIONS)}")
+    p = np.array(params, dtype=float)
+    out = np.empty((np.size(energy_meV), 5))
+    out[:, 0] = re_u2_T0(energy_meV, *p)
+    for i in range(4):
+        h = step * max(abs(p[i]), 1e-3)
+        hi, lo = p.copy(), p.copy()
+        hi[i] += h
+        lo[i] -= h
+        out[:, 1 + i] = (re_u2_T0(energy_meV, *hi) - re_u2_T0(energy_meV, *lo)) / (2 * h)
+    return out
