@@ -28,22 +28,26 @@ PARAMETERS = ("delta_meV", "Z", "gamma_meV", "P", "delta2_meV", "gamma2_meV", "w
               "scale")
 
 
-def collect(paths: list[str]) -> tuple[list[Path], list[Path]]:
-    """(run files, text spectra) named or found under the paths (folders: recursively)."""
-    runs, texts = [], []
+def collect(paths: list[str]) -> tuple[list[Path], list[Path], set[Path]]:
+    """(run files, text spectra, those found in folders) named or found under the paths
+    (folders: recursively; this command's own summary files are not inputs)."""
+    runs, texts, found = [], [], set()
     for name in paths:
         p = Path(name)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
+                if f.name.startswith(("summary.", "tc_histogram.")):
+                    continue
                 if f.suffix.lower() in RUN_SUFFIXES:
                     runs.append(f)
-                elif f.suffix.lower() in TEXT_SUFFIXES and not f.name.startswith("summary"):
+                elif f.suffix.lower() in TEXT_SUFFIXES:
                     texts.append(f)
+                found.add(f)
         elif p.exists():
             (runs if p.suffix.lower() in RUN_SUFFIXES else texts).append(p)
         else:
             raise AnalysisInputError(f"{p}: no such run file or folder")
-    return runs, texts
+    return runs, texts, found
 
 
 class Progress:
@@ -147,16 +151,20 @@ def main(argv: list[str]) -> int:
     if not 0 < mfp["elastic_mfp_m"] <= mfp["inelastic_mfp_m"]:
         raise AnalysisInputError("mean free paths: need 0 < --elastic-mfp-nm <= "
                                  "--inelastic-mfp-nm")
-    runs, texts = collect(args.paths)
+    runs, texts, found = collect(args.paths)
     temperature = None if args.temperature is None else _number(args.temperature,
                                                                  "--temperature")
     if texts and temperature is None:
         raise AnalysisInputError(f"{texts[0]}: text spectra need --temperature K")
-    jobs, owners, loaded = [], [], {}
-    for path in runs:
+    jobs, owners, loaded, skipped = [], [], {}, []
+    for path in list(runs):
         try:
             run = read_run(path)
         except (RunFileError, OSError) as exc:
+            if path in found:  # a folder may hold other HDF5 files: skip them, say so
+                skipped.append(f"{path}: {exc}")
+                runs.remove(path)
+                continue
             raise AnalysisInputError(f"{path}: cannot read the run ({exc})") from exc
         if run.status == "running":
             raise AnalysisInputError(f"{path}: the run is still being written; analyze it "
@@ -167,7 +175,13 @@ def main(argv: list[str]) -> int:
                 jobs.append((b, g, t if t is not None else math.nan, o))
                 owners.append((path, meta, t))
     for path in texts:
-        spec = read_spectrum(path, bias_unit=args.bias_unit, quantity=args.quantity)
+        try:
+            spec = read_spectrum(path, bias_unit=args.bias_unit, quantity=args.quantity)
+        except AnalysisInputError as exc:
+            if path in found:
+                skipped.append(str(exc))
+                continue
+            raise
         jobs.append((spec.bias_V, spec.g, temperature, {**options, "bias_unit": spec.bias_unit}))
         owners.append((path, {"segment": "", "field_T": None, "resistance_ohm": None},
                        temperature))
@@ -199,7 +213,7 @@ def main(argv: list[str]) -> int:
     tcs = [x.get("tc_K") for r in reports for x in r["rt"] if x.get("tc_K") is not None]
     deltas = [s["delta_meV"] for s in all_spectra
               if s.get("verdict") in ("good", "degenerate") and "delta_meV" in s]
-    extra = {"summary_csv": str(csv_path), "summary_h5": str(h5_path),
+    extra = {"summary_csv": str(csv_path), "summary_h5": str(h5_path), "skipped": skipped,
              "tc_distribution": distribution(tcs), "delta_distribution": distribution(deltas)}
     if not args.no_figures:
         from pcsdaq.analysis.figures import tc_histogram

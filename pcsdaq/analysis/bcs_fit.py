@@ -75,7 +75,7 @@ def fit_gap_vs_temperature(temperature_K, delta_meV, delta_err_meV=None) -> dict
     return _reject(out, reasons, ("tc_K", "delta0_meV", "ratio"))
 
 
-def fit_gap_vs_field(field_T, delta_meV) -> dict:
+def fit_gap_vs_field(field_T, delta_meV, delta_err_meV=None) -> dict:
     """Fit Delta(H) in meV vs H in T to Delta(0) sqrt(1 - H/Hc2): delta0_meV, hc2_T, errors."""
     h = np.abs(np.asarray(field_T, dtype=float))
     d = np.asarray(delta_meV, dtype=float)
@@ -96,4 +96,10 @@ def fit_gap_vs_field(field_T, delta_meV) -> dict:
                        f"{d.max():.3g} meV")
     if sol.x[1] > 10.0 * max(float(h.max()), 0.01):
         reasons.append(f"Hc2 {sol.x[1]:.3g} T far beyond the fields measured (<= {h.max():.3g} T)")
+    if delta_err_meV is not None:
+        e = np.asarray(delta_err_meV, dtype=float)
+        e = e[np.isfinite(e) & (e > 0)]
+        if e.size and chi2 > 25.0 * float(np.median(e)) ** 2 + 1e-12:
+            reasons.append(f"scatter sqrt(chi2_red) = {np.sqrt(chi2):.3g} meV is far above "
+                           f"the gaps' errors (median {np.median(e):.2g} meV)")
     return _reject(out, reasons, ("delta0_meV", "hc2_T"))

@@ -92,7 +92,8 @@ def _runs_z(resid: np.ndarray) -> float:
     return (runs - mu) / math.sqrt(var) if var > 0 else 0.0
 
 
-def verdict(fit, *, dips_mV: list[float], noise: float, user_bounds=()) -> tuple[str, list[str]]:
+def verdict(fit, *, dips_mV: list[float], noise: float, user_bounds=(),
+            gap_features: bool = True) -> tuple[str, list[str]]:
     """(verdict, reasons) of a :class:`pcsdaq.analysis.model_fit.ModelFit` (module doc)."""
     reasons: list[str] = []
     scale = fit.values.get("scale", 1.0) or 1.0
@@ -110,6 +111,9 @@ def verdict(fit, *, dips_mV: list[float], noise: float, user_bounds=()) -> tuple
                        "(thermal-regime enhancement)")
     if reasons:
         return "not-ballistic", reasons
+    if not gap_features:
+        return "degenerate", ["no gap features above the noise (a normal-state spectrum?): "
+                              "Delta is not determined"]
     poor = []
     if not fit.success:
         poor.append("the optimiser did not converge")

@@ -87,20 +87,41 @@ def annotate_spectrum(result: dict, **mfp) -> dict:
     return result
 
 
+def _trusted_gap(s: dict) -> bool:
+    verdict = s.get("verdict", "good")
+    err = s.get("delta_meV_err")
+    determined = err is not None and math.isfinite(err) and err <= 0.1 * abs(s["delta_meV"])
+    below_dips = (verdict == "not-ballistic" and s.get("regime_spectrum") == "intermediate"
+                  and s.get("window_mV") is not None)
+    return s.get("gap_features", True) and (
+        verdict == "good" or (verdict == "degenerate" and determined)
+        or (below_dips and determined))
+
+
 def gap_series(spectra: list[dict]) -> dict[str, Any]:
     """Delta(T), Delta(H), I_c(T), I_c(H) over the fitted spectra of one contact.
 
-    Spectra with verdict ``poor`` or ``not-ballistic`` are left out of the gap fits (listed
-    in ``left_out`` with their verdicts); a BCS or Delta(H) fit needs >= 3 temperatures or
-    fields and is reported as failed, with the reason, when unphysical."""
+    Only gaps that can be trusted enter the gap fits: verdict ``good``, or ``degenerate``
+    with Delta determined to 10 %, or an intermediate-regime spectrum fitted below its dips
+    with Delta determined to 10 % (counted in ``gaps_below_dips``: lower bounds), and gap
+    features in the spectrum; the others (``poor``, thermal, no gap features, undetermined)
+    are listed in ``left_out`` with their verdicts. A BCS or Delta(H) fit needs >= 3 temperatures or fields and is reported as
+    failed, with the reason, when unphysical."""
     from pcsdaq.analysis.bcs_fit import fit_gap_vs_field, fit_gap_vs_temperature
 
     fitted = [s for s in spectra if "delta_meV" in s]
-    used = [s for s in fitted if s.get("verdict", "good") in ("good", "degenerate")]
+    used = [s for s in fitted if _trusted_gap(s)]
     out: dict[str, Any] = {"left_out": [{"segment": s.get("segment"),
                                           "temperature_K": s.get("temperature_K"),
                                           "verdict": s.get("verdict")}
                                          for s in fitted if s not in used]}
+    below = sum(s.get("verdict") == "not-ballistic" for s in used)
+    if below:
+        out["gaps_below_dips"] = below
+    if len({round(s["temperature_K"], 2) for s in fitted}) >= 3 and \
+            len({round(s["temperature_K"], 2) for s in used}) < 3:
+        out["bcs"] = {"failed": f"only {len(used)} of {len(fitted)} spectra have a gap to "
+                                "trust (see left_out): no BCS fit"}
     fields = np.array([s.get("field_T", 0.0) for s in used], dtype=float)
     temps = np.array([s["temperature_K"] for s in used], dtype=float)
     if len({round(t, 2) for t in temps}) >= 3:
@@ -117,7 +138,8 @@ def gap_series(spectra: list[dict]) -> dict[str, Any]:
                 out["bcs"] = {"failed": str(exc)}
     if len({round(f, 3) for f in fields if math.isfinite(f)}) >= 3:
         try:
-            out["field"] = fit_gap_vs_field(fields, [s["delta_meV"] for s in used])
+            out["field"] = fit_gap_vs_field(fields, [s["delta_meV"] for s in used],
+                                            [s.get("delta_meV_err", math.nan) for s in used])
         except ValueError as exc:
             out["field"] = {"failed": str(exc)}
     feat = [(s["temperature_K"], s.get("gap_features")) for s in spectra

@@ -155,7 +155,8 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
     raw_g = np.asarray(g, dtype=float)[np.argsort(np.asarray(bias_V, dtype=float), kind="stable")]
     dip_integrals = [_integral_to(raw_v, raw_g, d * 1e-3) for d in dips]
     verdict, reasons = quality.verdict(fit, dips_mV=dips, noise=noise,
-                                       user_bounds=tuple((bounds or {}).keys()))
+                                       user_bounds=tuple((bounds or {}).keys()),
+                                       gap_features=has_features)
     out: dict = {"model": model}
     for name in fit.values:
         out[name] = fit.values[name]

@@ -146,3 +146,22 @@ def test_published_curve_is_reproduced_in_its_own_convention():
                             convention=c) for c in ("dynes", "re-u2")}
     assert fits["re-u2"]["rms"] < 0.6 * fits["dynes"]["rms"]
     assert fits["re-u2"]["convention"] == "re-u2" and fits["re-u2"]["verdict"] == "good"
+
+
+def test_normal_state_spectrum_is_no_gap():
+    flat = noisy(np.ones_like(BIAS_MV), seed=9)
+    res = fit_spectrum(BIAS_MV * 1e-3, flat, 20.0)
+    assert res["verdict"] == "degenerate" and res["gap_features"] is False
+    assert "no gap features" in res["reasons"][0]
+
+
+def test_series_leaves_untrusted_gaps_out():
+    from pcsdaq.analysis.series import gap_series
+
+    spectra = [{"segment": f"s{k}", "temperature_K": t, "field_T": 0.0, "delta_meV": d,
+                "delta_meV_err": 0.01, "verdict": v, "gap_features": True}
+               for k, (t, d, v) in enumerate([(2, 2.5, "good"), (5, 2.4, "poor"),
+                                              (8, 63.0, "poor"), (11, 2.1, "not-ballistic")])]
+    out = gap_series(spectra)
+    assert [x["segment"] for x in out["left_out"]] == ["s1", "s2", "s3"]
+    assert "no BCS fit" in out["bcs"]["failed"]
