@@ -130,11 +130,16 @@ class ThermalKernel:
             rows = np.arange(len(self.bias_meV))[:, None]
             dense[rows, self.first[:, None] + offsets[None, :]] = band
             self._dense = dense
+            self._dense_t = np.ascontiguousarray(dense.T)  # g-and-gradients products
 
     def apply(self, g: np.ndarray) -> np.ndarray:
         """Thermally smeared spectrum at the biases from g sampled on ``energy_meV`` (the
         first axis; further axes, e.g. g and its derivatives side by side, are carried along)."""
         if self._dense is not None:
+            if g.ndim == 2 and g.shape[1] > 1:
+                # (k, n_grid) @ (n_grid, n_bias) suits BLAS better than (n_bias, n_grid) @
+                # (n_grid, k) for a handful of columns
+                return (np.ascontiguousarray(g.T) @ self._dense_t).T
             return self._dense @ g
         windows = np.lib.stride_tricks.sliding_window_view(g, self.width, axis=0)[self.first]
         if windows.ndim == 2:
