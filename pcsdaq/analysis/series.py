@@ -152,8 +152,14 @@ def gap_series(spectra: list[dict]) -> dict[str, Any]:
             "definition": "spectroscopic Tc: where the gap features vanish (between these)"}
     with_ic = [s for s in spectra if s.get("ic_A")]
     if with_ic:
-        out["ic_vs_T"] = [{"temperature_K": s.get("temperature_K"), "field_T": s.get("field_T"),
-                           "ic_A": s["ic_A"]} for s in with_ic]
+        points = [{"temperature_K": s.get("temperature_K"), "field_T": s.get("field_T"),
+                   "ic_A": s["ic_A"]} for s in with_ic]
+        temps_ic = {round(p["temperature_K"] or 0.0, 2) for p in points}
+        fields_ic = {round(p["field_T"] or 0.0, 3) for p in points}
+        if len(temps_ic) >= len(fields_ic):
+            out["ic_vs_T"] = sorted(points, key=lambda p: p["temperature_K"] or 0.0)
+        else:
+            out["ic_vs_H"] = sorted(points, key=lambda p: abs(p["field_T"] or 0.0))
     return out
 
 
