@@ -48,6 +48,7 @@ def spectra_figure(path: Path, run, spectra: list[dict], out: Path) -> Path | No
     plt = _plt()
     fig, (ax, axr) = plt.subplots(2, 1, figsize=(7.5, 8), sharex=True,
                                   gridspec_kw={"height_ratios": [3, 1]})
+    span = 0.0
     for k, s in enumerate(items):
         spec = spectrum_from_segment(segs[s["segment"]])
         v, g, _, _ = preprocess(spec.bias_V, spec.g, offset=s.get("offset_mV", 0.0),
@@ -65,13 +66,18 @@ def spectra_figure(path: Path, run, spectra: list[dict], out: Path) -> Path | No
                  f"D={s['delta_meV']:.3f} Z={s['Z']:.2f} G={s['gamma_meV']:.3f}"
                  + (f" P={s['P']:.2f}" if model == "spin" else "") + f" [{s['verdict']}]")
         ax.plot(v, g + off, ".", ms=2, label=label)
-        ax.plot(v, curve + off, "k-", lw=0.8)
         w = s.get("window_mV")
         inside = np.abs(v) <= w if w else np.ones_like(v, dtype=bool)
+        ax.plot(v[inside], curve[inside] + off, "k-", lw=0.8)  # the fitted part only
+        gap = s["delta_meV"] if s.get("gap_features", True) and s["verdict"] != "poor" else 0.0
+        span = max(span, min(float(np.max(np.abs(v))),
+                             max(6.0 * gap, 1.5 * max([abs(d) for d in s.get("dips_mV") or [0]]))))
         axr.plot(v[inside], (g - curve)[inside] + 0.05 * k, ".", ms=2)
         for d in s.get("dips_mV") or []:
             ax.axvline(d, color="r", lw=0.5, ls=":")
     ax.set(ylabel="G/G_N (offset 0.3)", title=_title(path, run))
+    if span > 0:
+        ax.set_xlim(-span, span)
     ax.legend(fontsize=6)
     axr.set(xlabel="V (mV)", ylabel="residual (offset)")
     fig.tight_layout()
@@ -147,14 +153,16 @@ def rt_figure(path: Path, run, item: dict, out: Path) -> Path | None:
 
 
 def ic_figure(path: Path, run, results: dict[str, Any], out: Path) -> Path | None:
-    """I_c(T) from the dip positions (None without dips)."""
-    pts = results.get("ic_vs_T") or []
+    """I_c(T) or I_c(H) from the dips (None without dips)."""
+    key, axis, label = (("ic_vs_H", "field_T", "B (T)") if results.get("ic_vs_H")
+                        else ("ic_vs_T", "temperature_K", "T (K)"))
+    pts = results.get(key) or []
     if len(pts) < 2:
         return None
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot([p["temperature_K"] for p in pts], [p["ic_A"] * 1e3 for p in pts], "o")
-    ax.set(xlabel="T (K)", ylabel="I_c (mA)", title=_title(path, run))
+    ax.plot([p[axis] for p in pts], [p["ic_A"] * 1e3 for p in pts], "o")
+    ax.set(xlabel=label, ylabel="I_c (mA)", title=_title(path, run))
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
