@@ -68,7 +68,7 @@ def median_ms(fn, reps):
 def main() -> None:
     """Print the figures."""
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     g = spectrum(*TRUE, T_K, 1)
     fit_btk(BIAS_V, g, T_K)  # warm-up (BCS table, imports)
     fast_fit = median_ms(lambda: fit_btk(BIAS_V, g, T_K), 15)

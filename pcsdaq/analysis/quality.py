@@ -112,8 +112,8 @@ def verdict(fit, *, dips_mV: list[float], noise: float, user_bounds=(),
     if reasons:
         return "not-ballistic", reasons
     if not gap_features:
-        return "degenerate", ["no gap features above the noise (a normal-state spectrum?): "
-                              "Delta is not determined"]
+        return "degenerate", [("no gap features above the noise (a normal-state spectrum?): "
+                               "Delta is not determined")]
     poor = []
     if not fit.success:
         poor.append("the optimiser did not converge")
