@@ -157,6 +157,12 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
     verdict, reasons = quality.verdict(fit, dips_mV=dips, noise=noise,
                                        user_bounds=tuple((bounds or {}).keys()),
                                        gap_features=has_features)
+    ranges = {}
+    if verdict == "degenerate" and has_features:
+        ranges = equal_chi2_ranges(fit, t, fit_kw)
+        if ranges:
+            reasons.append("at equal chi2 (profile, delta chi2 <= 1): " + ", ".join(
+                f"{n} {lo:.3g}..{hi:.3g}" for n, (lo, hi) in ranges.items()))
     out: dict = {"model": model}
     for name in fit.values:
         out[name] = fit.values[name]
@@ -167,6 +173,7 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
         "verdict": verdict, "reasons": reasons, "dips_mV": dips, "at_bound": fit.at_bound,
         "correlations": fit.correlations, "fixed": fit.fixed, "offset_mV": off_mV,
         "dip_integrals": dip_integrals, "gap_features": has_features,
+        "ranges_at_equal_chi2": ranges,
         "feature_contrast": contrast,
         "bias_unit": bias_unit, "rms": fit.rms, "noise": noise, "preprocessing": steps,
         "smearing_meV": smearing_meV, "convention": convention, "background": background,
@@ -187,6 +194,41 @@ def _unexplained(v_mV, resid, pos, depth, noise) -> bool:
     near = np.argsort(np.abs(v_mV - pos))[:3]
     floor = max(5.0 * noise if math.isfinite(noise) else 0.0, 0.4 * depth)
     return bool(np.min(resid[near]) < -floor)
+
+
+def equal_chi2_ranges(fit, temperature_K: float, fit_kw: dict, n: int = 9) -> dict:
+    """Profile of the most correlated pair of a degenerate fit: the parameter of the pair
+    that matters more (P before Z before the rest) is stepped over +-4 standard errors (to
+    its bounds), the others refitted at each step; returns {name: (lo, hi)} for both, over
+    the steps whose sum of squares is within one chi2_red of the best (delta chi2 <= 1)."""
+    pairs = [(abs(r), pair.split("~")) for pair, r in fit.correlations.items()
+             if "scale" not in pair and math.isfinite(r)]
+    if not pairs:
+        return {}
+    _, (a, b) = max(pairs)
+    order = ["P", "Z", "delta_meV", "delta2_meV", "weight", "gamma_meV", "gamma2_meV"]
+    first, other = sorted((a, b), key=lambda x: order.index(x) if x in order else 99)
+    value, err = fit.values[first], fit.errors[first]
+    lo_b, hi_b = fit.bounds[first]
+    if not (math.isfinite(err) and err > 0):
+        return {}
+    grid = np.linspace(max(value - 4 * err, lo_b), min(value + 4 * err, hi_b), n)
+    s_min = float(np.sum(fit.residuals ** 2))
+    kw = {k: v for k, v in fit_kw.items() if k != "noise"}
+    kept = []
+    for x in grid:
+        try:
+            prof = fit_model(fit.bias_mV, fit.data, temperature_K, **{
+                **kw, "fixed": {**(kw.get("fixed") or {}), first: float(x)},
+                "initial": {k: v for k, v in fit.values.items() if k != first}})
+        except AnalysisInputError:
+            continue
+        if float(np.sum(prof.residuals ** 2)) - s_min <= fit.chi2_red:
+            kept.append((float(x), prof.values[other]))
+    if not kept:
+        return {}
+    xs, ys = zip(*kept)
+    return {first: (min(xs), max(xs)), other: (min(ys), max(ys))}
 
 
 def _best_fit(v_mV, g, t, *, model, fixed, bounds, initial, smearing_meV, noise=math.nan,

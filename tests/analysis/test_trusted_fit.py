@@ -165,3 +165,15 @@ def test_series_leaves_untrusted_gaps_out():
     out = gap_series(spectra)
     assert [x["segment"] for x in out["left_out"]] == ["s1", "s2", "s3"]
     assert "no BCS fit" in out["bcs"]["failed"]
+
+
+def test_degenerate_z_and_p_get_their_range_at_equal_chi2():
+    bias = np.linspace(-4, 4, 40)
+    g = noisy(andreev.spin_conductance(bias, 1.0, 0.3, 0.5, 0.3, 4.0), seed=3, level=0.005)
+    res = fit_spectrum(bias * 1e-3, g, 4.0, model="spin", normalized=True)
+    assert res["verdict"] == "degenerate"
+    ranges = res["ranges_at_equal_chi2"]
+    assert set(ranges) == {"P", "Z"}
+    assert ranges["P"][0] <= res["P"] <= ranges["P"][1] and ranges["P"][1] - ranges["P"][0] > 0.1
+    assert ranges["Z"][0] < ranges["Z"][1]
+    assert any("at equal chi2 (profile" in r for r in res["reasons"])
