@@ -160,7 +160,7 @@ def main(argv: list[str]) -> int:
     for path in list(runs):
         try:
             run = read_run(path)
-        except (RunFileError, OSError) as exc:
+        except (RunFileError, OSError, RuntimeError, KeyError, ValueError) as exc:
             if path in found:  # a folder may hold other HDF5 files: skip them, say so
                 skipped.append(f"{path}: {exc}")
                 runs.remove(path)

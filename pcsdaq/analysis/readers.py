@@ -336,7 +336,7 @@ def _read_hdf5_spectrum(path: Path, segment) -> Spectrum:
 
     try:
         run = read_run(path)
-    except (RunFileError, OSError) as exc:
+    except (RunFileError, OSError, RuntimeError, KeyError, ValueError) as exc:
         raise AnalysisInputError(f"{path}: cannot read the run ({exc})") from exc
     spectra = [s for s in run.segments if "dIdV_S" in s.columns and "V_dc_V" in s.columns]
     if not spectra:

@@ -58,7 +58,7 @@ def analyze_run(path: Path, window_mV: float | None = None, *, options: dict | N
 
     try:
         run = read_run(path)
-    except (RunFileError, OSError) as exc:
+    except (RunFileError, OSError, RuntimeError, KeyError, ValueError) as exc:
         raise AnalysisInputError(f"{path}: cannot read the run ({exc})") from exc
     opts = dict(options or {})
     if window_mV is not None:

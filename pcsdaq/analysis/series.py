@@ -200,7 +200,7 @@ def rt_of_run(path, *, onset_K=None, lower_drop=(0.1, 0.5)) -> dict:
 
     try:
         run = read_run(path)
-    except (RunFileError, OSError) as exc:
+    except (RunFileError, OSError, RuntimeError, KeyError, ValueError) as exc:
         raise AnalysisInputError(f"{path}: cannot read the run ({exc})") from exc
     segs = rt_segments(run)
     if onset_K is not None or tuple(lower_drop) != (0.1, 0.5):

@@ -71,7 +71,7 @@ class DataBrowser(QtWidgets.QWidget):
                 with open(path, "rb") as f:
                     hdf5 = f.read(8) == b"\x89HDF\r\n\x1a\n"
                 segments = read_run(path).segments if hdf5 else [_text_segment(path)]
-            except (PcsdaqError, OSError) as exc:
+            except (PcsdaqError, OSError, RuntimeError, KeyError, ValueError) as exc:
                 problems.append(str(exc))
                 continue
             for seg in segments:

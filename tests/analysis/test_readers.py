@@ -4,6 +4,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pcsdaq.analysis.io import AnalysisInputError
 from pcsdaq.analysis.readers import read_columns, read_spectrum
@@ -94,3 +96,23 @@ def test_read_columns_matches_names_without_case_or_unit(tmp_path):
     path.write_text("# procedure: rt\n# x\nT_K [K],R_Ohm [Ohm]\n1,2\n3,4\n")
     cols = read_columns(path, ("T_K", "R_ohm"))
     assert cols["R_ohm"] == pytest.approx([2, 4]) and cols["T_K"] == pytest.approx([1, 3])
+
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.one_of(st.binary(max_size=300),
+                     st.lists(st.sampled_from(["1", "-2.5", "nan", "inf", "1e400", ",", ";", "\t",
+                                               " ", "\r\n", "\n", "#", "V", "[mV]", "\ufeff",
+                                               "dV/dI", "0,5"]), max_size=40).map("".join)
+                     .map(lambda s: s.encode("utf-8"))))
+def test_fuzz_reader_only_raises_one_line_errors(tmp_path_factory, raw):
+    path = tmp_path_factory.mktemp("fz") / "x.csv"
+    path.write_bytes(raw)
+    for bias_unit in ("auto", "mV"):
+        try:
+            spec = read_spectrum(path, bias_unit=bias_unit)
+        except AnalysisInputError as exc:
+            assert "\n" not in str(exc)
+        else:
+            assert len(spec.bias_V) == len(spec.g) and np.all(np.diff(spec.bias_V) >= 0)
