@@ -28,8 +28,9 @@ BIAS_UNITS = ("auto", "V", "mV")
 QUANTITIES = ("auto", "dIdV", "dVdI")
 _BIAS_NAMES = ("bias_v", "v_dc_v", "bias", "v", "voltage", "vbias", "v_dc", "bias_mv", "v_mv",
                "e", "energy", "vdc", "u")
-_SIGNAL_NAMES = ("didv", "didv_s", "g", "g/gn", "g/g_n", "gn", "g_n", "conductance", "didv_norm",
-                 "normalized", "normalised", "dvdi", "dvdi_ohm", "r", "resistance", "y", "signal")
+_SIGNAL_NAMES = ("didv", "didv_s", "di/dv", "g", "g/gn", "g/g_n", "g/g0", "gn", "g_n",
+                 "conductance", "normalized conductance", "didv_norm", "normalized",
+                 "normalised", "dvdi", "dvdi_ohm", "dv/di", "r", "resistance", "y", "signal")
 _RESISTANCE_WORDS = ("dvdi", "resistance", "ohm")
 
 
@@ -155,6 +156,13 @@ def read_table(path: str | Path) -> Table:
         header = [c.strip().strip('"') for c in first]
         units = [_canonical(c)[1] for c in header]
         numbered = numbered[1:]
+        if numbered:
+            second = _split(numbered[0][1], delimiter)
+            if second and not any(_is_number(c, decimal_comma) for c in second if c):
+                # a units row under the names ("V,G" then "mV,S")
+                units = [c.strip().strip("[]()") for c in second] + [""] * len(header)
+                units = units[:len(header)]
+                numbered = numbered[1:]
     if not numbered:
         raise AnalysisInputError(f"{path}: no data rows under the header")
     width = len(header) if header else len(first)

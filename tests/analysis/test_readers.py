@@ -116,3 +116,12 @@ def test_fuzz_reader_only_raises_one_line_errors(tmp_path_factory, raw):
             assert "\n" not in str(exc)
         else:
             assert len(spec.bias_V) == len(spec.g) and np.all(np.diff(spec.bias_V) >= 0)
+
+
+def test_units_row_and_common_names(tmp_path):
+    path = tmp_path / "u.csv"
+    path.write_text("index,Bias,dI/dV\n,mV,uS\n" +
+                    "".join(f"{k},{b},{g}\n" for k, (b, g) in enumerate(zip(BIAS_MV, G))))
+    spec = read_spectrum(path)
+    assert spec.bias_unit == "mV" and "header unit" in spec.bias_unit_reason
+    assert spec.g == pytest.approx(G, rel=1e-5)
