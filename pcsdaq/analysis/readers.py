@@ -13,7 +13,6 @@ and what was expected.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -392,10 +391,3 @@ def spectrum_from_segment(seg, source: str = "") -> Spectrum:
                     "V", "pcsdaq run file", "dIdV", ("V_dc_V", "dIdV_S"), temperature_K=t,
                     field_T=_mean(cols.get("field_T")), resistance_ohm=r, notes=notes)
 
-
-def finite_positive(value: float, what: str, *, upper: float = math.inf) -> float:
-    """``value`` if finite, > 0 and <= ``upper``, else AnalysisInputError naming ``what``."""
-    if not (math.isfinite(value) and 0 < value <= upper):
-        lim = "" if math.isinf(upper) else f" and <= {upper:g}"
-        raise AnalysisInputError(f"{what} = {value} must be finite, > 0{lim}")
-    return value
