@@ -79,6 +79,34 @@ def summary_rows(items: list[dict]) -> list[dict]:
     return rows
 
 
+def _text_rt(path: Path) -> dict | None:
+    """Tc of a text R(T) table (columns temperature and resistance, no bias), else None."""
+    from pcsdaq.analysis.readers import _canonical, read_table
+    from pcsdaq.analysis.tc import tc_from_rt
+
+    try:
+        table = read_table(path)
+    except AnalysisInputError:
+        return None
+    names = [_canonical(h)[0] for h in table.header or []]
+    if not names:
+        return None
+    spectral = {"v_dc_v", "bias_v", "bias", "v", "didv_s", "didv"}
+    if any(n in spectral and np.isfinite(table.data[:, j]).sum() >= 8
+           for j, n in enumerate(names)):
+        return None  # a spectrum (a bias column with data)
+    j_t = next((names.index(n) for n in ("t_k", "temperature_k", "t", "temperature")
+                if n in names), None)
+    j_r = next((names.index(n) for n in ("r_ohm", "r", "resistance", "r_contact")
+                if n in names), None)
+    if j_t is None or j_r is None:
+        return None
+    try:
+        return {"file": str(path), **tc_from_rt(table.data[:, j_t], table.data[:, j_r]).as_dict()}
+    except ValueError as exc:
+        return {"file": str(path), "error": str(exc)}
+
+
 def write_summary(rows: list[dict], out_dir: Path) -> tuple[Path, Path]:
     """summary.csv and summary.h5 (one dataset per column) in ``out_dir``."""
     import csv
@@ -154,9 +182,8 @@ def main(argv: list[str]) -> int:
     runs, texts, found = collect(args.paths)
     temperature = None if args.temperature is None else _number(args.temperature,
                                                                  "--temperature")
-    if texts and temperature is None:
-        raise AnalysisInputError(f"{texts[0]}: text spectra need --temperature K")
     jobs, owners, loaded, skipped = [], [], {}, []
+    text_rt = []
     for path in list(runs):
         try:
             run = read_run(path)
@@ -175,6 +202,10 @@ def main(argv: list[str]) -> int:
                 jobs.append((b, g, t if t is not None else math.nan, o))
                 owners.append((path, meta, t))
     for path in texts:
+        rt = _text_rt(path)
+        if rt is not None:
+            text_rt.append(rt)
+            continue
         try:
             spec = read_spectrum(path, bias_unit=args.bias_unit, quantity=args.quantity)
         except AnalysisInputError as exc:
@@ -182,9 +213,12 @@ def main(argv: list[str]) -> int:
                 skipped.append(str(exc))
                 continue
             raise
-        jobs.append((spec.bias_V, spec.g, temperature, {**options, "bias_unit": spec.bias_unit}))
-        owners.append((path, {"segment": "", "field_T": None, "resistance_ohm": None},
-                       temperature))
+        t = temperature if temperature is not None else spec.temperature_K
+        if t is None:
+            raise AnalysisInputError(f"{path}: no temperature column; give --temperature K")
+        jobs.append((spec.bias_V, spec.g, t, {**options, "bias_unit": spec.bias_unit}))
+        owners.append((path, {"segment": "", "field_T": spec.field_T, "resistance_ohm": None},
+                       t))
     results = fit_many(jobs, workers=workers, scheduler=args.scheduler,
                        progress=None if args.quiet else Progress())
     per_run: dict[Path, list[dict]] = {p: [] for p in runs}
@@ -211,6 +245,7 @@ def main(argv: list[str]) -> int:
     out_dir = Path(args.out) if args.out else (first if first.is_dir() else first.parent)
     csv_path, h5_path = write_summary(summary_rows(all_spectra), out_dir)
     tcs = [x.get("tc_K") for r in reports for x in r["rt"] if x.get("tc_K") is not None]
+    tcs += [x["tc_K"] for x in text_rt if x.get("tc_K") is not None]
     deltas = [s["delta_meV"] for s in all_spectra
               if s.get("verdict") in ("good", "degenerate") and "delta_meV" in s]
     extra = {"summary_csv": str(csv_path), "summary_h5": str(h5_path), "skipped": skipped,
@@ -224,7 +259,7 @@ def main(argv: list[str]) -> int:
     if len(reports) == 1 and not text_results:
         out = {**reports[0], **extra}
     else:
-        out = {"runs": reports, "texts": text_results, **extra}
+        out = {"runs": reports, "texts": text_results, "texts_rt": text_rt, **extra}
     from pcsdaq.analysis.cli import _clean
 
     json.dump(_clean(out), sys.stdout, indent=1, default=str)

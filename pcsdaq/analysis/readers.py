@@ -273,7 +273,8 @@ def read_spectrum(path: str | Path, *, bias_unit: str = "auto", bias_column=None
     ``bias_unit`` auto|V|mV; ``bias_column`` / ``signal_column`` a name or 0-based index
     (default: by name, else the first two columns, skipping a leading row index);
     ``quantity`` auto|dIdV|dVdI (auto: from the column name); ``segment`` an HDF5 segment
-    name or index (default the first spectrum). Returns a :class:`Spectrum` sorted by bias;
+    name or index (default the first spectrum). A temperature or field column (as
+    ``pcsdaq export`` writes) sets ``temperature_K`` / ``field_T``. Returns a :class:`Spectrum` sorted by bias;
     rows with NaN are dropped (said in ``notes``)."""
     path = Path(path)
     if quantity not in QUANTITIES:
@@ -333,8 +334,16 @@ def read_spectrum(path: str | Path, *, bias_unit: str = "auto", bias_column=None
     order = np.argsort(bias_V, kind="stable")
     if not np.all(np.diff(bias_V) >= 0):
         notes.append("bias sorted ascending")
+    extra = {}
+    if table.header:  # conditions recorded as columns (pcsdaq export writes them)
+        names = [_canonical(h)[0] for h in table.header]
+        for key, options in (("temperature_K", ("temperature_k", "t_k", "temperature")),
+                             ("field_T", ("field_t", "b_t", "field"))):
+            j = next((names.index(o) for o in options if o in names), None)
+            if j is not None and j not in (jb, js):
+                extra[key] = _mean(table.data[:, j])
     return Spectrum(bias_V[order], sig[order], str(path), unit, reason, q,
-                    (header[jb], header[js]), notes=notes)
+                    (header[jb], header[js]), notes=notes, **extra)
 
 
 def _read_hdf5_spectrum(path: Path, segment) -> Spectrum:

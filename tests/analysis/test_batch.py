@@ -68,4 +68,4 @@ def test_analyze_a_folder_of_text_spectra(tmp_path, capsys):
     with h5py.File(out["summary_h5"]) as f:
         assert f["summary/delta_meV"].shape == (2,)
     assert main(["analyze", str(tmp_path)]) == 2
-    assert "need --temperature" in capsys.readouterr().err
+    assert "give --temperature" in capsys.readouterr().err

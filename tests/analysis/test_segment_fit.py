@@ -79,6 +79,12 @@ def test_tc_reads_a_run_and_an_export(run_file, tmp_path, capsys):
     assert {"tc_midpoint_K", "tc_10_K", "tc_90_K", "upper_range_K", "lower_range_K",
             "transition_range_K", "tc_K", "onset_K"} <= set(res)
     spectrum_csv = min((tmp_path / "csv").glob("*T_2.0K*.csv"))
+    # a folder of exports: spectra at their recorded temperature, R(T) tables to Tc
+    assert main(["analyze", str(tmp_path / "csv"), "--quiet", "--no-figures"]) == 0
+    folder = json.loads(capsys.readouterr().out)
+    assert len(folder["texts"]) == 4 and len(folder["texts_rt"]) == 3
+    assert folder["texts"][0]["temperature_K"] == pytest.approx(2.0)
+    assert folder["tc_distribution"]["n"] == 3
     assert main(["fit", str(spectrum_csv), "--temperature", "2"]) == 0
     fit = json.loads(capsys.readouterr().out)
     assert fit["bias_unit"] == "V" and fit["verdict"] == "good"
