@@ -192,9 +192,22 @@ def fit_gap_distribution(bias_V, g, temperature_K: float, *, n_gaps: int = 7,
                                 [np.inf, np.inf, 10.0, np.inf, np.inf]))
     dof = max(len(gg) - 5, 1)
     chi2_red = float(2.0 * sol.cost / dof)
-    errs = np.sqrt(np.clip(np.diag(np.linalg.pinv(sol.jac.T @ sol.jac)) * chi2_red, 0, None))
+    cov = np.linalg.pinv(sol.jac.T @ sol.jac) * chi2_red
+    errs = np.sqrt(np.clip(np.diag(cov), 0, None))
     names = ("delta_meV", "sigma_meV", "Z", "gamma_meV", "scale")
     out = {n: float(v) for n, v in zip(names, sol.x)}
     out.update({f"{n}_err": float(e) for n, e in zip(names, errs)})
     out["chi2_red"] = chi2_red
+    # the width of the gap distribution and Gamma both broaden the spectrum: say how much
+    den = errs[1] * errs[3]
+    corr = float(cov[1, 3] / den) if den > 0 else math.nan
+    out["correlation_sigma_gamma"] = corr
+    out["reasons"] = []
+    if not math.isfinite(corr) or abs(corr) > 0.9:
+        out["reasons"].append(
+            f"sigma and Gamma are not separately determined (correlation {corr:+.2f}): at equal "
+            f"chi2 sigma spans {out['sigma_meV'] - errs[1]:.3g}..{out['sigma_meV'] + errs[1]:.3g}"
+            f" meV and Gamma {out['gamma_meV'] - errs[3]:.3g}..{out['gamma_meV'] + errs[3]:.3g}"
+            " meV")
+    out["verdict"] = "degenerate" if out["reasons"] else "good"
     return out

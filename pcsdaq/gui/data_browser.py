@@ -1,11 +1,12 @@
-"""Data browser: open earlier runs (HDF5), overlay their spectra or R(T), fit a spectrum."""
+"""Data browser: open earlier runs (HDF5) and text spectra as labs write them, overlay their
+spectra or R(T), fit a spectrum with the same fit as ``pcsdaq fit`` (model, bias offset,
+background, symmetrisation, window; the verdict and preprocessing steps are shown)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PyQt6 import QtCore, QtWidgets
 
 from pcsdaq.gui.live_plots import LivePlot
@@ -28,7 +29,30 @@ class DataBrowser(QtWidgets.QWidget):
         self.list = QtWidgets.QListWidget()
         self.list.itemChanged.connect(self._redraw)
         left.addWidget(self.list, 1)
-        self.fit_button = QtWidgets.QPushButton("BTK fit of the selected spectrum")
+        form = QtWidgets.QFormLayout()
+        self.model = QtWidgets.QComboBox()
+        self.model.addItems(["btk", "spin", "two-gap"])
+        form.addRow("Model", self.model)
+        self.offset = QtWidgets.QComboBox()
+        self.offset.addItems(["none", "auto"])
+        form.addRow("Bias offset", self.offset)
+        self.background = QtWidgets.QComboBox()
+        self.background.addItems(["none", "auto"])
+        form.addRow("Background", self.background)
+        self.symmetrize = QtWidgets.QCheckBox("symmetrise (common range)")
+        form.addRow("", self.symmetrize)
+        self.window_mV = QtWidgets.QDoubleSpinBox()
+        self.window_mV.setRange(0.0, 1000.0)
+        self.window_mV.setSpecialValueText("whole spectrum")
+        self.window_mV.setSuffix(" mV")
+        form.addRow("Fit window", self.window_mV)
+        self.temperature_K = QtWidgets.QDoubleSpinBox()
+        self.temperature_K.setRange(0.01, 400.0)
+        self.temperature_K.setValue(2.0)
+        self.temperature_K.setSuffix(" K")
+        form.addRow("T of text spectra", self.temperature_K)
+        left.addLayout(form)
+        self.fit_button = QtWidgets.QPushButton("Fit the selected spectrum")
         self.fit_button.clicked.connect(self.fit_selected)
         left.addWidget(self.fit_button)
         self.result = QtWidgets.QLabel("")
@@ -40,24 +64,36 @@ class DataBrowser(QtWidgets.QWidget):
         self.segments: list[tuple[str, Segment]] = []
 
     def open_runs(self, paths: list[str]) -> None:
-        """Add the segments of these run files to the list (checked: overlaid)."""
+        """Add the segments of these run files, and these text spectra, to the list (checked:
+        overlaid); a file that cannot be read is named with the reason in the result line."""
+        from pcsdaq.errors import PcsdaqError
         from pcsdaq.storage import read_run
 
+        problems = []
         for path in paths:
-            run = read_run(path)
-            for seg in run.segments:
+            try:
+                with open(path, "rb") as f:
+                    hdf5 = f.read(8) == b"\x89HDF\r\n\x1a\n"
+                segments = read_run(path).segments if hdf5 else [_text_segment(path)]
+            except (PcsdaqError, OSError, RuntimeError, KeyError, ValueError) as exc:
+                problems.append(str(exc))
+                continue
+            for seg in segments:
                 label = f"{Path(path).name} / {seg.name}"
                 item = QtWidgets.QListWidgetItem(label)
                 item.setFlags(item.flags() | item.flags().ItemIsUserCheckable)
                 item.setCheckState(item.checkState().Checked)
                 self.segments.append((label, seg))
                 self.list.addItem(item)
+        self.result.setText("; ".join(problems))
         self._redraw()
 
     def open_dialog(self) -> None:
         """Ask for run files and open them."""
         start = str(self.settings.value("last_run_dir", "")) if self.settings is not None else ""
-        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open runs", start, "Runs (*.h5)")
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open runs", start,
+                                                          "Runs and spectra (*.h5 *.csv *.txt "
+                                                          "*.dat);;All files (*)")
         if paths:
             if self.settings is not None:
                 self.settings.setValue("last_run_dir", str(Path(paths[0]).parent))
@@ -76,18 +112,45 @@ class DataBrowser(QtWidgets.QWidget):
                 self.plot.append(label, cols["temperature_K"], cols["R_Ohm"])
 
     def fit_selected(self) -> dict | None:
-        """BTK fit of the selected spectrum at its mean temperature; shown and returned."""
-        from pcsdaq.analysis.btk_fit import fit_btk
-        from pcsdaq.analysis.spectra import normalise
+        """Fit of the selected spectrum (at its mean temperature, or the T box for a text
+        spectrum) with the chosen model and preprocessing; shown and returned."""
+        from pcsdaq.analysis.io import AnalysisInputError
+        from pcsdaq.analysis.spectrum_fit import fit_segment
 
         row = self.list.currentRow()
         if row < 0 or "dIdV_S" not in self.segments[row][1].columns:
             self.result.setText("select a spectrum first")
             return None
-        cols = self.segments[row][1].columns
-        t = float(np.nanmean(cols["temperature_K"]))
-        fit = fit_btk(cols["V_dc_V"], normalise(cols["V_dc_V"], cols["dIdV_S"]), t)
-        self.result.setText(f"T = {t:.2f} K: Delta = {fit.delta_meV:.3f} +- "
-                            f"{fit.delta_meV_err:.3f} meV, Z = {fit.Z:.2f}, "
-                            f"Gamma = {fit.gamma_meV:.3f} meV")
-        return fit.as_dict()
+        seg = self.segments[row][1]
+        has_t = "temperature_K" in seg.columns
+        try:
+            fit = fit_segment(seg, model=self.model.currentText(),
+                              temperature_K=None if has_t else self.temperature_K.value(),
+                              window_mV=self.window_mV.value() or None,
+                              offset=self.offset.currentText(),
+                              background=self.background.currentText(),
+                              symmetrize=self.symmetrize.isChecked())
+        except AnalysisInputError as exc:
+            self.result.setText(f"no fit: {exc}")
+            return None
+        dips = (", dips at " + ", ".join(f"{d:+.2f}" for d in fit["dips_mV"]) + " mV"
+                if fit["dips_mV"] else "")
+        extra = f", P = {fit['P']:.2f}" if fit["model"] == "spin" else ""
+        self.result.setText(f"T = {fit['temperature_K']:.2f} K: Delta = {fit['delta_meV']:.3f} "
+                            f"+- {fit['delta_meV_err']:.3f} meV, Z = {fit['Z']:.2f}, "
+                            f"Gamma = {fit['gamma_meV']:.3f} meV{extra}; {fit['verdict']}{dips}"
+                            + "".join(f"\n{r}" for r in fit["reasons"])
+                            + "".join(f"\n{p}" for p in fit["preprocessing"]))
+        return fit
+
+
+def _text_segment(path: str):
+    """A text spectrum as a one-segment entry (columns V_dc_V, dIdV_S; no temperature)."""
+    from pcsdaq.analysis.readers import read_spectrum
+    from pcsdaq.storage.reader import Segment
+
+    spec = read_spectrum(path)
+    return Segment(name=f"spectrum ({spec.bias_unit}: {spec.bias_unit_reason})",
+                   attrs={"source": str(path)},
+                   columns={"V_dc_V": spec.bias_V, "dIdV_S": spec.g},
+                   units={"V_dc_V": "V", "dIdV_S": "S"})

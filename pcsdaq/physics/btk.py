@@ -100,11 +100,14 @@ class ThermalKernel:
     bias_meV: np.ndarray
     temperature_K: float
     step_meV: float
+    #: extra Gaussian smearing omega (meV): kernel exp(-x^2/4omega^2), sigma = sqrt(2) omega
+    smearing_meV: float = 0.0
 
     def __post_init__(self) -> None:
         self.bias_meV = np.asarray(self.bias_meV, dtype=float)
         two_kt = 2.0 * KB_MEV_PER_K * self.temperature_K
-        half = _TAIL_X * two_kt
+        sigma = np.sqrt(2.0) * self.smearing_meV
+        half = _TAIL_X * two_kt + 6.0 * sigma
         h = self.step_meV
         lo = self.bias_meV.min() - half - h
         n = int(np.ceil((self.bias_meV.max() + half + h - lo) / h)) + 1
@@ -113,22 +116,31 @@ class ThermalKernel:
         self.first = np.clip(np.floor((self.bias_meV - half - lo) / h).astype(int), 0,
                              n - self.width)
         offsets = np.arange(self.width)
-        start = (lo + h * self.first - self.bias_meV) / two_kt
-        band = _sech2(start[:, None] + (h / two_kt) * offsets[None, :])
+        rel = lo + h * self.first - self.bias_meV
+        if sigma <= 0:
+            band = _sech2(rel[:, None] / two_kt + (h / two_kt) * offsets[None, :])
+        else:
+            band = _smeared_profile(two_kt, sigma, half, h)(
+                rel[:, None] + h * offsets[None, :])
         band /= band.sum(axis=1, keepdims=True)
         self.band = band
         self._dense = None
         if len(self.bias_meV) * n <= _DENSE_MAX:
             # small: also as a dense matrix, applied as one BLAS product
             dense = np.zeros((len(self.bias_meV), n))
-            for i, j in enumerate(self.first.tolist()):
-                dense[i, j:j + self.width] = band[i]
+            rows = np.arange(len(self.bias_meV))[:, None]
+            dense[rows, self.first[:, None] + offsets[None, :]] = band
             self._dense = dense
+            self._dense_t = np.ascontiguousarray(dense.T)  # g-and-gradients products
 
     def apply(self, g: np.ndarray) -> np.ndarray:
         """Thermally smeared spectrum at the biases from g sampled on ``energy_meV`` (the
         first axis; further axes, e.g. g and its derivatives side by side, are carried along)."""
         if self._dense is not None:
+            if g.ndim == 2 and g.shape[1] > 1:
+                # (k, n_grid) @ (n_grid, n_bias) suits BLAS better than (n_bias, n_grid) @
+                # (n_grid, k) for a handful of columns
+                return (np.ascontiguousarray(g.T) @ self._dense_t).T
             return self._dense @ g
         windows = np.lib.stride_tricks.sliding_window_view(g, self.width, axis=0)[self.first]
         if windows.ndim == 2:
@@ -144,6 +156,20 @@ class ThermalKernel:
         rows = np.arange(len(self.bias_meV))[:, None]
         dense[rows, self.first[:, None] + np.arange(self.width)[None, :]] = self.band
         return dense
+
+
+def _smeared_profile(two_kt: float, sigma: float, half: float, h: float):
+    """The Fermi window convolved with a Gaussian of width sigma (meV), as a function of
+    E - eV (meV), tabulated on a grid 8x finer than ``h`` and interpolated."""
+    fine = min(h, sigma, two_kt if two_kt > 0 else h) / 8.0
+    x = np.arange(-half - 4 * fine, half + 4 * fine + fine / 2, fine)
+    gauss = np.exp(-0.5 * (x / sigma) ** 2)
+    if two_kt > 0:
+        thermal = _sech2(x / two_kt)
+        prof = np.convolve(thermal, gauss, mode="same")
+    else:
+        prof = gauss
+    return lambda e: np.interp(e, x, prof, left=0.0, right=0.0)
 
 
 def _sech2(x: np.ndarray) -> np.ndarray:

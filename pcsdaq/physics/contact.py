@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from pcsdaq.physics import andreev
 from pcsdaq.physics.btk import KB_MEV_PER_K, conductance, conductance_T0
 
 #: width of the smoothed critical-current step, relative to I_c
@@ -24,11 +25,13 @@ class ContactIV:
     """Tabulated V(I) and dV/dI(I) of one contact state, for currents up to ``max_current_A``.
 
     Building costs a few ms; evaluating is an interpolation. The simulator keeps one per
-    (contact, temperature, field) state."""
+    (contact, temperature, field) state. ``polarization`` P of a ferromagnetic contact
+    (spin-polarised BTK of pcsdaq.physics.andreev, 0 for none)."""
 
     def __init__(self, *, r_normal_ohm: float, delta_meV: float, z: float, gamma_meV: float,
                  temperature_K: float, r_maxwell_ohm: float = 0.0,
-                 critical_current_A: float = math.inf, max_current_A: float = 1e-2) -> None:
+                 critical_current_A: float = math.inf, max_current_A: float = 1e-2,
+                 polarization: float = 0.0) -> None:
         if not r_normal_ohm > 0:
             raise ValueError(f"r_normal_ohm {r_normal_ohm!r} must be > 0")
         self.r_normal_ohm = r_normal_ohm
@@ -39,11 +42,19 @@ class ContactIV:
             kt = KB_MEV_PER_K * max(temperature_K, 0.0)
             v_in = min(v_max_mV, 20.0 * delta_meV + 30.0 * kt + 5.0 * gamma_meV)
             inner = np.linspace(-v_in, v_in, 1201)
-            g_inner = conductance(inner, delta_meV, z, gamma_meV, temperature_K)
             outer = np.geomspace(v_in, max(v_max_mV, v_in * 1.001), 200)[1:]
             v = np.concatenate([-outer[::-1], inner, outer])
-            g = np.concatenate([conductance_T0(-outer[::-1], delta_meV, z, gamma_meV), g_inner,
-                                conductance_T0(outer, delta_meV, z, gamma_meV)])
+            if polarization:
+                # spin-polarised contact (pcsdaq.physics.andreev, the fitter's model)
+                params = (delta_meV, z, gamma_meV, polarization)
+                g_inner = andreev.conductance(inner, "spin", params, temperature_K)
+                g_out = andreev.conductance(np.concatenate([-outer[::-1], outer]), "spin",
+                                            params, 0.0)
+                g = np.concatenate([g_out[:len(outer)], g_inner, g_out[len(outer):]])
+            else:
+                g_inner = conductance(inner, delta_meV, z, gamma_meV, temperature_K)
+                g = np.concatenate([conductance_T0(-outer[::-1], delta_meV, z, gamma_meV),
+                                    g_inner, conductance_T0(outer, delta_meV, z, gamma_meV)])
         else:
             v = np.array([-v_max_mV, 0.0, v_max_mV])
             g = np.ones(3)

@@ -14,8 +14,6 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
-
 from pcsdaq.cli_args import OneLineParser, writable_folder
 from pcsdaq.procedures import PlanError
 from pcsdaq.runner.cli import (
@@ -34,8 +32,8 @@ from pcsdaq.storage import read_run
 
 def describe(path: Path) -> list[str]:
     """Lines saying what a run file holds, with fits of its spectra / R(T)."""
-    from pcsdaq.analysis.btk_fit import fit_btk
-    from pcsdaq.analysis.spectra import normalise
+    from pcsdaq.analysis.io import AnalysisInputError
+    from pcsdaq.analysis.spectrum_fit import fit_segment
     from pcsdaq.analysis.tc import tc_from_rt
 
     run = read_run(path)
@@ -49,21 +47,25 @@ def describe(path: Path) -> list[str]:
     for seg in run.segments:
         cols = seg.columns
         if "dIdV_S" in cols and len(cols["dIdV_S"]) >= 8:
-            t = float(np.nanmean(cols["temperature_K"]))
             try:
-                fit = fit_btk(cols["V_dc_V"], normalise(cols["V_dc_V"], cols["dIdV_S"]), t)
-                lines.append(f"  {seg.name}: T = {t:.2f} K, B = "
-                             f"{float(np.nanmean(cols['field_T'])):.2f} T, BTK fit Delta = "
-                             f"{fit.delta_meV:.3f} +- {fit.delta_meV_err:.3f} meV, Z = "
-                             f"{fit.Z:.2f}, Gamma = {fit.gamma_meV:.3f} meV")
-            except ValueError as exc:
+                fit = fit_segment(seg)
+                dips = (", dips at " + ", ".join(f"{d:+.2f}" for d in fit["dips_mV"]) + " mV"
+                        if fit["dips_mV"] else "")
+                lines.append(f"  {seg.name}: T = {fit['temperature_K']:.2f} K, B = "
+                             f"{fit['field_T']:.2f} T, BTK fit Delta = "
+                             f"{fit['delta_meV']:.3f} +- {fit['delta_meV_err']:.3f} meV, Z = "
+                             f"{fit['Z']:.2f}, Gamma = {fit['gamma_meV']:.3f} meV "
+                             f"[{fit['verdict']}{dips}]")
+            except AnalysisInputError as exc:
                 lines.append(f"  {seg.name}: no fit ({exc})")
         elif "R_Ohm" in cols and "temperature_K" in cols and len(cols["R_Ohm"]) >= 10:
             temps = cols["temperature_K"]
             span = f"R(T) {temps.min():.2f}-{temps.max():.2f} K"
             try:
-                tc = tc_from_rt(temps, cols["R_Ohm"]).tc_K
-                lines.append(f"  {seg.name}: {span}, Tc (two-line crossing) = {tc:.2f} K")
+                res = tc_from_rt(temps, cols["R_Ohm"])
+                lines.append(f"  {seg.name}: {span}, Tc (two-line crossing) = "
+                             f"{res.tc_K:.2f} K, midpoint {res.tc_midpoint_K:.2f} K"
+                             + (" (two features)" if res.two_features else ""))
             except ValueError as exc:
                 lines.append(f"  {seg.name}: {span}, no Tc ({exc})")
     return lines

@@ -58,7 +58,9 @@ def test_tc_gap_fit_and_diameter(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("content,args,message", [
-    ("bias_V,G\n0.001,1\n", ["--temperature", "2"], "missing column dIdV"),
+    ("bias_V,G\n0.001,1\n", ["--temperature", "2", "--columns", "bias_V,dIdV"],
+     "no column 'dIdV'"),
+    ("bias_V,G\n0.001,1\n", ["--temperature", "2"], "only 1 points"),
     ("", ["--temperature", "2"], "empty file"),
     ("bias_V,dIdV\n", ["--temperature", "2"], "no data rows"),
     ("bias_V,dIdV\n0.001,nan\n0.002,1\n", ["--temperature", "2"], "NaN"),

@@ -117,3 +117,15 @@ def test_banded_and_dense_kernels_agree(monkeypatch):
     stack = np.stack([g_of(band), 2 * g_of(band)], axis=1)
     assert band.apply(stack)[:, 1] == pytest.approx(2 * dense.apply(g_of(dense)), abs=2e-8)
     assert band.matrix == pytest.approx(dense.matrix, abs=1e-8)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5])
+def test_re_u2_convention_is_btk_without_broadening(p):
+    from pcsdaq.physics import andreev
+
+    e = np.linspace(-5, 5, 101) + 1e-3
+    dynes = andreev.spin_T0_with_gradient(e, 1.5, 0.5, 1e-7, p)[:, 0]
+    assert andreev.re_u2_T0(e, 1.5, 0.5, 1e-7, p) == pytest.approx(dynes, abs=1e-4)
+    # with broadening the two conventions differ (that is the point of offering both)
+    assert np.max(np.abs(andreev.re_u2_T0(e, 1.5, 0.5, 0.3, p)
+                         - andreev.spin_T0_with_gradient(e, 1.5, 0.5, 0.3, p)[:, 0])) > 0.01

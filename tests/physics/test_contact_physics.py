@@ -45,3 +45,17 @@ def test_rt_drops_below_tc_but_not_to_zero():
                                    drop_fraction=0.3)
     assert np.all(r[t > 15.0] == pytest.approx(10.0))
     assert r.min() == pytest.approx(7.0, rel=1e-3) and r.min() > 0
+
+
+def test_spin_polarised_contact_uses_the_fitters_model():
+    import numpy as np
+
+    from pcsdaq.physics import andreev
+    from pcsdaq.physics.contact import ContactIV
+
+    iv = ContactIV(r_normal_ohm=10.0, delta_meV=1.5, z=0.3, gamma_meV=0.05, temperature_K=2.0,
+                   polarization=0.5, max_current_A=1e-3)
+    current = np.linspace(-5e-4, 5e-4, 101)
+    v, dvdi = iv.response(current)
+    expected = andreev.spin_conductance(v * 1e3, 1.5, 0.3, 0.05, 0.5, 2.0)
+    assert np.allclose(10.0 / dvdi, expected, atol=2e-3)
