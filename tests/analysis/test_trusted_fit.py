@@ -152,6 +152,7 @@ def test_normal_state_spectrum_is_no_gap():
     flat = noisy(np.ones_like(BIAS_MV), seed=9)
     res = fit_spectrum(BIAS_MV * 1e-3, flat, 20.0)
     assert res["verdict"] == "degenerate" and res["gap_features"] is False
+    assert res["success"] is False
     assert "no gap features" in res["reasons"][0]
 
 
