@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
+from pcsdaq.analysis.model_fit import single_blas
 from pcsdaq.physics import btk
 
 GAMMA_MIN_MEV = 1e-3
@@ -89,6 +90,7 @@ def _initial_guess(bias_mV: np.ndarray, g: np.ndarray) -> list[float]:
     return [delta, z, 0.1 * delta, scale]
 
 
+@single_blas
 def fit_btk(bias_V, g, temperature_K: float, *, window_mV: float | None = None,
             initial: dict | None = None) -> BTKResult:
     """Fit a (normalised, roughly) spectrum; ``bias_V`` in V, ``g`` conductance, T in K.
@@ -167,6 +169,7 @@ def fit_series(spectra, *, window_mV: float | None = None) -> list[BTKResult]:
     return results
 
 
+@single_blas
 def fit_gap_distribution(bias_V, g, temperature_K: float, *, n_gaps: int = 7,
                          window_mV: float | None = None) -> dict:
     """Fit with a Gaussian distribution of gaps (SI section IV): mean Delta, its width
