@@ -7,7 +7,6 @@ from pcsdaq.errors import AbortRequested, QuenchError
 from pcsdaq.procedures import NeedleApproach
 from pcsdaq.procedures.approach import ApproachFailed
 from pcsdaq.procedures.waits import (
-    StabilityTimeout,
     ThermometerFault,
     wait_field,
     wait_temperature,

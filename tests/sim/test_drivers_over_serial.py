@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from pcsdaq.clock import VirtualClock
-from pcsdaq.errors import InstrumentError, LimitError
+from pcsdaq.errors import LimitError
 from pcsdaq.sim.lab import SimLab
 from pcsdaq.station import load_station_config, packaged_config
 
