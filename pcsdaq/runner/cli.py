@@ -86,8 +86,6 @@ def main(argv: list[str]) -> int:
     print(f"plan: {len(plan.steps)} steps, about {format_duration(sum(estimates))}")
     if args.check:
         return 0
-    if args.time_scale is not None and args.time_scale != 1.0 and args.sim is None:
-        raise PlanError("--time-scale other than 1 needs the simulated lab (--sim)")
     data_dir = writable_folder(Path(args.data) if args.data else (plan.data_dir or Path("data")),
                                "--data")
     for line in last_run_report(data_dir):
