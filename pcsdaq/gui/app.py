@@ -43,6 +43,10 @@ def main(argv: list[str]) -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     engine, _lab, server = build_engine(args.station, args.sim, args.data, args.time_scale)
     win = MainWindow(engine)
+    from pcsdaq.safe_state import last_run_report
+
+    for line in last_run_report(args.data):  # what a crashed run left the instruments doing
+        win.log.appendPlainText(f"[last run] {line}")
     win.resize(1280, 820)
     win.show()
     try:
