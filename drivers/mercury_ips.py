@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from pymeasure.instruments import Instrument
 
 from pcsdaq.drivers._magnet_common import MagnetDriverBase, max_rate_on_path
-from pcsdaq.driver_support import guard_number
+from pcsdaq.driver_support import guard_number, refuse_command
 from pcsdaq.errors import InstrumentError, LimitError, LinkFault, QuenchError
 
 PSU = "DEV:GRPZ:PSU"
@@ -54,6 +54,8 @@ class MercuryIPS(MagnetDriverBase, Instrument):
     COMMAND_GUARDS = (
         (re.compile(r"(?i)SET:DEV:GRPZ:PSU:SIG:FSET:(?P<value>[^:\s]+?)(?:T)?"), _guard_fset),
         (re.compile(r"(?i)SET:DEV:GRPZ:PSU:SIG:RFST:(?P<value>[^:\s]+?)(?:T/m)?"), _guard_rfst),
+        (re.compile(r"(?i)SET:DEV:GRPZ:PSU:SIG:(?:CSET|RCST):.*"),
+         refuse_command("a current set point or rate bypasses the field limits; use ramp_to")),
     )
 
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,

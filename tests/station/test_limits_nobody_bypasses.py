@@ -129,6 +129,7 @@ def test_raw_piezo_command_meets_the_voltage_limit(sim_station):
     ("thermometer", "RAMP 0,1,50", "raw RAMP"),
     ("magnet", "CONF:FIELD:TARG 9", "raw CONF:FIELD:TARG"),
     ("magnet", "CONF:RAMP:RATE:FIELD 1,0.5,7", "between 0 and 7 T"),
+    ("magnet", "CONF:CURR:TARG 80", "bypasses the field limits"),
 ])
 def test_raw_writes_of_every_driver_meet_the_limits(sim_station, role, command, message):
     _lab, station = sim_station
