@@ -231,3 +231,22 @@ def test_run_argument_soup(tmp_path_factory, capsys, argv):
         os.chdir(cwd)
     assert_refused_in_one_line(code, err)
     assert listing(folder) == []
+
+
+@FUZZ
+@given(argv=st.lists(st.sampled_from(["--timeout", "nan", "-1", "1e9", "--data", "x", "--bogus",
+                                      "check", "export", "--csv", "--out", "a.h5", "-"]),
+                     min_size=1, max_size=4),
+       command=st.sampled_from(["safe", "station", "export"]))
+def test_other_commands_argument_soup(tmp_path_factory, capsys, argv, command):
+    """safe / station / export with odd arguments, none naming a usable file: one line,
+    exit 2, nothing written."""
+    folder = tmp_path_factory.mktemp("soup")
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        code, _out, err = run_cli([command, *argv], capsys)
+    finally:
+        os.chdir(cwd)
+    assert_refused_in_one_line(code, err)
+    assert listing(folder) == []
