@@ -100,7 +100,11 @@ class ANC300(StationDriver, Instrument):
 
     def _login(self) -> None:
         """Send the password, skipping the junk bytes and prompt sent on connect."""
-        self.write(self.settings["password"])
+        password = self.settings["password"]
+        try:
+            self.write(password)
+        except LinkFault as exc:  # never echo the password into a log
+            raise LinkFault(str(exc).replace(repr(password), "<password>")) from exc.__cause__
         for _ in range(10):
             for line in self._lines():
                 if "Authorization success" in line:
