@@ -38,15 +38,15 @@ SETPOINTS = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
 FIELDS = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
 PLAN = [
     PlanStep("rt_log", {"start_K": 25.0, "end_K": 2.0, "rate_K_per_min": 0.03,
-                        "interval_s": 60.0, "heater_range": 6, "timeout_s": 60000.0},
+                        "interval_s": 90.0, "heater_range": 6, "timeout_s": 60000.0},
              "cooldown"),
     PlanStep("temperature_series", dict(SWEEP, setpoints_K=SETPOINTS, window_s=30.0,
                                         heater_range=4), "T series"),
     PlanStep("field_series", dict(SWEEP, fields_T=FIELDS), "B series"),
     PlanStep("rt_log", {"start_K": 2.0, "end_K": 12.0, "rate_K_per_min": 0.03,
-                        "interval_s": 60.0, "heater_range": 4}, "warm-up"),
+                        "interval_s": 90.0, "heater_range": 4}, "warm-up"),
     PlanStep("rt_log", {"start_K": 12.0, "end_K": 1.0, "rate_K_per_min": 0.03,
-                        "interval_s": 60.0, "heater_range": 4}, "second cooldown"),
+                        "interval_s": 90.0, "heater_range": 4}, "second cooldown"),
 ]
 TRANSPORT = ("no_reply", "drop", "garble")
 PHYSICAL = ("overload", "unlock", "thermometer_invalid", "heater_open")
@@ -79,12 +79,13 @@ def open_fds():
 
 
 class FaultInjector:
-    """Every ~90 points (seeded jitter) the next fault of a shuffled cycle over every kind."""
+    """Every ~80 points (seeded jitter) the next fault of a cycle over every kind."""
 
     def __init__(self, lab, seed=14):
         self.lab = lab
         self.rng = random.Random(seed)
         self.kinds = list(TRANSPORT + PHYSICAL)
+        self.rng.shuffle(self.kinds)  # then round robin: each kind equally often
         self.next_at = 50
         self.points = 0
         self.injected = Counter()
@@ -100,9 +101,7 @@ class FaultInjector:
                 self.clear(kind)
         if self.points < self.next_at:
             return
-        self.next_at = self.points + self.rng.randint(50, 130)
-        if not self.rng.randrange(len(self.kinds)):
-            self.rng.shuffle(self.kinds)
+        self.next_at = self.points + self.rng.randint(45, 110)
         kind = self.kinds[self.injected.total() % len(self.kinds)]
         if kind in TRANSPORT:
             self.lab.inject(kind, self.rng.choice(TARGETS), count=1)
