@@ -194,10 +194,11 @@ def test_data_folder_that_is_a_file_or_cannot_be_made(tmp_path, capsys, plan_fil
     a_file = tmp_path / "notes.txt"
     a_file.write_text("x")
     for data in (a_file, a_file / "sub"):
-        code, _out, err = run_cli(["run", str(plan_file), "--sim", "inprocess",
-                                   "--time-scale", "0", "--data", str(data)], capsys)
-        assert_refused_in_one_line(code, err)
-        assert "--data" in err
+        for argv in (["run", str(plan_file), "--sim", "inprocess", "--time-scale", "0"],
+                     ["demo"], ["gui", "--sim"]):
+            code, _out, err = run_cli([*argv, "--data", str(data)], capsys)
+            assert_refused_in_one_line(code, err)
+            assert "--data" in err
     assert a_file.read_text() == "x"
 
 
