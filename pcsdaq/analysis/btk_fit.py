@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -198,7 +199,7 @@ def fit_gap_distribution(bias_V, g, temperature_K: float, *, n_gaps: int = 7,
     cov = np.linalg.pinv(sol.jac.T @ sol.jac) * chi2_red
     errs = np.sqrt(np.clip(np.diag(cov), 0, None))
     names = ("delta_meV", "sigma_meV", "Z", "gamma_meV", "scale")
-    out = {n: float(v) for n, v in zip(names, sol.x)}
+    out: dict[str, Any] = {n: float(v) for n, v in zip(names, sol.x)}
     out.update({f"{n}_err": float(e) for n, e in zip(names, errs)})
     out["chi2_red"] = chi2_red
     # the width of the gap distribution and Gamma both broaden the spectrum: say how much

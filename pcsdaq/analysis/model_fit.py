@@ -152,10 +152,12 @@ class _Evaluator:
         if self.convention != "dynes":
             stack = andreev.convention_T0_with_gradient(self.convention, energy, phys)
         elif self.model == "two-gap":
-            stack = andreev.two_gap_T0_with_gradient(energy, *phys, cell_meV=self.cell)
+            # mypy cannot count *phys and fears it reaches the keywords
+            stack = andreev.two_gap_T0_with_gradient(  # type: ignore[misc]
+                energy, *phys, cell_meV=self.cell)
         else:
-            stack = andreev.spin_T0_with_gradient(energy, *phys, cell_meV=self.cell,
-                                                  p_gradient=need_p)
+            stack = andreev.spin_T0_with_gradient(  # type: ignore[misc]
+                energy, *phys, cell_meV=self.cell, p_gradient=need_p)
         if not self.t0:
             stack = self.kernel.apply(stack)
         jac = np.empty((len(self.bias), len(x)))
@@ -311,7 +313,7 @@ def fit_model_unlimited(bias_mV, g, temperature_K: float, *, model: str = "spin"
         sol = least_squares(lambda u: evaluate(u)[0], u0, jac=lambda u: evaluate(u)[1],
                             method="lm", x_scale="jac", ftol=_TOL, xtol=_TOL, gtol=_TOL)
         xf = np.array([_from_internal(ui, lo[i], hi[i])[0] for i, ui in enumerate(sol.x)])
-        ok = bool(sol.success) and np.all(np.isfinite(xf))
+        ok = bool(sol.success) and bool(np.all(np.isfinite(xf)))
         if not ok:
             tr = least_squares(lambda v: evaluator(full(v), need_p)[0] - y,
                                np.clip(np.nan_to_num(xf, nan=0.5), lo + 1e-9 * width,
