@@ -164,7 +164,6 @@ def test_ballistic_gap_and_bcs_tc(plan_run, request):
     if plan_run.regime != "ballistic":
         pytest.skip("Delta(0) and the BCS Tc are checked for ballistic contacts")
     (i,) = plan_run.steps("temperature_series")
-    setpoints = plan_run.plan.steps[i].parameters["setpoints_K"]
     # a spectrum above Tc has no gap to fit: the verdicts leave it out of the BCS fit
     fit = plan_run.analysis(i)["bcs"]
     assert fit["delta0_meV"] == pytest.approx(plan_run.truth["delta0_meV"], rel=0.03)
