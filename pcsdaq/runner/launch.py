@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pcsdaq.clock import Clock, ScaledClock, VirtualClock
 from pcsdaq.station import Station, load_station_config
+
+if TYPE_CHECKING:
+    from pcsdaq.sim.lab import SimLab
+    from pcsdaq.sim.server import SimServer
 
 
 def make_clock(time_scale: float | None, default: float) -> Clock:
@@ -17,7 +21,8 @@ def make_clock(time_scale: float | None, default: float) -> Clock:
 
 
 def open_station(station_path: str | Path, *, sim: str | None = None,
-                 time_scale: float | None = None) -> tuple[Station, Any, Any]:
+                 time_scale: float | None = None
+                 ) -> tuple[Station, SimLab | None, SimServer | None]:
     """(station, lab, server) for ``station_path``.
 
     ``sim=None``: open the file's VISA resources (hardware, or ``pcsdaq sim serve`` on the
