@@ -2,7 +2,7 @@
 
 Reads KRDG?/SRDG? per input, controls SETP/RANGE/RAMP/PID per output. The 340's RANGE
 takes no loop argument (``RANGE r``; pymeasure's LakeShore3xx sends ``RANGE ch,n`` to it,
-the bug INSTRUMENTS.md lists), selected with SETTINGS model "340". Setpoint and range are
+the bug docs/instruments.md lists), selected with SETTINGS model "340". Setpoint and range are
 read back after setting (the boxes ignore bad commands silently). The 336 has no settle
 status: is_settled() means reading valid and no setpoint ramp in progress (RAMPST?).
 """

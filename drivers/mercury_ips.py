@@ -6,7 +6,7 @@ N/A or DENIED raise InstrumentError naming the command. The supply has one sweep
 so ramp_to uses the slowest table rate on the path (capped at ``rate``).
 
 The power-supply node depends on the firmware: ``PSU`` before 2.6, ``SPSU`` from 2.6 on
-(INSTRUMENTS.md). With setting ``psu_node: auto`` (the default) the driver asks ``*IDN?``
+(docs/instruments.md). With setting ``psu_node: auto`` (the default) the driver asks ``*IDN?``
 at connect (``IDN:OXFORD INSTRUMENTS:MERCURY IPS:<serial>:<firmware>``) and picks it;
 ``PSU`` or ``SPSU`` fixes it. ``axis`` (X, Y or Z) names the group of a vector magnet.
 """

@@ -21,7 +21,7 @@ Config keys (all optional):
                                         the Wexler diameter of its normal resistance, paper
                                         convention); ``pcsdaq demo --contact`` sets it
 
-Regimes (PHYSICS.md): a fraction ``MAXWELL_FRACTION[regime]`` of the normal resistance is
+Regimes (docs/physics.md): a fraction ``MAXWELL_FRACTION[regime]`` of the normal resistance is
 the Maxwell (diffusive) resistance of the contact region, which goes superconducting below
 Tc up to its critical current I_c(T, B): ballistic contacts give a clean Andreev spectrum
 (no Maxwell part); intermediate ones Andreev structure plus critical-current dips at

@@ -110,7 +110,7 @@ def add_spectrum_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smearing-meV", default="0", help="extra Gaussian smearing omega, meV "
                         "(kernel exp(-x^2/4 omega^2)); 0: Dynes Gamma and temperature only")
     parser.add_argument("--convention", choices=("dynes", "re-u2"), default="dynes",
-                        help="Gamma convention: dynes (complex energy, PHYSICS.md) or re-u2 "
+                        help="Gamma convention: dynes (complex energy, docs/physics.md) or re-u2 "
                              "(Re(u^2) of some public codes; btk and spin models)")
     parser.add_argument("--normalized", action="store_true",
                         help="the conductance is already G/G_N (no normalisation)")

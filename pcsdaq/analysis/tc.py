@@ -1,4 +1,4 @@
-"""Tc from R(T): find the transition first, then every definition of PHYSICS.md around it.
+"""Tc from R(T): find the transition first, then every definition of docs/physics.md around it.
 
 1. Normal state: a straight line fitted to the warmest part of the curve (the top 15 % of
    the temperature range, at least 5 points); its scatter sets the noise.

@@ -1,4 +1,4 @@
-"""BTK conductance: the sanity values of PHYSICS.md, the original piecewise BTK, gradients,
+"""BTK conductance: the sanity values of docs/physics.md, the original piecewise BTK, gradients,
 thermal smearing accuracy."""
 
 import numpy as np
