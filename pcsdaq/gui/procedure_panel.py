@@ -83,9 +83,9 @@ class ProcedurePanel(QtWidgets.QGroupBox):
         self.choice = QtWidgets.QComboBox()
         self.choice.addItems(sorted(PROCEDURES))
         lay.addWidget(self.choice)
-        self.scroll = QtWidgets.QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        lay.addWidget(self.scroll, 1)
+        self.form_scroll = QtWidgets.QScrollArea()
+        self.form_scroll.setWidgetResizable(True)
+        lay.addWidget(self.form_scroll, 1)
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020")
@@ -122,7 +122,7 @@ class ProcedurePanel(QtWidgets.QGroupBox):
             self.edits[key] = edit
             self.field_labels[key] = label
             forms[group_of(key)].addRow(label, edit)
-        self.scroll.setWidget(host)  # the previous form is deleted with its host
+        self.form_scroll.setWidget(host)  # the previous form is deleted with its host
         self.validate()
 
     def _editor(self, spec: Parameter) -> QtWidgets.QWidget:

@@ -162,7 +162,7 @@ def test_form_in_declaration_order_grouped_with_choices_and_bad_field(window, qt
     assert isinstance(panel.edits["filter_slope_db"], QtWidgets.QComboBox)
     assert panel.field_labels["max_current_A"].text() == "Maximum |bias current| (A)"
     assert "allowed: 1e-09 to 0.1 A" in panel.edits["max_current_A"].toolTip()
-    groups = [b.title() for b in panel.scroll.widget().findChildren(QtWidgets.QGroupBox)]
+    groups = [b.title() for b in panel.form_scroll.widget().findChildren(QtWidgets.QGroupBox)]
     assert groups == ["Bias", "Excitation", "Timing"]
     panel.set_value("direction", "both")
     assert panel.values() == {"direction": "both"}
