@@ -119,7 +119,11 @@ class LogPanel(QtWidgets.QWidget):
         if len(self.entries) > self.max_lines:
             del self.entries[: len(self.entries) - self.max_lines]
         if self._shown(level):
+            bar = self.text.verticalScrollBar()
+            at_end = bar is None or bar.value() >= bar.maximum() - 4
             self.text.append(self._html(entry))
+            if bar is not None and at_end:  # follow the newest line unless scrolled back
+                bar.setValue(bar.maximum())
 
     def appendPlainText(self, text: str) -> None:  # noqa: N802  (QPlainTextEdit's name)
         """A line as the former plain log took it; a leading '[level] ' gives its level."""
