@@ -192,3 +192,39 @@ def test_each_log_line_once_with_its_time_and_a_level_filter(window, qtbot):
     win.log.level.setCurrentText("error")
     assert not any("all fine" in line for line in win.log.lines())
     assert any("something broke" in line for line in win.log.lines())
+
+
+def test_overload_heater_and_thermometer_alarms_in_red_where_the_value_is(window, qtbot):
+    lab, _station, _engine, win = window
+    for fault in ("overload", "heater_open", "thermometer_invalid"):
+        lab.inject(fault)
+    read_dashboard(qtbot, win)
+    labels = win.dashboard.labels
+    assert labels["overload"].text() == "OVERLOAD"
+    assert labels["heater"].text() == "heater open"
+    assert labels["temperature"].text() == "invalid"
+    for key in ("overload", "heater", "temperature"):
+        assert "b00020" in labels[key].styleSheet(), key
+    assert set(win.banner.kinds()) == {"overload", "heater", "thermometer"}
+    lab.clear_faults()
+    read_dashboard(qtbot, win)
+    assert labels["overload"].text() == "no"
+    assert labels["overload"].styleSheet() == ""
+    assert set(win.banner.kinds()) == {"overload", "heater", "thermometer"}  # until ack
+
+
+def test_a_quench_during_a_field_series_fails_the_run_with_a_quench_alarm(window, qtbot):
+    lab, _station, engine, win = window
+    engine.enqueue(PlanStep("field_series", dict(SWEEP, fields_T=[0.0, 0.2, 0.4],
+                                                 keep_temperature=True)))
+    win.queue.refresh()
+    qtbot.mouseClick(win.controls.buttons["start"], QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(b.n > 5 for b in win.plots.didv.buffers.values()),
+                    timeout=30000)
+    lab.inject("quench")
+    qtbot.waitUntil(lambda: win.queue.table.item(0, 3).text() == "failed", timeout=30000)
+    qtbot.waitUntil(lambda: "quench" in win.banner.kinds(), timeout=5000)
+    assert win.status_label.text().startswith("failed")
+    assert {n for n, b in win.controls.buttons.items() if b.isEnabled()} == {"start"}
+    failed = [line for line in win.log.lines() if "failed: quench" in line]
+    assert len(failed) == 1, win.log.lines()
