@@ -106,10 +106,14 @@ class ANC300(StationDriver, Instrument):
     def _login(self) -> None:
         """Send the password, skipping the junk bytes and prompt sent on connect (no
         password set: the serial console, which asks none)."""
-        if not self.settings["password"]:
+        password = self.settings["password"]
+        if not password:
             self.command("echo off")
             return
-        self.write(self.settings["password"])
+        try:
+            self.write(password)
+        except LinkFault as exc:  # never echo the password into a log
+            raise LinkFault(str(exc).replace(repr(password), "<password>")) from exc.__cause__
         for _ in range(10):
             for line in self._lines():
                 if "Authorization success" in line:

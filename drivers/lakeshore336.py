@@ -80,6 +80,8 @@ class LakeShore336(LakeShoreControlLoop, StationDriver, Instrument):
                               key="limits")
         if not 0 <= s["safe_heater_range"] <= ceiling:
             raise ConfigError("safe_heater_range outside the output's ranges", key="settings")
+        if not 0 <= s["command_delay_s"] <= 10:
+            raise ConfigError("command_delay_s must be 0 to 10 s", key="settings")
         return safety
 
     @property

@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class TcResult:
         return asdict(self)
 
 
-DEFINITIONS = {
+DEFINITIONS: dict[str, str] = {
     "tc_two_slope_K": "crossing of the normal-state line and the line through the steep part",
     "tc_midpoint_K": "50 % of the drop reached",
     "tc_90_K": "R still 90 % of the way to the normal state (10 % of the drop)",
@@ -184,7 +185,8 @@ def hc2_from_tc(fields_T, tcs_K) -> dict:
     tc = np.asarray(tcs_K, dtype=float)
     ok = np.isfinite(h) & np.isfinite(tc)
     h, tc = h[ok], tc[ok]
-    out = {"points": [{"field_T": float(a), "tc_K": float(b)} for a, b in zip(h, tc)]}
+    out: dict[str, Any] = {
+        "points": [{"field_T": float(a), "tc_K": float(b)} for a, b in zip(h, tc)]}
     if len(np.unique(h)) < 3:
         out["failed"] = f"{len(np.unique(h))} field(s): need R(T) at >= 3 fields"
         return out

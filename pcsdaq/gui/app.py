@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from pcsdaq.cli_args import OneLineParser, finite_float
+from pcsdaq.cli_args import OneLineParser, finite_float, writable_folder
 
 
 def build_engine(station_file: str | None, sim: bool, data_dir: str,
@@ -36,6 +36,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--time-scale", type=finite_float(0.0, 10000.0), default=None,
                         help="simulated lab only: clock speed-up (default: the station file's)")
     args = parser.parse_args(argv)
+    writable_folder(args.data, "--data")  # a file or a read-only folder: one line, exit 2
     from PyQt6 import QtWidgets
 
     from pcsdaq.gui.main_window import MainWindow
@@ -43,6 +44,10 @@ def main(argv: list[str]) -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     engine, _lab, server = build_engine(args.station, args.sim, args.data, args.time_scale)
     win = MainWindow(engine)
+    from pcsdaq.safe_state import last_run_report
+
+    for line in last_run_report(args.data):  # what a crashed run left the instruments doing
+        win.log.appendPlainText(f"[last run] {line}")
     win.resize(1280, 820)
     win.show()
     try:

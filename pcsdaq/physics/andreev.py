@@ -121,9 +121,11 @@ def model_T0_with_gradient(model: str, energy_meV, params, cell_meV=0.0):
     """g and gradient columns of ``model`` (a key of MODEL_PARAMETERS) at T = 0, with
     ``params`` in the order of MODEL_PARAMETERS[model]."""
     if model in ("btk", "spin"):
-        return spin_T0_with_gradient(energy_meV, *params, cell_meV=cell_meV)
+        # (mypy cannot count *params: it fears they reach cell_meV)
+        return spin_T0_with_gradient(energy_meV, *params, cell_meV=cell_meV)  # type: ignore[misc]
     if model == "two-gap":
-        return two_gap_T0_with_gradient(energy_meV, *params, cell_meV=cell_meV)
+        return two_gap_T0_with_gradient(energy_meV, *params,  # type: ignore[misc]
+                                        cell_meV=cell_meV)
     raise ValueError(f"model {model!r}; allowed: {', '.join(MODEL_PARAMETERS)}")
 
 
