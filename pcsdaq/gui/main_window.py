@@ -123,7 +123,9 @@ class MainWindow(QtWidgets.QMainWindow):
         elif kind == "progress":
             self.progress.setValue(int(100 * float(ev.get("overall_fraction", 0.0))))
         elif kind == "status":
-            self.status_label.setText(f"{ev.get('state')} {ev.get('reason') or ''}".strip())
+            text = f"{ev.get('state')} {ev.get('reason') or ''}".strip()
+            self.status_label.setText(text if len(text) <= 140 else text[:139] + "…")
+            self.status_label.setToolTip(text)  # the whole reason; the banner has it too
             self.status_label.setStyleSheet("color: #b00020" if ev.get("state") == "failed"
                                             else "")
             if ev.get("state") in ("finished", "aborted", "failed"):

@@ -5,6 +5,7 @@ abort. Every action is a command to the one run engine; the table follows its ev
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from datetime import datetime, timedelta
@@ -105,6 +106,7 @@ class QueuePanel(QtWidgets.QGroupBox):
         self.engine = engine
         self.settings = settings  #: QSettings remembering the last plan folder (or None)
         self.tracker = QueueTracker()
+        self._described: dict[str, tuple[str, float]] = {}
         lay = QtWidgets.QVBoxLayout(self)
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -117,7 +119,8 @@ class QueuePanel(QtWidgets.QGroupBox):
             vh.setVisible(False)
         hh = self.table.horizontalHeader()
         if hh is not None:
-            hh.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+            # sized on demand (_fit_columns): ResizeToContents would measure every cell
+            # again on each change, tens of ms per rebuild on the GUI thread
             hh.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Stretch)
         lay.addWidget(self.table, 1)
         self.summary = QtWidgets.QLabel("")
@@ -141,38 +144,43 @@ class QueuePanel(QtWidgets.QGroupBox):
         self.refresh()
 
     # --- the table ------------------------------------------------------------------------
-    def _estimates(self) -> list[float]:
-        if self.engine is None:
-            return []
-        from pcsdaq.runner.plan import estimate_plan_duration_s
+    def _describe(self, step: PlanStep) -> tuple[str, float]:
+        """(setup summary, estimated duration in s) of a step, cached: building a procedure
+        costs milliseconds, and the table is rebuilt whenever the queue changes."""
+        key = json.dumps([step.procedure, step.parameters], sort_keys=True, default=str)
+        if key not in self._described:
+            from pcsdaq.runner.plan import estimate_plan_duration_s
 
-        return estimate_plan_duration_s(self.engine.queue, self.engine.station.config)
+            estimate = (estimate_plan_duration_s([step], self.engine.station.config)[0]
+                        if self.engine is not None else 0.0)
+            if len(self._described) > 1000:
+                self._described.clear()
+            self._described[key] = (step_summary(step), estimate)
+        return self._described[key]
 
     def refresh(self) -> None:
         """Rebuild the table from the engine's queue and the run's step states."""
         steps = list(self.engine.queue) if self.engine is not None else []
-        self.tracker.resize(len(steps), self._estimates())
+        described = [self._describe(step) for step in steps]
+        self.tracker.resize(len(steps), [d[1] for d in described])
         self.table.setRowCount(len(steps))
         for i, step in enumerate(steps):
-            cells = [str(i + 1), step.name or step.procedure, step_summary(step)]
-            for col, text in enumerate(cells):
-                item = QtWidgets.QTableWidgetItem(text)
-                flags = QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
-                if col == 2 and self.tracker.status[i] == "queued":
-                    flags |= QtCore.Qt.ItemFlag.ItemIsEditable
+            cells = [str(i + 1), step.name or step.procedure, described[i][0]]
+            for col in range(len(COLUMNS)):
+                item = QtWidgets.QTableWidgetItem(cells[col] if col < len(cells) else "")
+                if col == 2:
                     item.setData(QtCore.Qt.ItemDataRole.UserRole,
                                  yaml.safe_dump(step.parameters, default_flow_style=True,
                                                 width=1000).strip())
-                    item.setToolTip("double-click to edit the parameters (YAML)")
-                item.setFlags(flags)
-                self.table.setItem(i, col, item)
-            for col in range(3, len(COLUMNS)):
-                item = QtWidgets.QTableWidgetItem("")
-                item.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled
-                              | QtCore.Qt.ItemFlag.ItemIsSelectable)
                 self.table.setItem(i, col, item)
             self._show_row(i)
         self.update_times()
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        for col in range(len(COLUMNS)):
+            if col != 2:
+                self.table.resizeColumnToContents(col)
 
     def _show_row(self, i: int) -> None:
         t = self.tracker
@@ -187,6 +195,15 @@ class QueuePanel(QtWidgets.QGroupBox):
         status_item = self.table.item(i, 3)
         if status_item is not None:
             status_item.setForeground(QtGui.QBrush(colour))
+        flags = QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
+        for col in range(len(COLUMNS)):  # only a step not yet started is edited
+            item = self.table.item(i, col)
+            editable = col == 2 and status == "queued"
+            if item is not None:
+                item.setFlags(flags | QtCore.Qt.ItemFlag.ItemIsEditable if editable else flags)
+                if col == 2:
+                    item.setToolTip("double-click to edit the parameters (YAML)"
+                                    if editable else "")
         active = status in ("running", "paused")
         back = QtGui.QBrush(QtGui.QColor(RUNNING_ROW)) if active else QtGui.QBrush()
         for col in range(len(COLUMNS)):
@@ -227,10 +244,10 @@ class QueuePanel(QtWidgets.QGroupBox):
         for i in changed:
             if i < self.table.rowCount():
                 self._show_row(i)
-        if changed and ev.get("type") != "progress":
-            self.refresh()  # editable flags follow the statuses
-        elif changed:
+        if changed:
             self.update_times()
+            if ev.get("type") != "progress":
+                self._fit_columns()
 
     # --- editing the queue ----------------------------------------------------------------
     def add_step(self, step: PlanStep) -> None:
