@@ -212,7 +212,8 @@ class ProcedurePanel(QtWidgets.QGroupBox):
             except PlanError as exc:
                 problems = [str(exc)]
             for problem in problems:
-                keys = [k for k in self.specs if problem.startswith(k) or f" {k} " in problem]
+                keys = ([k for k in self.specs if problem.startswith(f"{k} ")]
+                        or [k for k in self.specs if f" {k} " in problem])
                 for key in keys[:1] or [""]:
                     bad[key] = f"{bad[key]}; {problem}" if key in bad else problem
         return bad

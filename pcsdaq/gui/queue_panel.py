@@ -107,6 +107,7 @@ class QueuePanel(QtWidgets.QGroupBox):
         self.settings = settings  #: QSettings remembering the last plan folder (or None)
         self.tracker = QueueTracker()
         self._described: dict[str, tuple[str, float]] = {}
+        self._texts: dict[tuple[int, int], str] = {}  #: (row, col) -> the text shown
         lay = QtWidgets.QVBoxLayout(self)
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -164,6 +165,7 @@ class QueuePanel(QtWidgets.QGroupBox):
         described = [self._describe(step) for step in steps]
         self.tracker.resize(len(steps), [d[1] for d in described])
         self.table.setRowCount(len(steps))
+        self._texts.clear()
         for i, step in enumerate(steps):
             cells = [str(i + 1), step.name or step.procedure, described[i][0]]
             for col in range(len(COLUMNS)):
@@ -182,6 +184,16 @@ class QueuePanel(QtWidgets.QGroupBox):
             if col != 2:
                 self.table.resizeColumnToContents(col)
 
+    def _set_text(self, row: int, col: int, text: str) -> None:
+        """Set a cell's text only when it changed: while a step runs the engine thread holds
+        the GIL between Qt calls, so every call saved keeps the GUI thread quick."""
+        if self._texts.get((row, col)) == text:
+            return
+        item = self.table.item(row, col)
+        if item is not None:
+            item.setText(text)
+            self._texts[(row, col)] = text
+
     def _show_row(self, i: int) -> None:
         t = self.tracker
         status = t.status[i]
@@ -189,9 +201,7 @@ class QueuePanel(QtWidgets.QGroupBox):
         texts = {3: status, 4: f"{100 * t.fraction[i]:.0f} %",
                  5: format_duration(t.estimate[i]) if t.estimate[i] > 0 else "-"}
         for col, text in texts.items():
-            item = self.table.item(i, col)
-            if item is not None:
-                item.setText(text)
+            self._set_text(i, col, text)
         status_item = self.table.item(i, 3)
         if status_item is not None:
             status_item.setForeground(QtGui.QBrush(colour))
@@ -221,20 +231,19 @@ class QueuePanel(QtWidgets.QGroupBox):
             elapsed = t.elapsed_s(i, now)
             remaining = t.remaining_s(i, now)
             for col, value in ((6, elapsed), (7, remaining)):
-                item = self.table.item(i, col)
-                if item is not None:
-                    item.setText("-" if value is None else format_duration(value))
+                self._set_text(i, col, "-" if value is None else format_duration(value))
         left = t.queue_remaining_s(now)
         n = len(t.status)
         if n == 0:
-            self.summary.setText("queue empty")
+            text = "queue empty"
         elif math.isfinite(left):
             end = datetime.now() + timedelta(seconds=left)
-            self.summary.setText(f"{n} step{'s' if n != 1 else ''}, "
-                                 f"{t.count('finished')} finished; remaining about "
-                                 f"{format_duration(left)}, expected end {end:%H:%M}")
+            text = (f"{n} step{'s' if n != 1 else ''}, {t.count('finished')} finished; "
+                    f"remaining about {format_duration(left)}, expected end {end:%H:%M}")
         else:
-            self.summary.setText(f"{n} steps")
+            text = f"{n} steps"
+        if self.summary.text() != text:
+            self.summary.setText(text)
 
     def on_event(self, ev: dict) -> None:
         """Follow one engine event (GUI thread)."""
@@ -242,7 +251,11 @@ class QueuePanel(QtWidgets.QGroupBox):
         if ev.get("type") == "status":
             self.controls.set_state(str(ev.get("state")))
         for i in changed:
-            if i < self.table.rowCount():
+            if i >= self.table.rowCount():
+                continue
+            if ev.get("type") == "progress":
+                self._set_text(i, 4, f"{100 * self.tracker.fraction[i]:.0f} %")
+            else:
                 self._show_row(i)
         if changed:
             self.update_times()

@@ -178,6 +178,10 @@ def test_form_in_declaration_order_grouped_with_choices_and_bad_field(window, qt
     panel.set_value("n_points", 11)
     assert panel.edits["max_current_A"].styleSheet() == ""
     assert panel.add_button.isEnabled()
+    panel.set_value("max_bias_mV", 5)
+    panel.set_value("dense_bias_mV", 10)  # the station check names both: the first is bad
+    assert panel.edits["dense_bias_mV"].styleSheet() == BAD_FIELD_STYLE
+    assert panel.edits["max_bias_mV"].styleSheet() == ""
 
 
 def test_each_log_line_once_with_its_time_and_a_level_filter(window, qtbot):
@@ -228,3 +232,15 @@ def test_a_quench_during_a_field_series_fails_the_run_with_a_quench_alarm(window
     assert {n for n, b in win.controls.buttons.items() if b.isEnabled()} == {"start"}
     failed = [line for line in win.log.lines() if "failed: quench" in line]
     assert len(failed) == 1, win.log.lines()
+
+
+def test_log_panel_takes_plain_lines_as_the_former_log_did(qtbot):
+    from pcsdaq.gui.alarms import LogPanel
+
+    panel = LogPanel()
+    qtbot.addWidget(panel)
+    panel.appendPlainText("[warning] heater range lowered")
+    panel.appendPlainText("[last run] magnet left at 0.5 T")
+    lines = panel.lines()
+    assert re.match(r"^\d\d:\d\d:\d\d WARNING +heater range lowered$", lines[0])
+    assert lines[1].endswith("INFO    [last run] magnet left at 0.5 T")
