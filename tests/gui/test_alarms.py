@@ -243,4 +243,4 @@ def test_log_panel_takes_plain_lines_as_the_former_log_did(qtbot):
     panel.appendPlainText("[last run] magnet left at 0.5 T")
     lines = panel.lines()
     assert re.match(r"^\d\d:\d\d:\d\d WARNING +heater range lowered$", lines[0])
-    assert lines[1].endswith("INFO    [last run] magnet left at 0.5 T")
+    assert re.match(r"^\d\d:\d\d:\d\d INFO +\[last run\] magnet left at 0.5 T$", lines[1])
