@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PyQt6 import QtCore, QtWidgets
 
+from pcsdaq.gui.alarms import Alarm, AlarmBanner, LogHandler, LogPanel, alarm_from_event
 from pcsdaq.gui.dashboard import Dashboard
 from pcsdaq.gui.data_browser import DataBrowser
 from pcsdaq.gui.live_plots import LivePlots
@@ -32,18 +33,6 @@ class EventBridge(QtCore.QObject):
     def post(self, event: dict) -> None:
         """Thread-safe: emit ``event`` for the GUI thread."""
         self.posted.emit(dict(event))
-
-
-class _LogHandler(logging.Handler):
-    """Python logging of pcsdaq into the log panel (through the bridge: any thread)."""
-
-    def __init__(self, bridge: EventBridge) -> None:
-        super().__init__(logging.WARNING)
-        self.bridge = bridge
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.bridge.post({"type": "log", "level": record.levelname.lower(),
-                          "message": record.getMessage()})
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -75,9 +64,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.browser = DataBrowser(settings=self.settings)
         tabs.addTab(self.browser, "Data browser")
         self.tabs = tabs
-        self.log = QtWidgets.QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(5000)
+        self.log = LogPanel()
         right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         right.addWidget(tabs)
         right.addWidget(self.log)
@@ -86,7 +73,13 @@ class MainWindow(QtWidgets.QMainWindow):
         main.addWidget(left)
         main.addWidget(right)
         main.setSizes([360, 840])
-        self.setCentralWidget(main)
+        self.banner = AlarmBanner()  #: alarms until acknowledged, above everything
+        central = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.banner)
+        column.addWidget(main, 1)
+        self.setCentralWidget(central)
         self.status_label = QtWidgets.QLabel("idle")
         self.progress = QtWidgets.QProgressBar()
         status, menus = self.statusBar(), self.menuBar()
@@ -99,8 +92,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.bridge = EventBridge()
         self.bridge.posted.connect(self.on_event,  # type: ignore[call-arg]  # stubs lack the type
                                    QtCore.Qt.ConnectionType.QueuedConnection)
-        self.queue.message.connect(lambda m: self.log.appendPlainText(f"[error] {m}"))
-        self._log_handler = _LogHandler(self.bridge)
+        self.queue.message.connect(lambda m: self.log.append("error", m))
+        self.dashboard.alarm.connect(self.raise_alarm)
+        self._log_handler = LogHandler(self.bridge.post)
         logging.getLogger("pcsdaq").addHandler(self._log_handler)
         if engine is not None:
             engine.subscribe(self.bridge.post)
@@ -114,6 +108,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def on_event(self, ev: dict) -> None:
         """Apply one engine event on the GUI thread."""
         kind = ev.get("type")
+        if kind in ("status", "run_started", "progress", "step_finished"):
+            self.queue.on_event(ev)
+        alarm = alarm_from_event(ev)
+        if alarm is not None:
+            self.raise_alarm(alarm, log=False)  # the engine logs its failures itself
         if kind == "segment":
             self.segment = self.plots.begin_segment(int(ev.get("step", 0)), str(ev["name"]),
                                                     ev.get("attrs", {}))
@@ -124,14 +123,26 @@ class MainWindow(QtWidgets.QMainWindow):
         elif kind == "progress":
             self.progress.setValue(int(100 * float(ev.get("overall_fraction", 0.0))))
         elif kind == "status":
-            self.status_label.setText(f"{ev.get('state')} {ev.get('reason') or ''}".strip())
+            text = f"{ev.get('state')} {ev.get('reason') or ''}".strip()
+            self.status_label.setText(text if len(text) <= 140 else text[:139] + "…")
+            self.status_label.setToolTip(text)  # the whole reason; the banner has it too
+            self.status_label.setStyleSheet("color: #b00020" if ev.get("state") == "failed"
+                                            else "")
             if ev.get("state") in ("finished", "aborted", "failed"):
                 self.plots.refresh()
         elif kind == "log":
-            self.log.appendPlainText(f"[{ev.get('level')}] {ev.get('message')}")
+            self.log.append(str(ev.get("level", "info")), str(ev.get("message")))
         elif kind == "run_started":
-            self.log.appendPlainText(f"run started: {ev.get('procedure')} -> {ev.get('path')}")
+            self.log.append("info", f"run started: {ev.get('procedure')} -> {ev.get('path')}")
             self.settings.setValue("last_run_dir", str(Path(str(ev.get("path", ""))).parent))
+
+    def raise_alarm(self, alarm: Alarm, log: bool = True) -> None:
+        """Show ``alarm`` in the banner until acknowledged (one banner line per kind) and,
+        unless the engine logged it already, as one log line."""
+        if alarm.kind not in self.banner.kinds():
+            self.banner.raise_alarm(alarm)
+        if log:
+            self.log.append("error", alarm.summary(), alarm.when)
 
     def export_dialog(self) -> None:
         """Save the visible plot as a PNG."""

@@ -132,8 +132,10 @@ class RunEngine:
                 log.exception("event subscriber failed")
 
     def log(self, message: str, level: str = "info") -> None:
-        """Log to the run log and publish a "log" event."""
-        log.log(getattr(logging, level.upper(), logging.INFO), message)
+        """Log to the run log and publish a "log" event (the record is marked
+        ``pcsdaq_event`` so a display of both shows it once)."""
+        log.log(getattr(logging, level.upper(), logging.INFO), message,
+                extra={"pcsdaq_event": True})
         self.emit({"type": "log", "level": level, "message": message})
 
     def _set_state(self, state: str, reason: str | None = None) -> None:

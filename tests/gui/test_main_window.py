@@ -106,7 +106,7 @@ def test_queue_reorder_remove_and_plan_round_trip(window, qtbot, tmp_path):
     engine.enqueue(PlanStep("bias_sweep", {"n_points": 11}))
     engine.enqueue(PlanStep("needle_approach", {}))
     win.queue.refresh()
-    win.queue.list.setCurrentRow(1)
+    win.queue.select_row(1)
     win.queue.move_up()
     assert [s.procedure for s in engine.queue] == ["needle_approach", "bias_sweep"]
     engine.save_plan(tmp_path / "q.yaml")
@@ -114,7 +114,7 @@ def test_queue_reorder_remove_and_plan_round_trip(window, qtbot, tmp_path):
     assert [s.procedure for s in engine.queue] == ["bias_sweep"]
     win.queue.load_plan(str(tmp_path / "q.yaml"))
     assert [s.procedure for s in engine.queue] == ["needle_approach", "bias_sweep"]
-    assert win.queue.list.count() == 2
+    assert win.queue.table.rowCount() == 2
 
 
 def test_temperature_series_end_to_end_and_data_browser_fit(window, qtbot):
