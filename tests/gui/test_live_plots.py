@@ -36,7 +36,7 @@ def test_rows_routed_by_column_names_batched_and_png_export(qtbot, tmp_path):
     plots.ingest_row("RT00", {"temperature_K": 4.2, "R_Ohm": 12.0, "time_s": 1.0})
     assert plots.didv.point_count(label) == 1 and plots.rt.point_count("RT00") == 1
     assert plots.rt.point_count(label) == 0 and plots.t_time.point_count("T") == 2
-    assert len(plots.didv.curves[label].getOriginalDataset()[0] or []) == 0  # not drawn yet
+    assert label not in plots.didv.curves  # not drawn yet
     plots.refresh()
     assert len(plots.didv.curves[label].getOriginalDataset()[0]) == 1
     out = tmp_path / "p.png"
