@@ -31,7 +31,7 @@ def fit_with_curve(segment: Segment, temperature_K: float | None = None,
                    **options: Any) -> dict:
     """fit_segment of ``segment`` plus the fitted model curve on the spectrum's biases.
 
-    Adds ``curve_bias_V`` (V, sorted, offset removed), ``curve_g_norm`` (G/G_N of the model,
+    Adds ``curve_bias_V`` (V, sorted, on the measured bias: the offset added back), ``curve_g_norm`` (G/G_N of the model,
     NaN outside the fit window) and ``g_normal_S`` (the normal-state conductance the fit
     normalised by, S; NaN when the spectrum came normalised). Raises AnalysisInputError."""
     from pcsdaq.analysis.model_fit import parameter_names
@@ -55,7 +55,7 @@ def fit_with_curve(segment: Segment, temperature_K: float | None = None,
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.asarray(spec.g)[: len(g_norm)] / g_norm if not res["normalized"] \
             else np.array([math.nan])
-    res.update(curve_bias_V=v_mV * 1e-3, curve_g_norm=curve,
+    res.update(curve_bias_V=(v_mV + res["offset_mV"]) * 1e-3, curve_g_norm=curve,
                g_normal_S=float(np.nanmedian(ratio)) if ratio.size else math.nan)
     return res
 

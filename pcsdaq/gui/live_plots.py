@@ -55,7 +55,7 @@ class LivePlot(pg.PlotWidget):
         # no grid by default: pyqtgraph's grid costs ~8 ms per repaint of an 800x500 plot,
         # as much as 10^6 downsampled points (benchmarks/bench_gui.py); the plot's context
         # menu (right click > Plot Options > Grid) switches it on
-        self.legend = self.addLegend()
+        self.legend = self.addLegend(labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 210))
         self.buffers: dict[str, GrowingXY] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._dirty: set[str] = set()
@@ -197,7 +197,7 @@ class TimePlot(LivePlot):
     def __init__(self, parent=None) -> None:
         super().__init__("Time", "", "Temperature", "K", parent)
         self.setAxisItems({"bottom": pg.DateAxisItem()})
-        self._curve("T", "b")
+        self._curve("T", "b").opts["connect"] = "finite"
         sp = self._curve("setpoint", "r")
         sp.setPen(pg.mkPen("r", width=1.2, style=pg.QtCore.Qt.PenStyle.DashLine))
         sp.opts["connect"] = "finite"
@@ -230,14 +230,18 @@ class LivePlots:
         if attrs.get("temperature_K") is not None:
             label = f"{label} ({float(attrs['temperature_K']):.2f} K)"
         self.end_segment()
-        self._segment_start = time.time() if start_time is None else start_time
+        # never before the previous segment's last point (a virtual clock runs ahead)
+        start = time.time() if start_time is None else float(start_time)
+        self._segment_start = max(start, self._last_clock)
         sp = attrs.get("setpoint_K")
         self._setpoint = float(sp) if sp is not None else None
-        self.t_time.append("setpoint", self._segment_start, np.nan, redraw=False)
+        for key in ("T", "setpoint"):  # NaN: a break in the line between segments
+            self.t_time.append(key, self._segment_start, np.nan, redraw=False)
         self._pending = (label, {**attrs, "_name": name})
         return label
 
     _pending: tuple[str, dict] | None = None
+    _last_clock = 0.0
 
     def end_segment(self) -> None:
         """The current segment is complete: fit its spectrum, find its Tc."""
@@ -278,6 +282,7 @@ class LivePlots:
         if "time_s" in cols and t is not None:
             clock = self._segment_start + np.asarray(cols["time_s"], dtype=float)
             self.t_time.append("T", clock, t, redraw=False)
+            self._last_clock = max(self._last_clock, float(np.nanmax(clock)))
             if self._setpoint is not None:
                 self.t_time.append("setpoint", clock, np.full(n, self._setpoint), redraw=False)
 

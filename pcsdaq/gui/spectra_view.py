@@ -55,11 +55,11 @@ class SpectrumTrace:
 
     @property
     def temperature_K(self) -> float | None:
-        """Stated temperature, else the mean measured one (K)."""
+        """Mean measured temperature (as ``pcsdaq fit`` takes it), else the stated one (K)."""
+        if self.t_n:
+            return self.t_sum / self.t_n
         t = self.attrs.get("temperature_K")
-        if t is not None and t == t:
-            return float(t)
-        return self.t_sum / self.t_n if self.t_n else None
+        return float(t) if t is not None and t == t else None
 
 
 def _normal_state(v: np.ndarray, g: np.ndarray) -> float:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PyQt6 import QtGui, QtWidgets
 
-COLUMNS = ("Step", "Name", "Status", "Points", "File")
+COLUMNS = ("Step", "Status", "Points", "Name", "File")
 STATUS_COLOURS = {"running": "#cfe8ff", "finished": "#d8f5d0", "failed": "#ffc9c9",
                   "aborted": "#ffe0b0", "paused": "#fff3b0"}
 
@@ -26,6 +26,10 @@ class WatchPanel(QtWidgets.QGroupBox):
         header = self.table.horizontalHeader()
         assert header is not None
         header.setStretchLastSection(True)
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        vertical = self.table.verticalHeader()
+        assert vertical is not None
+        vertical.setVisible(False)
         lay.addWidget(self.table, 1)
         lay.addWidget(QtWidgets.QLabel("Alarms recorded in the run"))
         self.alarms = QtWidgets.QListWidget()
@@ -40,7 +44,7 @@ class WatchPanel(QtWidgets.QGroupBox):
             for c in range(len(COLUMNS)):
                 self.table.setItem(r, c, QtWidgets.QTableWidgetItem(""))
             self._set(r, 0, str(r + 1))
-            self._set(r, 2, "queued")
+            self._set(r, 1, "queued")
         return step
 
     def _set(self, row: int, col: int, text: str) -> None:
@@ -50,13 +54,13 @@ class WatchPanel(QtWidgets.QGroupBox):
 
     def status_of(self, step: int) -> str:
         """Shown status of ``step`` (0-based)."""
-        item = self.table.item(step, 2)
+        item = self.table.item(step, 1)
         return item.text() if item is not None else ""
 
     def set_status(self, step: int, status: str) -> None:
         """Show ``status`` for ``step``, the row coloured by it."""
         r = self._row(step)
-        self._set(r, 2, status)
+        self._set(r, 1, status)
         colour = QtGui.QColor(STATUS_COLOURS.get(status, "#ffffff"))
         for c in range(len(COLUMNS)):
             item = self.table.item(r, c)
@@ -69,7 +73,7 @@ class WatchPanel(QtWidgets.QGroupBox):
         if kind == "queue":
             for s in ev.get("steps", []):
                 r = self._row(int(s["step"]))
-                self._set(r, 1, str(s.get("name", "")))
+                self._set(r, 3, str(s.get("name", "")))
                 if self.status_of(r) not in ("failed", "aborted") or s["status"] != "running":
                     self.set_status(r, str(s["status"]))
         elif kind == "run_started":
@@ -82,7 +86,7 @@ class WatchPanel(QtWidgets.QGroupBox):
             cols = ev.get("columns") or {}
             n = len(next(iter(cols.values()))) if cols else 0
             self.points[step] = self.points.get(step, 0) + n
-            self._set(self._row(step), 3, str(self.points[step]))
+            self._set(self._row(step), 2, str(self.points[step]))
         elif kind == "step_finished":
             step = int(ev.get("step", 0))
             self.set_status(step, str(ev.get("status", "finished")))
