@@ -31,9 +31,10 @@ def fit_with_curve(segment: Segment, temperature_K: float | None = None,
                    **options: Any) -> dict:
     """fit_segment of ``segment`` plus the fitted model curve on the spectrum's biases.
 
-    Adds ``curve_bias_V`` (V, sorted, on the measured bias: the offset added back), ``curve_g_norm`` (G/G_N of the model,
-    NaN outside the fit window) and ``g_normal_S`` (the normal-state conductance the fit
-    normalised by, S; NaN when the spectrum came normalised). Raises AnalysisInputError."""
+    Adds ``curve_bias_V`` (V, sorted, on the measured bias: the offset added back),
+    ``curve_g_norm`` (G/G_N of the model, NaN outside the fit window) and ``g_normal_S``
+    (the normal-state conductance the fit normalised by, S; NaN when it came normalised).
+    Raises AnalysisInputError."""
     from pcsdaq.analysis.model_fit import parameter_names
     from pcsdaq.analysis.readers import spectrum_from_segment
     from pcsdaq.analysis.spectrum_fit import fit_segment, preprocess
