@@ -68,6 +68,7 @@ class _Followed:
         self.segment = f"{step + 1}:main"
         self.queued: list[tuple[int, str, dict]] = []
         self.flags_seen = 0
+        self.failures = 0
         self.done = False
 
 
@@ -129,8 +130,7 @@ class FolderWatcher(QtCore.QObject):
             try:
                 self._follow(f)
             except (OSError, KeyError, ValueError, PcsdaqError) as exc:
-                self.post({"type": "log", "level": "warning",
-                           "message": f"{f.path.name}: cannot read ({exc}); retrying"})
+                self._reopen(f, exc)
         self._read_state()
         self._read_logs()
 
@@ -146,6 +146,22 @@ class FolderWatcher(QtCore.QObject):
         procedure = L.decode_attr(follower._file[L.ENTRY].attrs.get("procedure", ""))
         self.post({"type": "run_started", "step": step, "procedure": procedure,
                    "path": str(path), "columns": dict(follower.units)})
+
+    def _reopen(self, f: _Followed, exc: BaseException) -> None:
+        """A reader that opened the file before its writer switched to SWMR keeps stale
+        metadata: open it afresh, continuing after the rows and segments already posted."""
+        old = f.follower
+        old.close()
+        try:
+            new = RunFollower(f.path)
+        except (OSError, KeyError, ValueError, PcsdaqError):
+            return  # next poll
+        new.n_rows, new._n_segments = old.n_rows, old._n_segments
+        f.follower = new
+        f.failures += 1
+        if f.failures == 20:  # say it once, when it lasts (3 s)
+            self.post({"type": "log", "level": "warning",
+                       "message": f"{f.path.name}: cannot read it yet ({exc}); retrying"})
 
     def _follow(self, f: _Followed) -> None:
         fol = f.follower
