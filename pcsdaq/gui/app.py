@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     if args.quit_after is not None:
-        QtCore.QTimer.singleShot(int(args.quit_after * 1000), app.closeAllWindows)
+        QtCore.QTimer.singleShot(int(args.quit_after * 1000), app.quit)
     if args.watch:
         win = MainWindow(None)
         win.resize(1280, 820)

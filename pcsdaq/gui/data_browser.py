@@ -148,8 +148,9 @@ class DataBrowser(QtWidgets.QWidget):
             self.result.setText("select a spectrum first")
             return False
         label, seg = self.segments[row]
-        if label not in self.spectra.traces:
-            self.list.item(row).setCheckState(QtCore.Qt.CheckState.Checked)
+        item = self.list.item(row)
+        if label not in self.spectra.traces and item is not None:
+            item.setCheckState(QtCore.Qt.CheckState.Checked)
         has_t = "temperature_K" in seg.columns and \
             self.spectra.traces[label].temperature_K is not None
         started = self.spectra.fit(label, temperature_K=None if has_t else

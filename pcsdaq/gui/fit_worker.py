@@ -101,4 +101,6 @@ class FitRunner(QtCore.QObject):
     def submit(self, key: object, fn: Callable[[], object]) -> None:
         """Run ``fn()`` in the pool; ``done`` carries ``key`` and its result."""
         self.pending += 1
-        QtCore.QThreadPool.globalInstance().start(_Job(self, key, fn))
+        pool = QtCore.QThreadPool.globalInstance()
+        assert pool is not None  # Qt makes the global pool on first use
+        pool.start(_Job(self, key, fn))

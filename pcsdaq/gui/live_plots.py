@@ -157,9 +157,12 @@ class RTPlot(LivePlot):
         key = str(key)
         if key not in self.curves:
             return
-        self.tc[key] = str(res) if isinstance(res, Exception) else res
-        if isinstance(res, Exception):
+        from pcsdaq.analysis.tc import TcResult
+
+        if not isinstance(res, TcResult):
+            self.tc[key] = str(res)  # no transition: the reason
             return
+        self.tc[key] = res
         t = self.buffers[key].views()[0]
         lo, hi = float(np.nanmin(t)), float(np.nanmax(t))
         tc = res.tc_two_slope_K

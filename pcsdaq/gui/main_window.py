@@ -14,6 +14,8 @@ from pcsdaq.gui.data_browser import DataBrowser
 from pcsdaq.gui.live_plots import LivePlots
 from pcsdaq.gui.procedure_panel import ProcedurePanel
 from pcsdaq.gui.queue_panel import QueuePanel
+from pcsdaq.gui.watch import FolderWatcher
+from pcsdaq.gui.watch_panel import WatchPanel
 
 #: live plots are redrawn at most this often (points arrive much faster)
 REDRAW_MS = 100
@@ -98,8 +100,8 @@ class MainWindow(QtWidgets.QMainWindow):
         assert export is not None
         export.addAction("Export plot as PNG...", self.export_dialog)
         export.addAction("Watch folder...", self.watch_dialog)
-        self.watcher = None  #: FolderWatcher of a watched headless run (or None)
-        self.watch_panel = None
+        self.watcher: FolderWatcher | None = None  #: follows a watched headless run
+        self.watch_panel: WatchPanel | None = None
         self.bridge = EventBridge()
         self.bridge.posted.connect(self.on_event,  # type: ignore[call-arg]  # stubs lack the type
                                    QtCore.Qt.ConnectionType.QueuedConnection)
@@ -149,9 +151,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def watch_folder(self, folder: str) -> None:
         """Follow the run files a headless ``pcsdaq run`` writes into ``folder`` (read only,
         no instrument opened): same plots, its queue and alarms in a dock."""
-        from pcsdaq.gui.watch import FolderWatcher
-        from pcsdaq.gui.watch_panel import WatchPanel
-
         self.stop_watching()
         self.watch_panel = WatchPanel(folder)
         dock = QtWidgets.QDockWidget("Watched run", self)
@@ -159,8 +158,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.watch_dock = dock
         self.setWindowTitle(f"pcsdaq - watching {folder}")
-        self.watcher = FolderWatcher(folder, self.bridge.post)
-        self.watcher.start()
+        watcher = FolderWatcher(folder, self.bridge.post)
+        watcher.start()
+        self.watcher = watcher
 
     def stop_watching(self) -> None:
         """Stop following a watched folder (if any)."""
