@@ -30,7 +30,11 @@ class DataBrowser(QtWidgets.QWidget):
         super().__init__(parent)
         self.settings = settings  #: QSettings remembering the last run folder (or None)
         lay = QtWidgets.QHBoxLayout(self)
-        left = QtWidgets.QVBoxLayout()
+        panel = QtWidgets.QWidget()
+        # a fixed width: a longer result line never resizes (and so repaints) the plots
+        panel.setFixedWidth(320)
+        left = QtWidgets.QVBoxLayout(panel)
+        left.setContentsMargins(0, 0, 0, 0)
         self.open_button = QtWidgets.QPushButton("Open runs...")
         self.open_button.clicked.connect(self.open_dialog)
         left.addWidget(self.open_button)
@@ -66,7 +70,7 @@ class DataBrowser(QtWidgets.QWidget):
         self.result = QtWidgets.QLabel("")
         self.result.setWordWrap(True)
         left.addWidget(self.result)
-        lay.addLayout(left, 1)
+        lay.addWidget(panel)
         self.spectra = SpectraView(live_fit=False)
         self.rt = RTPlot()
         self.plots = QtWidgets.QTabWidget()
@@ -83,7 +87,7 @@ class DataBrowser(QtWidgets.QWidget):
         to the list (checked: overlaid) and emit ``opened``; a file that cannot be read is
         named with the reason in the result line."""
         self.result.setText("reading " + ", ".join(Path(p).name for p in paths) + "...")
-        self.loader.submit(tuple(paths), lambda: _read_files(paths))
+        self.loader.submit(tuple(paths), _read_files, list(paths), in_process=False)
 
     def _loaded(self, _key: object, found: object, _thread: str) -> None:
         assert isinstance(found, tuple)

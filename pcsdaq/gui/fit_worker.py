@@ -1,7 +1,10 @@
 """Fits and Tc constructions for the GUI, always off the GUI thread.
 
 :class:`FitRunner` hands each job to Qt's global thread pool (a :class:`QRunnable`) and
-delivers the answer with a queued signal, so the GUI thread only ever draws. The spectrum fit
+delivers the answer with a queued signal, so the GUI thread only ever draws. The pool thread
+computes nothing itself: it passes the job to one worker process and waits for the answer
+(blocked without Python's GIL), so a minute-long fit of a 10^5-point spectrum never competes
+with the GUI thread (or the run engine's) for the interpreter. The spectrum fit
 is the one of ``pcsdaq fit`` (:func:`pcsdaq.analysis.spectrum_fit.fit_segment`), the model
 curve comes from :mod:`pcsdaq.physics.andreev`, the Tc construction from
 :func:`pcsdaq.analysis.tc.tc_from_rt`.
@@ -9,7 +12,9 @@ curve comes from :mod:`pcsdaq.physics.andreev`, the Tc construction from
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
+import multiprocessing
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +23,9 @@ import numpy as np
 from PyQt6 import QtCore
 
 from pcsdaq.storage.reader import Segment
+
+#: the fitted curve is handed to the plot on at most this many biases
+CURVE_POINTS = 2000
 
 
 def spectrum_segment(name: str, columns: dict[str, np.ndarray]) -> Segment:
@@ -31,7 +39,8 @@ def fit_with_curve(segment: Segment, temperature_K: float | None = None,
                    **options: Any) -> dict:
     """fit_segment of ``segment`` plus the fitted model curve on the spectrum's biases.
 
-    Adds ``curve_bias_V`` (V, sorted, on the measured bias: the offset added back),
+    Adds ``curve_bias_V`` (V, sorted, at most CURVE_POINTS, on the measured bias: the offset
+    added back),
     ``curve_g_norm`` (G/G_N of the model, NaN outside the fit window) and ``g_normal_S``
     (the normal-state conductance the fit normalised by, S; NaN when it came normalised).
     Raises AnalysisInputError."""
@@ -56,6 +65,9 @@ def fit_with_curve(segment: Segment, temperature_K: float | None = None,
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.asarray(spec.g)[: len(g_norm)] / g_norm if not res["normalized"] \
             else np.array([math.nan])
+    if len(v_mV) > CURVE_POINTS:  # the model is smooth: a few thousand points draw it
+        keep = np.unique(np.linspace(0, len(v_mV) - 1, CURVE_POINTS).astype(int))
+        v_mV, curve = v_mV[keep], curve[keep]
     res.update(curve_bias_V=(v_mV + res["offset_mV"]) * 1e-3, curve_g_norm=curve,
                g_normal_S=float(np.nanmedian(ratio)) if ratio.size else math.nan)
     return res
@@ -68,15 +80,46 @@ def fit_label(res: dict) -> str:
             f"Z={res['Z']:.2f} \u0393={res['gamma_meV']:.3f} meV{extra} [{res['verdict']}]")
 
 
+_executor: concurrent.futures.ProcessPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _process_pool() -> concurrent.futures.ProcessPoolExecutor:
+    """The one worker process for the GUI's fits (started on first use, "spawn": no fork of
+    a process with Qt threads)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = concurrent.futures.ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return _executor
+
+
+def _reset_pool() -> None:
+    global _executor
+    with _executor_lock:
+        _executor = None
+
+
 class _Job(QtCore.QRunnable):
-    def __init__(self, runner: FitRunner, key: object, fn: Callable[[], object]) -> None:
+    def __init__(self, runner: FitRunner, key: object, fn: Callable[..., object],
+                 args: tuple, kwargs: dict, in_process: bool) -> None:
         super().__init__()
         self.runner, self.key, self.fn = runner, key, fn
+        self.args, self.kwargs, self.in_process = args, kwargs, in_process
 
     def run(self) -> None:
         thread = threading.current_thread().name
         try:
-            result: object = self.fn()
+            if self.in_process:
+                try:
+                    future = _process_pool().submit(self.fn, *self.args, **self.kwargs)
+                    result: object = future.result()
+                except concurrent.futures.process.BrokenProcessPool:
+                    _reset_pool()  # the worker died (e.g. killed): a new one next time
+                    raise
+            else:
+                result = self.fn(*self.args, **self.kwargs)
         except Exception as exc:  # one bad spectrum must not end the pool thread
             result = exc
         self.runner.done.emit(self.key, result, thread)
@@ -98,9 +141,13 @@ class FitRunner(QtCore.QObject):
         self.pending -= 1
         self.threads.append(thread)
 
-    def submit(self, key: object, fn: Callable[[], object]) -> None:
-        """Run ``fn()`` in the pool; ``done`` carries ``key`` and its result."""
+    def submit(self, key: object, fn: Callable[..., object], *args: object,
+               in_process: bool = True, **kwargs: object) -> None:
+        """Run ``fn(*args, **kwargs)`` off the GUI thread: in the worker process (``fn``
+        and its arguments picklable: a module-level function), or with ``in_process=False``
+        in the pool thread itself (e.g. reading files); ``done`` carries ``key`` and the
+        result (or the exception)."""
         self.pending += 1
         pool = QtCore.QThreadPool.globalInstance()
         assert pool is not None  # Qt makes the global pool on first use
-        pool.start(_Job(self, key, fn))
+        pool.start(_Job(self, key, fn, args, kwargs, in_process))

@@ -139,14 +139,10 @@ class RTPlot(LivePlot):
         if key in self.finished or self.point_count(key) < 10:
             return
         self.finished.add(key)
+        from pcsdaq.analysis.tc import tc_from_rt
+
         t, r = (a.copy() for a in self.buffers[key].views())
-
-        def job():
-            from pcsdaq.analysis.tc import tc_from_rt
-
-            return tc_from_rt(t, r)
-
-        self.fits.submit(key, job)
+        self.fits.submit(key, tc_from_rt, t, r)
 
     def finish_all(self) -> None:
         """Every segment is complete."""

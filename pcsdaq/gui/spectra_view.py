@@ -192,7 +192,7 @@ class SpectraView(QtWidgets.QWidget):
             return False
         v, g = (a.copy() for a in tr.g.views())
         seg = spectrum_segment(key, {"V_dc_V": v, "dIdV_S": g})
-        self.fits.submit(key, lambda: fit_with_curve(seg, temperature_K=t, **options))
+        self.fits.submit(key, fit_with_curve, seg, temperature_K=t, **options)
         return True
 
     def _fitted(self, key: object, res: object, _thread: str) -> None:
@@ -295,6 +295,7 @@ class SpectraView(QtWidgets.QWidget):
             tr.fit_curve = self.plot.plot(v, y, name=fit_label(res), connect="finite",
                                           pen=pg.mkPen("k", width=1.2,
                                                        style=pg.QtCore.Qt.PenStyle.DashLine))
+            tr.fit_curve.setClipToView(True)
         else:
             tr.fit_curve.setData(v, y, connect="finite")
 
