@@ -55,6 +55,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from PyQt6 import QtCore, QtWidgets
 
+    from pcsdaq.gui import fit_worker
     from pcsdaq.gui.main_window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
@@ -69,6 +70,7 @@ def main(argv: list[str]) -> int:
             return app.exec()
         finally:
             win.stop_watching()
+            fit_worker.shutdown()
     engine, _lab, server = build_engine(args.station, args.sim, args.data, args.time_scale)
     win = MainWindow(engine)
     win.resize(1280, 820)
@@ -76,6 +78,7 @@ def main(argv: list[str]) -> int:
     try:
         return app.exec()
     finally:
+        fit_worker.shutdown()
         engine.abort("GUI closed")
         engine.wait(10)
         engine.station.close()

@@ -95,6 +95,15 @@ def _process_pool() -> concurrent.futures.ProcessPoolExecutor:
         return _executor
 
 
+def shutdown() -> None:
+    """Stop the worker process, dropping queued fits (the GUI is closing)."""
+    global _executor
+    with _executor_lock:
+        if _executor is not None:
+            _executor.shutdown(wait=False, cancel_futures=True)
+            _executor = None
+
+
 def _reset_pool() -> None:
     global _executor
     with _executor_lock:
@@ -122,7 +131,10 @@ class _Job(QtCore.QRunnable):
                 result = self.fn(*self.args, **self.kwargs)
         except Exception as exc:  # one bad spectrum must not end the pool thread
             result = exc
-        self.runner.done.emit(self.key, result, thread)
+        try:
+            self.runner.done.emit(self.key, result, thread)
+        except RuntimeError:  # the window closed meanwhile: nobody to tell
+            pass
 
 
 class FitRunner(QtCore.QObject):

@@ -101,7 +101,7 @@ def test_a_failed_run_and_flagged_points_raise_alarms(window, qtbot, tmp_path):
     alarms = [panel.alarms.item(i).text() for i in range(panel.alarms.count())]
     assert any("lock-in overload" in a for a in alarms)
     assert any("quench" in a for a in alarms)
-    assert "failed" in window.status_label.text()
+    qtbot.waitUntil(lambda: "failed" in window.status_label.text(), timeout=5000)
     assert "quench" in window.log.toPlainText()
 
 
