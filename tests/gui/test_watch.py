@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,8 +80,31 @@ def test_watched_folder_grows_while_another_process_writes(window, qtbot, repo_r
     assert all(t.fit["verdict"] in ("good", "degenerate") for t in spectra.traces.values())
     qtbot.waitUntil(lambda: len(window.plots.rt.tc) == 1, timeout=10000)
     assert sum(b.n for b in window.plots.approach.buffers.values()) > 10
-    assert "finished" in window.status_label.text()
+    qtbot.waitUntil(lambda: "finished" in window.status_label.text(), timeout=5000)
     assert window.engine is None  # no station was opened
+    save_screenshots(window, qtbot, tmp_path)
+
+
+def save_screenshots(window, qtbot, tmp_path):
+    """The README's pictures, from this real simulated run: the normalised spectra with
+    their fits, and the watched run (R(T) with its Tc, the queue). Written to docs/ with
+    PCSDAQ_UPDATE_SCREENSHOT=1, else to tmp_path."""
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    out = docs if os.environ.get("PCSDAQ_UPDATE_SCREENSHOT") == "1" else tmp_path
+    window.resize(1280, 820)
+    window.show()
+    qtbot.waitExposed(window)
+    spectra = window.plots.didv
+    spectra.view.setCurrentText("G/G_N")
+    spectra.offset.setValue(0.35)
+    window.tabs.setCurrentWidget(spectra)
+    spectra.resize(1000, 680)
+    qtbot.wait(200)
+    assert spectra.grab().save(str(out / "gui-spectrum-fit.png"), "PNG")
+    window.tabs.setCurrentWidget(window.plots.rt)
+    qtbot.wait(200)
+    assert window.grab().save(str(out / "gui-watch.png"), "PNG")
+    assert (out / "gui-watch.png").stat().st_size > 10000
 
 
 def test_a_failed_run_and_flagged_points_raise_alarms(window, qtbot, tmp_path):
