@@ -133,6 +133,10 @@ class LogPanel(QtWidgets.QWidget):
         else:
             self.append("info", text)
 
+    def toPlainText(self) -> str:  # noqa: N802  (QPlainTextEdit's name)
+        """The lines shown, as plain text (what the former plain log gave)."""
+        return self.text.toPlainText()
+
     def _shown(self, level: str) -> bool:
         return LEVELS.index(level) >= LEVELS.index(self.level.currentText())
 

@@ -15,6 +15,8 @@ from pcsdaq.gui.data_browser import DataBrowser
 from pcsdaq.gui.live_plots import LivePlots
 from pcsdaq.gui.procedure_panel import ProcedurePanel
 from pcsdaq.gui.queue_panel import QueuePanel
+from pcsdaq.gui.watch import FolderWatcher
+from pcsdaq.gui.watch_panel import WatchPanel
 
 #: live plots are redrawn at most this often (points arrive much faster)
 REDRAW_MS = 100
@@ -60,6 +62,7 @@ class MainWindow(QtWidgets.QMainWindow):
         tabs = QtWidgets.QTabWidget()
         tabs.addTab(self.plots.didv, "dI/dV vs V")
         tabs.addTab(self.plots.rt, "R vs T")
+        tabs.addTab(self.plots.approach, "R vs steps")
         tabs.addTab(self.plots.t_time, "T vs time")
         self.browser = DataBrowser(settings=self.settings)
         tabs.addTab(self.browser, "Data browser")
@@ -89,6 +92,9 @@ class MainWindow(QtWidgets.QMainWindow):
         export = menus.addMenu("&File")
         assert export is not None
         export.addAction("Export plot as PNG...", self.export_dialog)
+        export.addAction("Watch folder...", self.watch_dialog)
+        self.watcher: FolderWatcher | None = None  #: follows a watched headless run
+        self.watch_panel: WatchPanel | None = None
         self.bridge = EventBridge()
         self.bridge.posted.connect(self.on_event,  # type: ignore[call-arg]  # stubs lack the type
                                    QtCore.Qt.ConnectionType.QueuedConnection)
@@ -115,7 +121,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.raise_alarm(alarm, log=False)  # the engine logs its failures itself
         if kind == "segment":
             self.segment = self.plots.begin_segment(int(ev.get("step", 0)), str(ev["name"]),
-                                                    ev.get("attrs", {}))
+                                                    ev.get("attrs", {}), ev.get("start_time"))
+        elif kind == "rows":  # a block of rows from a watched run file
+            self.plots.ingest_columns(str(ev.get("segment", self.segment)), ev["columns"])
+            if self.watch_panel is not None:
+                self.watch_panel.on_event(ev)
         elif kind == "point":
             row = ev.get("row", {})
             self.plots.ingest_row(self.segment, row)
@@ -129,10 +139,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status_label.setStyleSheet("color: #b00020" if ev.get("state") == "failed"
                                             else "")
             if ev.get("state") in ("finished", "aborted", "failed"):
-                self.plots.refresh()
+                self.plots.finish()
         elif kind == "log":
             self.log.append(str(ev.get("level", "info")), str(ev.get("message")))
-        elif kind == "run_started":
+        elif kind == "step_finished":
+            self.plots.end_segment()
+        if kind in ("queue", "run_started", "step_finished", "alarm") and \
+                self.watch_panel is not None:
+            self.watch_panel.on_event(ev)
+        if kind == "run_started":
             self.log.append("info", f"run started: {ev.get('procedure')} -> {ev.get('path')}")
             self.settings.setValue("last_run_dir", str(Path(str(ev.get("path", ""))).parent))
 
@@ -143,6 +158,35 @@ class MainWindow(QtWidgets.QMainWindow):
             self.banner.raise_alarm(alarm)
         if log:
             self.log.append("error", alarm.summary(), alarm.when)
+
+    def watch_folder(self, folder: str) -> None:
+        """Follow the run files a headless ``pcsdaq run`` writes into ``folder`` (read only,
+        no instrument opened): same plots, its queue and alarms in a dock."""
+        self.stop_watching()
+        self.watch_panel = WatchPanel(folder)
+        dock = QtWidgets.QDockWidget("Watched run", self)
+        dock.setWidget(self.watch_panel)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.watch_dock = dock
+        self.setWindowTitle(f"pcsdaq - watching {folder}")
+        watcher = FolderWatcher(folder, self.bridge.post)
+        watcher.start()
+        self.watcher = watcher
+
+    def stop_watching(self) -> None:
+        """Stop following a watched folder (if any)."""
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+            self.removeDockWidget(self.watch_dock)
+            self.watch_panel = None
+
+    def watch_dialog(self) -> None:
+        """Ask for a data folder and watch it."""
+        folder = QtWidgets.QFileDialog.getExistingDirectory(
+            self, "Watch a data folder", str(self.settings.value("last_run_dir", "")))
+        if folder:
+            self.watch_folder(folder)
 
     def export_dialog(self) -> None:
         """Save the visible plot as a PNG."""
@@ -155,5 +199,6 @@ class MainWindow(QtWidgets.QMainWindow):
         """Remember the window size; stop the dashboard timer."""
         self.settings.setValue("window_size", self.size())
         self.dashboard.timer.stop()
+        self.stop_watching()
         logging.getLogger("pcsdaq").removeHandler(self._log_handler)
         super().closeEvent(event)

@@ -124,11 +124,16 @@ def test_temperature_series_end_to_end_and_data_browser_fit(window, qtbot):
     click(qtbot, win.controls.buttons["start"])
     qtbot.waitUntil(lambda: win.status_label.text() == "finished", timeout=60000)
     assert len(win.plots.didv.curves) == 2
-    win.browser.open_runs([str(p) for p in engine.files])
+    with qtbot.waitSignal(win.browser.opened, timeout=10000):
+        win.browser.open_runs([str(p) for p in engine.files])
     assert win.browser.list.count() == 2
     win.browser.list.setCurrentRow(0)
-    fit = win.browser.fit_selected()
-    assert fit["delta_meV"] == pytest.approx(lab.contact.gap_now_meV(), rel=0.1)
+    with qtbot.waitSignal(win.browser.fitted, timeout=30000) as fitted:
+        assert win.browser.fit_selected()
+    assert fitted.args[0]["delta_meV"] == pytest.approx(lab.contact.gap_now_meV(), rel=0.1)
+    # the live plot fitted each finished spectrum too (off the GUI thread)
+    qtbot.waitUntil(lambda: all(t.fit_curve is not None
+                                for t in win.plots.didv.traces.values()), timeout=30000)
 
 
 def test_dashboard_reads_off_the_gui_thread(window, qtbot):
