@@ -7,9 +7,11 @@ point (:meth:`LiveFitter.add`) and asks for finished fits between points
 
 * one worker process (``ProcessPoolExecutor(1)``, *spawn* context: the engine runs threads,
   and a forked copy of a threaded process can deadlock), so a fit never competes with the
-  engine's thread for the GIL;
+  engine's thread for the GIL; it runs at the lowest CPU priority (nice 19) with one BLAS
+  thread, so on a busy machine it takes no CPU the sweep wants;
 * at most one fit in flight; when it returns, the *newest* snapshot of the spectrum is sent
-  (never a queue of stale ones), so the fit shown is one update behind the data;
+  (never a queue of stale ones), so the fit shown is one update behind the data; the
+  worker fits at most :data:`DUTY` of the time (it rests 3x as long as its last fit took);
 * a segment that ends with points not yet fitted gets one final fit (it has priority over
   the next segment's first snapshot); the step's end waits for its last fit at most
   :data:`FINAL_WAIT_S` (after the last point: no point waits);
@@ -32,6 +34,7 @@ import logging
 import math
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -59,6 +62,11 @@ LIVE_COLUMNS: dict[str, str] = {
 }
 #: points a spectrum needs before its first live fit
 MIN_POINTS = 16
+#: the largest share of wall time the worker may spend fitting: after a fit of f s the next
+#: snapshot goes out f (1 / DUTY - 1) s later at the earliest. On a machine whose cores are
+#: all busy, every CPU-second of a fit (even at nice 19) delays the sweep's wake-ups a little
+#: (bench_sweep section 4); a spectrum needs no more than a few updates a second
+DUTY = 0.25
 #: how long the end of a step waits for the last spectrum's final fit, s
 FINAL_WAIT_S = 20.0
 
@@ -96,6 +104,30 @@ def fit_snapshot(bias_V: np.ndarray, g: np.ndarray, temperature_K: float,
             if other["verdict"] != "poor" and other["chi2_red"] < best["chi2_red"]:
                 best = other
     return {**_summary(best), "fit_s": time.perf_counter() - t0}
+
+
+#: the worker's niceness: on a shared machine a fit takes CPU only when the engine's thread
+#: (and the lock-in's I/O) do not want it
+WORKER_NICE = 19
+_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _worker_init() -> None:
+    """In the worker before its first fit: lowest CPU priority, one BLAS thread (a fit's
+    matrix products on every core would take them from the sweep)."""
+    try:
+        os.nice(WORKER_NICE)
+    except OSError:
+        pass
+    for name in _ONE_THREAD:
+        os.environ[name] = "1"
+    if "numpy" in sys.modules:  # loaded already (by the parent's main module): limit it
+        try:
+            from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+            threadpool_limits(1)
+        except ImportError:
+            pass
 
 
 def _worker_ready() -> int:
@@ -160,6 +192,8 @@ class LiveFitter:
         self._segment: _Segment | None = None
         self._final: _Snapshot | None = None  # a finished segment's last snapshot
         self._inflight: tuple[Future, _Snapshot, float] | None = None
+        self._next_at = 0.0  # time.monotonic() before which no new snapshot goes out
+        self.duty = DUTY
         self._errors_logged = False
         self.errors: list[str] = []  #: each fit failure's text (logged only the first)
 
@@ -168,8 +202,17 @@ class LiveFitter:
         """Start the worker process (idempotent; its imports run while the step sets up)."""
         if self._executor is None and not self.failed:
             self._executor = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            self._ready = self._executor.submit(_worker_ready)
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_init)
+            self._ready = self._executor.submit(_worker_ready)  # starts the process now
+            # lower it at once: its interpreter start and imports (seconds on a busy
+            # machine) would otherwise run at the sweep's priority (the pool's process
+            # table is not public API: without it, _worker_init lowers it a moment later)
+            for pid in getattr(self._executor, "_processes", None) or {}:
+                try:
+                    os.setpriority(os.PRIO_PROCESS, pid, WORKER_NICE)
+                except OSError:
+                    pass
 
     def close(self) -> None:
         """Stop the worker process and its threads; a fit in flight is waited for (it takes
@@ -267,6 +310,8 @@ class LiveFitter:
         return out
 
     def _submit_next(self) -> None:
+        if self._final is None and time.monotonic() < self._next_at:
+            return  # the worker rests (DUTY); a finished spectrum's final fit does not wait
         snap = self._final
         if snap is not None:
             self._final = None
@@ -303,6 +348,8 @@ class LiveFitter:
                             f"failures of this run are not logged): {text}", "warning")
             return None
         result = dict(future.result())
+        fit_s = float(result.get("fit_s", 0.0))
+        self._next_at = time.monotonic() + fit_s * (1.0 / self.duty - 1.0)
         result.update(step=snap.key[0], segment=snap.key[1], segment_name=snap.name,
                       n_points=len(snap.bias_V), temperature_K=snap.temperature_K)
         return result

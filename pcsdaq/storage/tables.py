@@ -64,7 +64,7 @@ class SideTable:
             if self.columns[col] == TEXT:
                 value = "" if value is None else str(value)
             else:
-                value = np.nan if value is None else float(value)  # type: ignore[arg-type]
+                value = np.nan if value is None else float(value)
             ds.resize((n + 1,))
             ds[n] = value
         self._file.flush()

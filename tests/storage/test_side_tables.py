@@ -44,3 +44,27 @@ def test_a_run_without_tables_reads_none(tmp_path):
     with RunWriter(tmp_path / "run.h5", procedure="p", columns={"a": "V"}) as w:
         w.append({"a": 1.0})
     assert read_run(tmp_path / "run.h5").tables == {}
+
+
+def test_recovering_a_crashed_run_keeps_its_side_tables(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    from pcsdaq.storage import recover_run
+
+    path = tmp_path / "run.h5"
+    child = textwrap.dedent(f"""
+        import os
+        from pcsdaq.storage import RunWriter
+        from pcsdaq.storage.tables import TEXT
+        w = RunWriter({str(path)!r}, procedure="p", columns={{"a": "V"}},
+                      tables={{"live": {{"n_points": "", "verdict": TEXT}}}})
+        w.begin_segment("sweep")
+        w.append({{"a": 1.0}})
+        w.append_table("live", {{"n_points": 16, "verdict": "good"}})
+        os._exit(0)  # dies without closing
+    """)
+    subprocess.run([sys.executable, "-c", child], check=True)
+    copy = read_run(recover_run(path))
+    assert copy.tables["live"]["verdict"][0] == "good" and copy.n_rows == 1
