@@ -86,7 +86,11 @@ class EngineContext:
             self.log(f"live fit: results not stored ({type(exc).__name__}: {exc})", "warning")
 
     def checkpoint(self) -> None:
-        """Between points: wait while paused, raise AbortRequested when aborted."""
+        """Between points: wait while paused, raise AbortRequested when aborted; a live fit
+        finished meanwhile (e.g. a spectrum's final fit during a stabilisation wait) is
+        shown."""
+        if self.live is not None:
+            self.show_live_fits(self.live.poll())
         self.engine.checkpoint()
 
     #: at most one progress event per this many wall-clock s (the end always gets one): a

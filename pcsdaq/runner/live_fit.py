@@ -7,13 +7,13 @@ point (:meth:`LiveFitter.add`) and asks for finished fits between points
 
 * one worker process (``ProcessPoolExecutor(1)``, *spawn* context: the engine runs threads,
   and a forked copy of a threaded process can deadlock), so a fit never competes with the
-  engine's thread for the GIL; it runs at the lowest CPU priority (nice 19) with one BLAS
-  thread, so on a busy machine it takes no CPU the sweep wants;
+  engine's thread for the GIL; it runs at a low CPU priority (nice 10) with one BLAS thread,
+  so on a busy machine the sweep's thread comes first;
 * at most one fit in flight; when it returns, the *newest* snapshot of the spectrum is sent
   (never a queue of stale ones), so the fit shown is one update behind the data; the
   worker fits at most :data:`DUTY` of the time (it rests 3x as long as its last fit took);
 * a segment that ends with points not yet fitted gets one final fit (it has priority over
-  the next segment's first snapshot); the step's end waits for its last fit at most
+  the next segment's snapshots; finals of several spectra wait their turn, oldest first); the step's end waits for its last fit at most
   :data:`FINAL_WAIT_S` (after the last point: no point waits);
 * a fit that raises is logged once per run and the sweep goes on; a worker that dies ends
   live fitting for the run (logged).
@@ -106,17 +106,17 @@ def fit_snapshot(bias_V: np.ndarray, g: np.ndarray, temperature_K: float,
     return {**_summary(best), "fit_s": time.perf_counter() - t0}
 
 
-#: the worker's niceness: on a shared machine a fit takes CPU only when the engine's thread
-#: (and the lock-in's I/O) do not want it
-WORKER_NICE = 19
+#: the worker's niceness: on a shared machine the sweep's thread (and the lock-in's I/O) come
+#: first; not 19, which starves the fits outright when every core is busy
+WORKER_NICE = 10
 _ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _worker_init() -> None:
-    """In the worker before its first fit: lowest CPU priority, one BLAS thread (a fit's
+def _worker_init(nice: int) -> None:
+    """In the worker before its first fit: niceness ``nice``, one BLAS thread (a fit's
     matrix products on every core would take them from the sweep)."""
     try:
-        os.nice(WORKER_NICE)
+        os.nice(max(nice - os.nice(0), 0))
     except OSError:
         pass
     for name in _ONE_THREAD:
@@ -190,7 +190,9 @@ class LiveFitter:
         self._executor: ProcessPoolExecutor | None = None
         self._ready: Future | None = None
         self._segment: _Segment | None = None
-        self._final: _Snapshot | None = None  # a finished segment's last snapshot
+        #: finished spectra's last snapshots, oldest first (each is the only fit of its
+        #: last points: not stale, so kept until sent)
+        self._finals: dict[tuple[int, int], _Snapshot] = {}
         self._inflight: tuple[Future, _Snapshot, float] | None = None
         self._next_at = 0.0  # time.monotonic() before which no new snapshot goes out
         self.duty = DUTY
@@ -203,14 +205,15 @@ class LiveFitter:
         if self._executor is None and not self.failed:
             self._executor = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_init)
+                initializer=_worker_init, initargs=(WORKER_NICE,))
             self._ready = self._executor.submit(_worker_ready)  # starts the process now
             # lower it at once: its interpreter start and imports (seconds on a busy
             # machine) would otherwise run at the sweep's priority (the pool's process
             # table is not public API: without it, _worker_init lowers it a moment later)
             for pid in getattr(self._executor, "_processes", None) or {}:
                 try:
-                    os.setpriority(os.PRIO_PROCESS, pid, WORKER_NICE)
+                    os.setpriority(os.PRIO_PROCESS, pid,
+                                   max(WORKER_NICE, os.getpriority(os.PRIO_PROCESS, 0)))
                 except OSError:
                     pass
 
@@ -218,7 +221,8 @@ class LiveFitter:
         """Stop the worker process and its threads; a fit in flight is waited for (it takes
         well under a second), queued work is cancelled. Safe to call twice."""
         executor, self._executor = self._executor, None
-        self._inflight, self._final, self._segment = None, None, None
+        self._inflight, self._segment = None, None
+        self._finals.clear()
         if executor is None:
             return
         executor.shutdown(wait=True, cancel_futures=True)
@@ -245,7 +249,7 @@ class LiveFitter:
         if final:
             self._finish_segment()
         else:
-            self._final = None
+            self._finals.clear()
         self._segment = None
 
     def _finish_segment(self) -> None:
@@ -253,7 +257,7 @@ class LiveFitter:
         if seg is not None and len(seg.bias) > seg.fitted_n:
             snap = seg.snapshot()
             if snap is not None:
-                self._final = snap
+                self._finals[snap.key] = snap
 
     def add(self, row: Mapping[str, float]) -> None:
         """One recorded point (uses V_dc_V, dIdV_S, temperature_K; others ignored)."""
@@ -292,29 +296,31 @@ class LiveFitter:
             self._submit_next()
         return out
 
-    def wait_final(self, timeout_s: float = FINAL_WAIT_S) -> list[dict[str, Any]]:
-        """After the step's last point: wait (at most ``timeout_s``) for the fit in flight
-        and the final fit of the last spectrum; returns their results."""
+    def wait_final(self, timeout_s: float | None = None) -> list[dict[str, Any]]:
+        """After the step's last point: wait (at most ``timeout_s``, default
+        :data:`FINAL_WAIT_S`) for the fit in flight and the final fit of the last spectrum;
+        returns their results."""
+        timeout_s = FINAL_WAIT_S if timeout_s is None else timeout_s
         out: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout_s
-        while self._executor is not None and (self._inflight or self._final):
+        while self._executor is not None and (self._inflight or self._finals):
             if self._inflight is not None:
                 try:
                     self._inflight[0].exception(timeout=max(deadline - time.monotonic(), 0))
                 except TimeoutError:
                     self.report(f"live fit: the last fit took over {timeout_s:.0f} s; not "
                                 "waited for", "warning")
-                    self._inflight, self._final = None, None
+                    self._inflight = None
+                    self._finals.clear()
                     break
             out.extend(self.poll())
         return out
 
     def _submit_next(self) -> None:
-        if self._final is None and time.monotonic() < self._next_at:
+        if not self._finals and time.monotonic() < self._next_at:
             return  # the worker rests (DUTY); a finished spectrum's final fit does not wait
-        snap = self._final
-        if snap is not None:
-            self._final = None
+        if self._finals:
+            snap = self._finals.pop(next(iter(self._finals)))
         else:
             seg = self._segment
             if seg is None or len(seg.bias) <= seg.fitted_n:

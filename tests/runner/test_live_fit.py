@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import walk_in
 
+from pcsdaq.runner import live_fit
 from pcsdaq.runner.engine import RunEngine
 from pcsdaq.runner.plan import PlanStep
 from pcsdaq.runner.progress import ConsoleProgress
@@ -17,6 +18,14 @@ from pcsdaq.storage import read_run
 
 SWEEP = {"max_current_A": 5e-4, "n_points": 121, "sensitivity_V": 1e-5,
          "time_constant_s": 0.01}
+
+
+@pytest.fixture(autouse=True)
+def worker_not_starved(monkeypatch):
+    """The worker at normal priority with a long final wait: on a machine whose cores
+    other jobs keep busy, a nice worker may get no CPU for the length of a test."""
+    monkeypatch.setattr(live_fit, "WORKER_NICE", 0)
+    monkeypatch.setattr(live_fit, "FINAL_WAIT_S", 120.0)
 
 
 @pytest.fixture
@@ -126,3 +135,20 @@ def test_console_shows_delta_and_error_of_the_live_fit():
     assert "Delta 2.623 +- 0.012 meV (good)" in text.splitlines()[0]
     assert "live fit Delta = 2.623 +- 0.012 meV" in text.splitlines()[-1]
     assert "80 of 81 points" in text
+
+
+@pytest.mark.slow
+def test_each_spectrum_of_a_temperature_series_gets_its_final_live_fit(live_engine):
+    lab, engine, events = live_engine
+    engine.queue = [PlanStep("temperature_series", {
+        **SWEEP, "n_points": 61, "setpoints_K": [1.5, 4.0], "window_s": 5.0,
+        "tolerance_K": 0.05})]
+    assert engine.run_blocking() == "finished"
+    run = read_run(engine.files[0])
+    live = run.tables["live"]
+    for i, seg in enumerate(run.segments):  # the last fit of each spectrum has all its points
+        rows = live["segment"] == i
+        assert rows.any() and live["n_points"][rows][-1] == seg.n_rows
+    names = {e["segment_name"] for e in events if e["type"] == "live_fit"}
+    assert names == {seg.name for seg in run.segments}
+    assert _gone(engine.live_worker_pid)
