@@ -13,8 +13,9 @@ point (:meth:`LiveFitter.add`) and asks for finished fits between points
   (never a queue of stale ones), so the fit shown is one update behind the data; the
   worker fits at most :data:`DUTY` of the time (it rests 3x as long as its last fit took);
 * a segment that ends with points not yet fitted gets one final fit (it has priority over
-  the next segment's snapshots; finals of several spectra wait their turn, oldest first); the step's end waits for its last fit at most
-  :data:`FINAL_WAIT_S` (after the last point: no point waits);
+  the next segment's snapshots; finals of several spectra wait their turn, oldest first);
+  the step's end waits for its last fits at most :data:`FINAL_WAIT_S` (after the last
+  point: no point waits);
 * a fit that raises is logged once per run and the sweep goes on; a worker that dies ends
   live fitting for the run (logged).
 
