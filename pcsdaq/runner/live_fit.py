@@ -320,16 +320,13 @@ class LiveFitter:
     def _submit_next(self) -> None:
         if not self._finals and time.monotonic() < self._next_at:
             return  # the worker rests (DUTY); a finished spectrum's final fit does not wait
+        snap: _Snapshot | None = None
         if self._finals:
             snap = self._finals.pop(next(iter(self._finals)))
-        else:
-            seg = self._segment
-            if seg is None or len(seg.bias) <= seg.fitted_n:
-                return
-            snap = seg.snapshot()
-            if snap is None:
-                return
-        assert self._executor is not None
+        elif self._segment is not None and len(self._segment.bias) > self._segment.fitted_n:
+            snap = self._segment.snapshot()
+        if snap is None or self._executor is None:
+            return
         try:
             future = self._executor.submit(self.fit, snap.bias_V, snap.g, snap.temperature_K,
                                            self.options)
