@@ -16,7 +16,11 @@ only (no assertions; the machine is shared). Sections:
    beyond instrument I/O; and the same pcsdaq BiasSweep run by pymeasure's Worker (its
    ``execute_on`` through the PymeasureContext, pymeasure's CSV) against the RunEngine path;
 3. settle: with a real-time clock and a 3 ms / 24 dB/oct lock-in, the total sweep time
-   against N x settle time.
+   against N x settle time;
+4. live fit: the same real-time sweep of a superconducting contact at base temperature
+   with the live BTK fit (pcsdaq.runner.live_fit: a worker process refits the newest
+   points) and without, alternated in one run: the sweep's time against its settle waits
+   for both, and how far behind the data the fit shown is (updates and points).
 
 Medians over ``--repeats`` runs.
 """
@@ -232,7 +236,7 @@ def pcsdaq_engine_sweep(lab, n: int, data_dir: Path, time_constant_s: float = 1e
     from pcsdaq.station import Station
 
     station = Station.from_file(STATION, adapter_factory=lab.adapter_factory(), clock=lab.clock)
-    engine = RunEngine(station, data_dir)
+    engine = RunEngine(station, data_dir, live_fit=False)  # section 4 measures the live fit
     engine.queue = [PlanStep("bias_sweep", {
         "n_points": n, "max_current_A": 2e-3, "time_constant_s": time_constant_s,
         "filter_slope_db": slope_db, "sensitivity_V": 1e-3, "env_interval_s": 3600.0})]
@@ -422,12 +426,114 @@ def bench_settle(tmp: Path, n: int, repeats: int) -> None:
           f"{fixed / max(0.01 * settle - per_point, 1e-12):.0f} points on")
 
 
+# -- 4. live fit ---------------------------------------------------------------------------
+def live_fit_sweep(n: int, data_dir: Path, live: bool) -> tuple[float, float, float, list]:
+    """A real-time BiasSweep of ``n`` points (3 ms / 24 dB/oct) across the gap of the
+    simulated contact at base temperature, live fit on or off. Returns (whole run s, first
+    to last point s, the settle waits s, the live_fit events with the point count then)."""
+    from pcsdaq.clock import ScaledClock
+    from pcsdaq.runner.engine import RunEngine
+    from pcsdaq.runner.plan import PlanStep
+    from pcsdaq.station import Station
+
+    lab = make_lab(ScaledClock(1.0))
+    station = Station.from_file(STATION, adapter_factory=lab.adapter_factory(), clock=lab.clock)
+    engine = RunEngine(station, data_dir, live_fit=live)
+    engine.queue = [PlanStep("bias_sweep", {
+        "n_points": n, "max_current_A": 5e-4, "time_constant_s": 3e-3,
+        "filter_slope_db": 24, "sensitivity_V": 1e-5, "env_interval_s": 3600.0})]
+    stamps: list[float] = []
+    fits: list[dict] = []
+
+    def watch(ev: dict) -> None:
+        if ev["type"] == "point":
+            stamps.append(time.perf_counter())
+        elif ev["type"] == "live_fit":
+            fits.append(ev)
+
+    engine.subscribe(watch)
+    t0 = time.perf_counter()
+    state = engine.run_blocking()
+    whole = time.perf_counter() - t0
+    station.close()
+    if state != "finished" or len(stamps) != n:
+        raise RuntimeError(f"live-fit sweep {state}: {engine.reason} ({len(stamps)} points)")
+    waits = (n + 2) * station.lockin.settle_time()
+    return whole, stamps[-1] - stamps[0], waits, fits
+
+
+def updates_behind(fits: list[dict]) -> list[int]:
+    """For each fit shown: how many later fits were computed on data that had all arrived
+    when it was shown (a queue of stale requests would make this grow; newest-snapshot-only
+    keeps it at 0 or 1)."""
+    return [sum(1 for later in fits[k + 1:]
+                if fit["n_points"] < later["n_points"] <= fit["n_acquired"])
+            for k, fit in enumerate(fits)]
+
+
+def data_lag(fits: list[dict]) -> list[float]:
+    """For each fit shown but a sweep's first: the points acquired and not yet in it, in
+    units of the sweep's median update (points between consecutive fits). The first fit
+    waits for the worker's start."""
+    spacing = np.diff([f["n_points"] for f in fits])
+    step = float(np.median(spacing)) if spacing.size else 1.0
+    return [(f["n_acquired"] - f["n_points"]) / max(step, 1.0) for f in fits[1:]]
+
+
+def bench_live_fit(tmp: Path, n: int, repeats: int) -> None:
+    """Print the sweep time against its settle waits with and without the live fit
+    (alternated runs, medians) and how far behind the data the live fit shown is."""
+    from pcsdaq.runner.live_fit import MIN_POINTS
+
+    print(f"\n[4] live BTK fit: real-time sweep of {n} points across the gap, lock-in 3 ms / "
+          f"24 dB/oct, live fit off and on alternated, median of {repeats}")
+    ratios: dict[bool, list[float]] = {False: [], True: []}
+    wholes: dict[bool, list[float]] = {False: [], True: []}
+    behind: list[int] = []
+    lag: list[float] = []
+    first_lag: list[int] = []
+    n_updates: list[int] = []
+    last: list[dict] = []
+    for k in range(repeats):
+        for live in (False, True):
+            whole, loop, waits, fits = live_fit_sweep(n, tmp / f"live{k}{int(live)}", live)
+            ratios[live].append(loop / ((n - 1) * waits / (n + 2)))
+            wholes[live].append(whole / waits)
+            if live:
+                behind += updates_behind(fits)
+                lag += data_lag(fits)
+                first_lag += [fits[0]["n_acquired"] - fits[0]["n_points"]] if fits else []
+                n_updates.append(len(fits))
+                last = fits
+    off, on = statistics.median(ratios[False]), statistics.median(ratios[True])
+    print(f"    first to last point / settle waits: without live fit {off:.4f}, with "
+          f"{on:.4f}: the live fit changes it by {100 * (on / off - 1):+.2f} %")
+    print(f"    whole run / waits: without {statistics.median(wholes[False]):.4f}, with "
+          f"{statistics.median(wholes[True]):.4f} (with: the worker's start and the wait "
+          f"for the final fit after the last point)")
+    print(f"    updates per sweep: median {statistics.median(n_updates):.0f}; the fit shown "
+          f"is at most {max(behind, default=0)} update(s) behind the data (later fits on "
+          f"data already there when it was shown)")
+    print(f"    points acquired but not in the fit shown, in updates' worth of points: median "
+          f"{statistics.median(lag or [0]):.2f}, 95th percentile "
+          f"{np.percentile(lag or [0], 95):.2f}, max {max(lag, default=0):.2f} (a slow fit: "
+          f"a degenerate verdict adds the equal-chi2 profile); the first fit (from "
+          f"{MIN_POINTS} points) waits for the worker's start: shown "
+          f"{statistics.median(first_lag or [0]):.0f} points later")
+    if last:
+        f = last[-1]
+        print(f"    last fit: Delta {f['delta_meV']:.4f} +- {f['delta_err_meV']:.4f} meV, "
+              f"Z {f['Z']:.3f}, Gamma {f['gamma_meV']:.3f} meV, {f['verdict']}, "
+              f"{f['n_points']} points, {f['fit_s'] * 1e3:.0f} ms in the worker")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark sections and print the numbers."""
     parser = argparse.ArgumentParser(prog="bench_sweep", description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1000, help="points per sweep / rows")
     parser.add_argument("--repeats", type=int, default=5, help="runs per number (median)")
     parser.add_argument("--quick", action="store_true", help="few points, 3 repeats")
+    parser.add_argument("--only", choices=["1", "2", "3", "4"], help="run one section")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=FutureWarning, module="pymeasure")
     if args.quick:
@@ -436,9 +542,14 @@ def main(argv: list[str] | None = None) -> int:
           f"HDF5 {h5py.version.hdf5_version}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="pcsdaq-bench-") as tmpdir:
         tmp = Path(tmpdir)
-        bench_storage(tmp, args.points, args.repeats)
-        bench_sweep(tmp, args.points, args.repeats)
-        bench_settle(tmp, max(40, args.points // 5), args.repeats)
+        sections = {"1": lambda: bench_storage(tmp, args.points, args.repeats),
+                    "2": lambda: bench_sweep(tmp, args.points, args.repeats),
+                    "3": lambda: bench_settle(tmp, max(40, args.points // 5), args.repeats),
+                    "4": lambda: bench_live_fit(tmp, max(100, args.points // 2),
+                                                args.repeats)}
+        for key, section in sections.items():
+            if args.only in (None, key):
+                section()
     return 0
 
 

@@ -6,7 +6,12 @@ import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
+from pymeasure.experiment import (
+    BooleanParameter,
+    FloatParameter,
+    IntegerParameter,
+    ListParameter,
+)
 
 from pcsdaq.errors import LimitError, PcsdaqError
 from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
@@ -150,6 +155,9 @@ class BiasSweep(StationProcedure):
                                  minimum=0.0, maximum=10.0, default=2e-3)
     env_interval_s = FloatParameter("T/B read interval", units="s", minimum=0.0, maximum=3600.0,
                                     default=5.0)
+    #: the engine refits each spectrum in a worker process as its points arrive
+    #: (pcsdaq.runner.live_fit; off everywhere with PCSDAQ_LIVE_FIT=0)
+    live_fit = BooleanParameter("Fit the spectrum live (BTK, worker process)", default=True)
 
     def points(self, max_current_A: float | None = None) -> np.ndarray:
         """The DC currents of the sweep, A, up to ``max_current_A`` (default: the

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the live BTK fit (a worker process per run) is off in tests unless a test turns it on
+# (RunEngine(live_fit=True)): the suite stays fast; subprocesses inherit the switch
+os.environ.setdefault("PCSDAQ_LIVE_FIT", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 #: CI lays the repository clone out with ``shared/`` beside it (a worktree here likewise)

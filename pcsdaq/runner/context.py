@@ -6,6 +6,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
+from pcsdaq.runner.live_fit import LIVE_TABLE, LiveFitter
 from pcsdaq.storage import RunWriter
 
 if TYPE_CHECKING:
@@ -16,7 +17,8 @@ class EngineContext:
     """One step's view of the engine (see pcsdaq.procedures.base.RunContext)."""
 
     def __init__(self, engine: RunEngine, step: int, writer: RunWriter, resume_state: dict,
-                 segment_names: set[str] | None = None) -> None:
+                 segment_names: set[str] | None = None, live: LiveFitter | None = None
+                 ) -> None:
         self.engine = engine
         self.step = step
         self.writer = writer
@@ -27,6 +29,9 @@ class EngineContext:
         self._started = time.monotonic()
         self._last_progress = -math.inf
         self._segment_names = segment_names if segment_names is not None else set()
+        #: the run's live fit when this step fits its spectra live (see live_fit.py)
+        self.live = live
+        self._clock_start = self.clock.now()
 
     def begin_segment(self, name: str, **attrs: Any) -> None:
         """New NXdata group in the run file; published as a "segment" event. A name used
@@ -38,15 +43,54 @@ class EngineContext:
         self._segment_names.add(name)
         self.writer.begin_segment(name, **attrs)
         self.engine.emit({"type": "segment", "step": self.step, "name": name, "attrs": attrs})
+        if self.live is not None:
+            self.live.begin_segment(self.step, len(self._segment_names) - 1, name,
+                                    attrs.get("temperature_K", math.nan))
 
     def record(self, row: dict) -> None:
         """Append one point (durable on return) and publish it as a "point" event."""
         self.writer.append(row)
         self.n_points += 1
         self.engine.emit({"type": "point", "step": self.step, "row": row})
+        if self.live is not None:  # a list append; a fit goes out only when the worker is free
+            self.live.add(row)
+            self.show_live_fits(self.live.poll())
+
+    def show_live_fits(self, results: list[dict]) -> None:
+        """Store finished live fits of this step (a row each of /entry/analysis/live) and
+        publish them as "live_fit" events (n_acquired: the spectrum's points by then)."""
+        for res in results:
+            if res["step"] != self.step or self.writer.closed:
+                continue  # a late fit of an earlier step's spectrum
+            n_acquired = self.live.n_acquired if self.live is not None else 0
+            if self.live is not None and self.live.current_segment != res["segment"]:
+                n_acquired = res["n_points"]  # the final fit of a finished spectrum
+            row = {k: res[k] for k in ("segment", "n_points", "delta_meV", "delta_err_meV",
+                                       "Z", "Z_err", "gamma_meV", "gamma_err_meV", "P",
+                                       "chi2_red", "fit_s", "verdict", "model")}
+            row.update(n_acquired=n_acquired, time_s=self.clock.now() - self._clock_start)
+            self.writer.append_table(LIVE_TABLE, row)
+            self.engine.emit({"type": "live_fit", "step": self.step,
+                              "segment_name": res["segment_name"], **row})
+
+    def finish_live(self, complete: bool) -> None:
+        """End of the step's procedure: when it completed, wait (bounded) for its last
+        spectrum's final fit; else keep only what is done. Never raises."""
+        live = self.live
+        if live is None:
+            return
+        try:
+            live.end_step(final=complete)
+            self.show_live_fits(live.wait_final() if complete else live.poll())
+        except Exception as exc:  # a lost live fit must not change the step's outcome
+            self.log(f"live fit: results not stored ({type(exc).__name__}: {exc})", "warning")
 
     def checkpoint(self) -> None:
-        """Between points: wait while paused, raise AbortRequested when aborted."""
+        """Between points: wait while paused, raise AbortRequested when aborted; a live fit
+        finished meanwhile (e.g. a spectrum's final fit during a stabilisation wait) is
+        shown."""
+        if self.live is not None:
+            self.show_live_fits(self.live.poll())
         self.engine.checkpoint()
 
     #: at most one progress event per this many wall-clock s (the end always gets one): a

@@ -46,6 +46,7 @@ from pcsdaq import safe_state as safety
 from pcsdaq.errors import AbortRequested, PcsdaqError, classify
 from pcsdaq.procedures import PlanError
 from pcsdaq.runner.context import EngineContext
+from pcsdaq.runner.live_fit import LIVE_COLUMNS, LIVE_TABLE, LiveFitter, enabled_by_environment
 from pcsdaq.runner.plan import (
     PlanStep,
     estimate_plan_duration_s,
@@ -98,8 +99,15 @@ class RunEngine:
     """Queue of plan steps run on one station, with events, pause/resume/abort and resume."""
 
     def __init__(self, station: Station, data_dir: str | Path, *, clock: Clock | None = None,
-                 max_retries: int = 2, plan_source: str | None = None) -> None:
+                 max_retries: int = 2, plan_source: str | None = None,
+                 live_fit: bool | None = None, live_fit_options: dict | None = None) -> None:
         self.station = station
+        #: fit spectra live (procedures with ``live_fit`` on); None: as the environment
+        #: variable PCSDAQ_LIVE_FIT says (on unless 0/off), the global switch for tests/CI
+        self.live_fit = live_fit
+        self.live_fit_options = dict(live_fit_options or {})  #: fit_spectrum options
+        self.live: LiveFitter | None = None  #: this run's live fit (worker process)
+        self.live_worker_pid: int | None = None  #: the last run's live-fit worker's pid
         self.data_dir = Path(data_dir)
         self.clock = clock or station.clock
         self.max_retries = max_retries
@@ -295,7 +303,31 @@ class RunEngine:
             self._record(self.state, reason=self.reason,
                          safe_state=[o.as_dict() for o in outcomes])
         finally:
+            self._close_live()
             self._done.set()
+
+    def _live_for(self, proc: Any) -> LiveFitter | None:
+        """The run's live fit for a step whose procedure asks for it (started with the
+        run's first such step), None when off (engine option, environment, parameter)."""
+        on = enabled_by_environment() if self.live_fit is None else self.live_fit
+        if not (on and bool(getattr(proc, "live_fit", False))):
+            return None
+        if self.live is None or self.live.failed:
+            if self.live is not None:
+                return None
+            self.live = LiveFitter(self.live_fit_options, report=self.log)
+        self.live.start()
+        return self.live
+
+    def _close_live(self) -> None:
+        """Shut the live fit's worker process down (the run has ended, however)."""
+        live, self.live = self.live, None
+        if live is not None:
+            try:
+                live.close()
+            except Exception:  # never let the shutdown hide how the run ended
+                log.exception("live fit: worker shutdown failed")
+            self.live_worker_pid = live.worker_pid
 
     def _run(self, resume: bool) -> None:
         self._abort_reason = None
@@ -352,9 +384,11 @@ class RunEngine:
                     "step_index": i, "step_name": step.name or step.procedure,
                     "station_file": str(self.station.config.source),
                     "sample": sim.get("sample", ""), "needle": sim.get("needle", "")}
+        live = self._live_for(proc)
         writer = RunWriter(path, procedure=proc.NAME, columns=proc.COLUMNS,
                            parameters=proc.parameters_dict(), metadata=metadata,
-                           snapshot=snapshot, signal=proc.SIGNAL, axes=proc.AXES[0])
+                           snapshot=snapshot, signal=proc.SIGNAL, axes=proc.AXES[0],
+                           tables={LIVE_TABLE: LIVE_COLUMNS} if live is not None else None)
         self.files.append(path)
         self.save_step_state(i, "running", resume_state)
         self.emit({"type": "run_started", "step": i, "procedure": proc.NAME, "path": str(path),
@@ -364,9 +398,10 @@ class RunEngine:
         names: set[str] = set()
         status, reason = "finished", None
         while True:
-            ctx = EngineContext(self, i, writer, resume_state, names)
+            ctx = EngineContext(self, i, writer, resume_state, names, live)
             try:
                 proc.execute_on(ctx)
+                ctx.finish_live(complete=True)
                 break
             except Exception as exc:
                 kind = classify(exc)
@@ -384,6 +419,7 @@ class RunEngine:
                 status, reason = failure_reason(kind, failure, retries)
             break
         if status != "finished":
+            ctx.finish_live(complete=False)
             outcomes = self._safe_state()
             for outcome in outcomes:
                 self.log(f"{step.label(i)}: safe state {outcome.line()}",

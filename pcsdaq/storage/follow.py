@@ -22,6 +22,7 @@ import numpy as np
 
 from pcsdaq.storage import layout as L
 from pcsdaq.storage.reader import RunFileError, _open, _read_attrs, read_run
+from pcsdaq.storage.tables import ANALYSIS, TEXT
 from pcsdaq.storage.writer import RunWriter
 
 
@@ -84,6 +85,17 @@ class RunFollower:
         self.close()
 
 
+def table_units(path: Path, tables: dict) -> dict[str, dict[str, str]]:
+    """name -> column -> unit of a run file's side tables (TEXT for strings)."""
+    out: dict[str, dict[str, str]] = {}
+    with _open(path) as f:
+        for name, cols in tables.items():
+            group = f[f"{ANALYSIS}/{name}"]
+            out[name] = {c: TEXT if cols[c].dtype == object
+                         else L.decode_attr(group[c].attrs.get("units", "")) for c in cols}
+    return out
+
+
 def recover_run(path: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
     """Copy an interrupted run (writer gone, status "running") into a closed file.
 
@@ -103,7 +115,11 @@ def recover_run(path: str | os.PathLike, out: str | os.PathLike | None = None) -
     a = run.attrs
     writer = RunWriter(target, procedure=a.get("procedure", ""), columns=run.units,
                        parameters=a.get("parameters"), metadata=run.metadata,
-                       snapshot=a.get("snapshot"), signal=signal, axes=axes)
+                       snapshot=a.get("snapshot"), signal=signal, axes=axes,
+                       tables=table_units(path, run.tables))
+    for name, cols in run.tables.items():  # side tables (the live fit's) come along
+        for i in range(min((len(v) for v in cols.values()), default=0)):
+            writer.append_table(name, {c: v[i] for c, v in cols.items()})
     for seg in run.segments:
         writer.begin_segment(seg.name, **seg.attrs)
         for i in range(seg.n_rows):

@@ -27,6 +27,7 @@ from pcsdaq.errors import PcsdaqError
 from pcsdaq.storage import layout as L
 from pcsdaq.storage.repair import is_write_flag_error, open_swmr_reader, repair_run
 from pcsdaq.storage.repair import writer_alive as _writer_alive
+from pcsdaq.storage.tables import read_tables
 
 #: how long a reader waits while another process holds a run file locked (repairing it,
 #: or a writer finalizing it), s
@@ -79,6 +80,8 @@ class RunData:
     columns: dict[str, np.ndarray]
     units: dict[str, str]
     segments: list[Segment] = field(default_factory=list)
+    #: side tables (``/entry/analysis/<name>``, e.g. "live"): name -> column -> 1D array
+    tables: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -221,7 +224,7 @@ def _read_open_run(f: h5py.File, path: Path) -> RunData:
     if status == "running" and not _writer_alive(attrs):
         status = "interrupted"
     return RunData(path=path, attrs=attrs, status=status, columns=columns, units=units,
-                   segments=segments)
+                   segments=segments, tables=read_tables(f))
 
 
 @dataclass

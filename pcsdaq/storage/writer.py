@@ -31,6 +31,7 @@ from pcsdaq.storage import layout as L
 from pcsdaq.storage.checksum import ChunkChecksum
 from pcsdaq.storage.finalize import finalize_run
 from pcsdaq.storage.reader import RunFileError, RunWriteError
+from pcsdaq.storage.tables import SideTable
 
 _ROW_CHUNK = 256  # rows per HDF5 chunk: ~24 kB for 12 columns
 
@@ -71,7 +72,9 @@ class RunWriter:
 
     ``columns`` maps column name -> SI unit ("V", "A", "S", "Ohm", "K", "T", "s", "" for
     flags); the run has this one column set. ``signal``/``axes`` name the columns a NeXus
-    viewer plots (default: the second column vs the first). ``parameters``, ``metadata`` and
+    viewer plots (default: the second column vs the first). ``tables`` declares side tables
+    (name -> column -> unit, :mod:`pcsdaq.storage.tables`) filled by :meth:`append_table`
+    (the live fit's updates). ``parameters``, ``metadata`` and
     ``snapshot`` (every instrument's settings) are stored as JSON attributes. The parent
     folders are created; an existing file is never overwritten (:class:`RunFileError`).
 
@@ -96,7 +99,10 @@ class RunWriter:
         snapshot: dict | None = None,
         signal: str | None = None,
         axes: str | None = None,
+        tables: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
+        self._tables_spec = dict(tables or {})
+        self._tables: dict[str, SideTable] = {}
         self.columns: dict[str, str] = _check_columns(columns)
         names = list(self.columns)
         self._index = {name: i for i, name in enumerate(names)}
@@ -205,6 +211,8 @@ class RunWriter:
             L.STATUS_LOG, shape=(0,), maxshape=(None,), chunks=(4,), dtype=strs
         )
         self._status_log.attrs["units"] = ""
+        for name, columns in self._tables_spec.items():
+            self._tables[name] = SideTable(f, name, columns)
         f.flush()
 
     # -- streaming ------------------------------------------------------------------------
@@ -299,6 +307,19 @@ class RunWriter:
                 pass
             raise self._failed_write(exc, f"append row {n}") from None
         self._n_rows = n + 1
+
+    def append_table(self, name: str, row: Mapping[str, float | str]) -> None:
+        """Append one row to the side table ``name`` declared at creation (``tables``);
+        durable when it returns. Costs nothing per point: only who appends pays."""
+        self._check_open()
+        table = self._tables.get(name)
+        if table is None:
+            raise ValueError(f"no table {name!r} in run {self.path}; declared: "
+                             f"{list(self._tables) or 'none'}")
+        try:
+            table.append(row)
+        except OSError as exc:
+            raise self._failed_write(exc, f"append to table {name}") from None
 
     def set_metadata(self, **attrs: Any) -> None:
         """Add or update run metadata mid-run (e.g. ``contact_resistance_Ohm=12.3``).
