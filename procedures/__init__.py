@@ -17,5 +17,6 @@ PROCEDURES: dict[str, type[StationProcedure]] = {
                              FieldSeries, NeedleApproach, ContactSurvey)
 }
 
-__all__ = ["PROCEDURES", "AdaptiveBiasSweep", "BiasSweep", "ContactSurvey", "FieldSeries", "NeedleApproach",
-           "PlanError", "RTLog", "RunContext", "StationProcedure", "TemperatureSeries"]
+__all__ = ["PROCEDURES", "AdaptiveBiasSweep", "BiasSweep", "ContactSurvey", "FieldSeries",
+           "NeedleApproach", "PlanError", "RTLog", "RunContext", "StationProcedure",
+           "TemperatureSeries"]

@@ -82,6 +82,11 @@ class SpotMeasurement:
         from pcsdaq.analysis.series import size_regime
 
         r0 = s.read_resistance(ctx)  # the approach's last reading may not have settled
+        if r0 < s.crash_ohm:
+            self.decide("short: move on", f"R settled at {r0:.3g} Ohm (the approach read "
+                        f"{ctx.metadata['contact_resistance_ohm']:.3g} Ohm), below crash_ohm "
+                        f"= {s.crash_ohm:g} Ohm: the needle crashed into a short")
+            return self.record(R_ohm=r0, regime="short", verdict="short")
         d_nm, size = size_regime(r0)
         self.values.update(R_ohm=r0, diameter_nm=d_nm)
         self.decide("contact", f"R = {r0:.3g} Ohm (approach read "

@@ -10,8 +10,9 @@ ANM150 (stepping: gnd, cap, stp, off), ANM200 (scanning: gnd, inp, cap, off, no 
 ANM250 (both, with the offset modes stp+ / stp-); ``lab.config["anc300_modules"]`` lists
 them (default: slots 1-3 ANM150, 4-7 ANM250). Steps on ``needle_axis`` (default 3) move
 ``lab.contact``: stepu towards the sample; steps on ``lateral_axes`` (1: x, 2: y) move the
-needle sideways over the sample's spots (stepu: +x / +y). Moves and capacitance measurements complete at
-once on the virtual clock; after a measurement (``setm <ax> cap``) the axis is grounded.
+needle sideways over the sample's spots (stepu: +x / +y). Moves and capacitance
+measurements complete at once on the virtual clock; after a measurement (``setm <ax> cap``)
+the axis is grounded.
 """
 
 from __future__ import annotations
