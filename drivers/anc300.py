@@ -71,7 +71,8 @@ class ANC300(StationDriver, Instrument):
         "password": (str, "123456", "console password (TCP); '' on the serial/USB console, "
                                     "which asks for none"),
         "approach": (str, "up", "step direction that moves the needle towards the sample"),
-        "lateral_axes": (list, [1, 2], "axes (slots) moving the needle sideways: [x, y]"),
+        "lateral_axes": ((list, type(None)), None, "axes (slots) moving the needle sideways: "
+                         "[x, y] (default: the first two slots other than 'axis')"),
     }
 
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
@@ -86,6 +87,14 @@ class ANC300(StationDriver, Instrument):
         self.tune_link()
         self._login()
 
+    @staticmethod
+    def lateral_axes_of(settings: dict[str, Any]) -> list[int]:
+        """The [x, y] axes of settings (default: the first two slots other than ``axis``)."""
+        given = settings.get("lateral_axes")
+        if given is not None:
+            return list(given)
+        return [a for a in range(1, 8) if a != settings["axis"]][:2]
+
     @classmethod
     def check_config(cls, settings, limits):
         """Base checks plus axis number and approach direction."""
@@ -93,7 +102,7 @@ class ANC300(StationDriver, Instrument):
         merged = cls.settings_with_defaults(settings)
         if not 1 <= merged["axis"] <= 7:
             raise ConfigError(f"axis = {merged['axis']!r}; allowed 1 to 7", key="settings")
-        lateral = merged["lateral_axes"]
+        lateral = cls.lateral_axes_of(merged)
         if (len(lateral) != 2 or not all(isinstance(a, int) and 1 <= a <= 7 for a in lateral)
                 or merged["axis"] in lateral):
             raise ConfigError(f"lateral_axes = {lateral!r}; allowed: two axes 1 to 7 (x, y), "
@@ -223,7 +232,7 @@ class ANC300(StationDriver, Instrument):
         self.safety.check_abs("max_steps_per_burst", steps, what="lateral step burst")
         if steps == 0:
             return
-        axis = self.settings["lateral_axes"]["xy".index(direction)]
+        axis = self.lateral_axes_of(self.settings)["xy".index(direction)]
         volts = self.get_voltage()
         self.command(f"setv {axis} {volts:.3f}")
         self.command(f"setf {axis} {round(self.get_frequency())}")

@@ -280,10 +280,13 @@ class ContactSurvey(StationProcedure):
         station = ctx.station
         with station.lock:
             lockin = station.lockin
-            lockin.sine_voltage = self.sine_voltage_V
+            # a larger excitation for a quieter reading (still far below any contact's I_c)
+            quiet = min(0.25, role_limit(station.config, "lockin", "max_sine_voltage_V") or 0.25)
+            lockin.sine_voltage = max(self.sine_voltage_V, quiet) if sensitive \
+                else self.sine_voltage_V
             lockin.time_constant = max(self.time_constant_s, 1.0) if sensitive \
                 else self.time_constant_s  # a quieter reading for the drift check
-            lockin.sensitivity = self.sensitivity_V if sensitive else 1.0
+            lockin.sensitivity = 5.0 * self.sensitivity_V if sensitive else 1.0
             wait = lockin.settle_time(1.0, 1e-6)
         station.clock.sleep(wait)
         if sensitive:

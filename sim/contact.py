@@ -111,7 +111,7 @@ class Contact:
                              f"{', '.join(REGIMES)}")
         self.home_surface_m = self.surface_m
         self.x_m = self.y_m = 0.0  #: lateral needle position, m (ANC300 axes 1 and 2)
-        self.spots = SpotMap(int(getattr(lab, "seed", cfg.get("seed", 0))), self.needle,
+        self.spots = SpotMap(int(getattr(lab, "seed", 0)), self.needle,
                              self.sample, pitch_m=float(cfg.get("spot_pitch_m", 4e-6)),
                              fractions=cfg.get("spot_fractions"))
         self.spot: Spot | None = None  #: the spot under the needle (None: the home cell)

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from pcsdaq.cli import main
-from pcsdaq.storage import read_run
 from pcsdaq.station import packaged_config
+from pcsdaq.storage import read_run
 
 pytestmark = pytest.mark.slow
 PCSDAQ = [sys.executable, "-m", "pcsdaq.cli"]
