@@ -235,9 +235,10 @@ class ContactSurvey(StationProcedure):
         """One spot's record; link faults reconnect and measure it again once; a refusal or
         a second fault records it as ``fault``."""
         station = ctx.station
+        decisions: list[dict] = []
         for attempt in (1, 2):
             spot_ctx = SpotContext(ctx, k)
-            measurement = SpotMeasurement(self, spot_ctx, pos)
+            measurement = SpotMeasurement(self, spot_ctx, pos, decisions)
             try:
                 return measurement.run()
             except Exception as exc:

@@ -27,11 +27,13 @@ DRIFTED_FRACTION = 0.1
 class SpotMeasurement:
     """Measure one spot with the survey's parameters; :meth:`run` returns its record."""
 
-    def __init__(self, survey: ContactSurvey, ctx: SpotContext, pos: list[int]) -> None:
+    def __init__(self, survey: ContactSurvey, ctx: SpotContext, pos: list[int],
+                 decisions: list[dict] | None = None) -> None:
         self.s = survey
         self.ctx = ctx
         self.pos = list(pos)
-        self.decisions: list[dict] = []
+        #: the spot's decisions so far (a spot measured again keeps those of the first try)
+        self.decisions: list[dict] = decisions if decisions is not None else []
         self.values: dict[str, Any] = {}
         self.t0 = ctx.clock.now()
 

@@ -123,3 +123,37 @@ def test_kill_minus_9_then_resume_finishes_without_repeating_or_losing_a_spot(tm
     assert [int(r["spot"]) for r in rows] == list(range(5))
     files = sorted(data.glob("*_contact_survey*.h5"))
     assert len(files) == 2 and read_run(files[-1]).status == "finished"
+
+
+def test_a_dropped_link_costs_a_remeasured_spot_not_the_survey(tmp_path):
+    from pcsdaq.procedures import ContactSurvey
+    from pcsdaq.runner.engine import RunEngine
+    from pcsdaq.runner.launch import open_station
+    from pcsdaq.runner.plan import PlanStep
+
+    station, lab, _ = open_station(packaged_config("station-sim.yaml"), sim="inprocess",
+                                   time_scale=0)
+    lab.cryostat.set_temperature(0.45)
+    engine = RunEngine(station, tmp_path)
+    params = dict(yaml.safe_load(EXAMPLE.read_text())["steps"][0]["parameters"])
+    params.update(n_spots=2, series_fractions="0.5", series_points=40, n_points=81)
+    engine.queue = [PlanStep(ContactSurvey.NAME, params)]
+    injected = []
+
+    def inject(event):
+        if event["type"] == "segment" and event["name"] == "spot001_approach" and not injected:
+            lab.inject("drop", "sr830", count=1)
+            injected.append(True)
+
+    engine.subscribe(inject)
+    try:
+        assert engine.run_blocking() == "finished", engine.reason
+    finally:
+        station.close()
+    rows = _rows(tmp_path)
+    assert [int(r["spot"]) for r in rows] == [0, 1]
+    (run_file,) = tmp_path.glob("*_contact_survey.h5")
+    decisions = read_run(run_file).metadata["survey_spot001"]["decisions"]
+    words = [d["decision"] for d in decisions]
+    assert words[:2] == ["fault", "measure the spot again"]
+    assert "link" in decisions[0]["reason"] and rows[1]["regime"] == "open"
