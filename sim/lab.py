@@ -31,7 +31,8 @@ class SimLab:
         cfg = dict(config or {})
         self.config = cfg
         self.clock = clock if clock is not None else ScaledClock(cfg.get("time_scale", 1.0))
-        self.rng = np.random.default_rng(cfg.get("seed", seed))
+        self.seed = int(cfg.get("seed", seed))  #: the lab seed (the spots of the sample)
+        self.rng = np.random.default_rng(self.seed)
         self.cryostat = Cryostat(self, start_K=cfg.get("start_temperature_K", 1.5),
                                  base_K=cfg.get("base_temperature_K", 0.45))
         self.magnet = Magnet(self)
