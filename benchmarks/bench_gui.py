@@ -107,6 +107,9 @@ def gui_thread_latency(app) -> tuple[float, float, int]:
                                                    "n_points": 401, "window_s": 10.0,
                                                    "max_current_A": 5e-4,
                                                    "sensitivity_V": 1e-5}))
+    from pcsdaq.gui.fit_worker import warm_up
+
+    warm_up().result(timeout=120)  # as when the window has been open a few seconds
     gaps: list[float] = []
     last = [time.perf_counter()]
 

@@ -95,6 +95,16 @@ def _process_pool() -> concurrent.futures.ProcessPoolExecutor:
         return _executor
 
 
+def _nothing() -> None:
+    return None
+
+
+def warm_up() -> concurrent.futures.Future:
+    """Start the worker process now (it imports numpy, scipy and pcsdaq: seconds on a busy
+    machine), so the first fit of a run does not pay for it; returns its future."""
+    return _process_pool().submit(_nothing)
+
+
 def shutdown() -> None:
     """Stop the worker process, dropping queued fits (the GUI is closing)."""
     global _executor

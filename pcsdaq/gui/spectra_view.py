@@ -18,7 +18,13 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtWidgets
 
-from pcsdaq.gui.fit_worker import FitRunner, fit_label, fit_with_curve, spectrum_segment
+from pcsdaq.gui.fit_worker import (
+    FitRunner,
+    fit_label,
+    fit_with_curve,
+    spectrum_segment,
+    warm_up,
+)
 from pcsdaq.gui.live_plots import GrowingXY, LivePlot
 
 VIEWS = {"dI/dV": ("dI/dV", "S"), "G/G_N": ("G/G_N", ""), "dV/dI": ("dV/dI", "Ohm")}
@@ -115,6 +121,8 @@ class SpectraView(QtWidgets.QWidget):
         self.t_bar = self._colour_bar(T_MAP, "T (K)", 5)
         self.b_bar = self._colour_bar(B_MAP, "B (T)", 6)
         self.fits = FitRunner(self)
+        if live_fit:
+            warm_up()  # the worker process starts while the window opens, not mid-run
         self.fits.done.connect(self._fitted)
         self.fit_errors: dict[str, str] = {}
 
