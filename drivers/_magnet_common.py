@@ -70,8 +70,8 @@ class MagnetDriverBase(StationDriver):
         table = merged["ramp_table"] or cls.HARDWARE_RAMP_TABLE
         validate_ramp_table(table, cls.HARDWARE_RAMP_TABLE, safety["max_field_T"], cls.__name__)
         for key in ("switch_heat_time_s", "switch_cool_time_s"):
-            if merged[key] < 0:
-                raise ConfigError(f"{key} must be >= 0", key="settings")
+            if not 0 <= merged[key] <= 3600:
+                raise ConfigError(f"{key} must be 0 to 3600 s", key="settings")
         return safety
 
     def _init_station(self, settings: Mapping[str, Any] | None,

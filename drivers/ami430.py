@@ -12,7 +12,7 @@ from typing import Any
 
 from pymeasure.instruments import Instrument
 
-from pcsdaq.driver_support import guard_number
+from pcsdaq.driver_support import guard_number, refuse_command
 from pcsdaq.drivers._magnet_common import MagnetDriverBase, max_rate_on_path
 from pcsdaq.errors import InstrumentError, LimitError, QuenchError
 from pcsdaq.validators import refusing_choice
@@ -52,6 +52,8 @@ class AMI430(MagnetDriverBase, Instrument):
         (re.compile(r"(?i)CONF:FIELD:TARG\s+(?P<value>\S+)"), _guard_target),
         (re.compile(r"(?i)CONF:RAMP:RATE:FIELD\s+(?P<seg>[^,\s]+)\s*,\s*(?P<rate>[^,\s]+)"
                     r"\s*,\s*(?P<upper>[^,\s]+)"), _guard_segment),
+        (re.compile(r"(?i)CONF:(?:CURR:TARG|RAMP:RATE:CURR)\b.*"),
+         refuse_command("a current target or rate bypasses the field limits; use ramp_to")),
     )
 
     # --- plain commands, as in the manual's command table ------------------------------

@@ -71,6 +71,8 @@ class ANC300(StationDriver, Instrument):
         "password": (str, "123456", "console password (TCP); '' on the serial/USB console, "
                                     "which asks for none"),
         "approach": (str, "up", "step direction that moves the needle towards the sample"),
+        "lateral_axes": ((list, type(None)), None, "axes (slots) moving the needle sideways: "
+                         "[x, y] (default: the first two slots other than 'axis')"),
     }
 
     def __init__(self, adapter: Any, name: str | None = None, *, limits: dict | None = None,
@@ -85,6 +87,14 @@ class ANC300(StationDriver, Instrument):
         self.tune_link()
         self._login()
 
+    @staticmethod
+    def lateral_axes_of(settings: dict[str, Any]) -> list[int]:
+        """The [x, y] axes of settings (default: the first two slots other than ``axis``)."""
+        given = settings.get("lateral_axes")
+        if given is not None:
+            return list(given)
+        return [a for a in range(1, 8) if a != settings["axis"]][:2]
+
     @classmethod
     def check_config(cls, settings, limits):
         """Base checks plus axis number and approach direction."""
@@ -92,6 +102,11 @@ class ANC300(StationDriver, Instrument):
         merged = cls.settings_with_defaults(settings)
         if not 1 <= merged["axis"] <= 7:
             raise ConfigError(f"axis = {merged['axis']!r}; allowed 1 to 7", key="settings")
+        lateral = cls.lateral_axes_of(merged)
+        if (len(lateral) != 2 or not all(isinstance(a, int) and 1 <= a <= 7 for a in lateral)
+                or merged["axis"] in lateral):
+            raise ConfigError(f"lateral_axes = {lateral!r}; allowed: two axes 1 to 7 (x, y), "
+                              f"neither the approach axis {merged['axis']}", key="settings")
         if merged["approach"] not in ("up", "down"):
             raise ConfigError(f"approach = {merged['approach']!r}; allowed: up, down",
                               key="settings")
@@ -106,10 +121,14 @@ class ANC300(StationDriver, Instrument):
     def _login(self) -> None:
         """Send the password, skipping the junk bytes and prompt sent on connect (no
         password set: the serial console, which asks none)."""
-        if not self.settings["password"]:
+        password = self.settings["password"]
+        if not password:
             self.command("echo off")
             return
-        self.write(self.settings["password"])
+        try:
+            self.write(password)
+        except LinkFault as exc:  # never echo the password into a log
+            raise LinkFault(str(exc).replace(repr(password), "<password>")) from exc.__cause__
         for _ in range(10):
             for line in self._lines():
                 if "Authorization success" in line:
@@ -204,6 +223,27 @@ class ANC300(StationDriver, Instrument):
         self.command(f"{'stepu' if up else 'stepd'} {self.axis} {abs(steps)}")
         self.command(f"stepw {self.axis}")
         self.steps_total += steps
+
+    def step_lateral(self, direction: str, steps: int) -> None:
+        """Move the needle ``steps`` steps sideways along ``direction`` "x" or "y" (the
+        ``lateral_axes`` setting; positive: step up) at the approach axis's step voltage and
+        frequency, and wait until done; the axis is grounded afterwards. Retract the needle
+        first: a needle moved while touching is dragged over the sample."""
+        if direction not in ("x", "y"):
+            raise ConfigError(f"direction {direction!r}; allowed: x, y")
+        if not isinstance(steps, int) or isinstance(steps, bool):
+            raise ConfigError(f"steps = {steps!r} must be an integer")
+        self.safety.check_abs("max_steps_per_burst", steps, what="lateral step burst")
+        if steps == 0:
+            return
+        axis = self.lateral_axes_of(self.settings)["xy".index(direction)]
+        volts = self.get_voltage()
+        self.command(f"setv {axis} {volts:.3f}")
+        self.command(f"setf {axis} {round(self.get_frequency())}")
+        self.command(f"setm {axis} stp")
+        self.command(f"{'stepu' if steps > 0 else 'stepd'} {axis} {abs(steps)}")
+        self.command(f"stepw {axis}")
+        self.command(f"setm {axis} gnd")
 
     def stop(self) -> None:
         """Stop any motion of the axis."""

@@ -6,7 +6,7 @@ a refused or unknown one with ``?`` and the command, which raises InstrumentErro
 it. At connect the driver sends ``C3`` (remote & unlocked) and ``$Q4`` (extended
 resolution; ``$`` asks for no reply). Fields in T, rates in T/min. The field is the demand
 (output) field ``R7``; ``R18`` is the persistent field. pymeasure's IPS120_10 reads the
-magnet current from ``R1``, which is the supply voltage (INSTRUMENTS.md): not done here.
+magnet current from ``R1``, which is the supply voltage (docs/instruments.md): not done here.
 The supply has one sweep rate, so ramp_to uses the slowest table rate on the path.
 """
 

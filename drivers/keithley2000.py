@@ -1,7 +1,7 @@
 """Keithley 2000 DMM reading the DC voltage across the contact (Voltmeter role).
 
 A lean class in the pymeasure idiom rather than a subclass of pymeasure's Keithley2000,
-whose slips (INSTRUMENTS.md: the AC-range setter switches the DC autorange off, ``reset``
+whose slips (docs/instruments.md: the AC-range setter switches the DC autorange off, ``reset``
 sends ``;:*CLS``, a ``PRE`` typo for ``PER``) we do not want to inherit. Continuous
 initiation is switched off on connect so that every ``:READ?`` is a fresh reading.
 """

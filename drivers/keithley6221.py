@@ -1,7 +1,7 @@
 """Keithley 6221 DC current source as the bias source (BiasSource role, optional).
 
 DC mode only: ``SOUR:CURR`` (+-105 mA), ``SOUR:CURR:COMP`` (voltage compliance), ``OUTP``.
-Its delta/differential-conductance modes with a 2182A are not used here (INSTRUMENTS.md 6).
+Its delta/differential-conductance modes with a 2182A are not used here (docs/instruments.md).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Reads KRDG?/SRDG? per input, controls SETP/RANGE/RAMP/PID per output. The 340's RANGE
 takes no loop argument (``RANGE r``; pymeasure's LakeShore3xx sends ``RANGE ch,n`` to it,
-the bug INSTRUMENTS.md lists), selected with SETTINGS model "340". Setpoint and range are
+the bug docs/instruments.md lists), selected with SETTINGS model "340". Setpoint and range are
 read back after setting (the boxes ignore bad commands silently). The 336 has no settle
 status: is_settled() means reading valid and no setpoint ramp in progress (RAMPST?).
 """
@@ -80,6 +80,8 @@ class LakeShore336(LakeShoreControlLoop, StationDriver, Instrument):
                               key="limits")
         if not 0 <= s["safe_heater_range"] <= ceiling:
             raise ConfigError("safe_heater_range outside the output's ranges", key="settings")
+        if not 0 <= s["command_delay_s"] <= 10:
+            raise ConfigError("command_delay_s must be 0 to 10 s", key="settings")
         return safety
 
     @property

@@ -85,8 +85,8 @@ class LakeShore372(LakeShoreControlLoop, StationDriver, Instrument):
             raise ConfigError(f"output = {merged['output']!r} must be 0, 1 or 2", key="settings")
         if not 0 <= merged["safe_heater_range"] <= safety["max_heater_range"]:
             raise ConfigError("safe_heater_range must be 0..max_heater_range", key="settings")
-        if merged["command_delay_s"] < 0:
-            raise ConfigError("command_delay_s must be >= 0", key="settings")
+        if not 0 <= merged["command_delay_s"] <= 10:
+            raise ConfigError("command_delay_s must be 0 to 10 s", key="settings")
         return safety
 
     # --- spacing ---------------------------------------------------------------------

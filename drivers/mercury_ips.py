@@ -6,7 +6,7 @@ N/A or DENIED raise InstrumentError naming the command. The supply has one sweep
 so ramp_to uses the slowest table rate on the path (capped at ``rate``).
 
 The power-supply node depends on the firmware: ``PSU`` before 2.6, ``SPSU`` from 2.6 on
-(INSTRUMENTS.md). With setting ``psu_node: auto`` (the default) the driver asks ``*IDN?``
+(docs/instruments.md). With setting ``psu_node: auto`` (the default) the driver asks ``*IDN?``
 at connect (``IDN:OXFORD INSTRUMENTS:MERCURY IPS:<serial>:<firmware>``) and picks it;
 ``PSU`` or ``SPSU`` fixes it. ``axis`` (X, Y or Z) names the group of a vector magnet.
 """
@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from pymeasure.instruments import Instrument
 
-from pcsdaq.driver_support import guard_number
+from pcsdaq.driver_support import guard_number, refuse_command
 from pcsdaq.drivers._magnet_common import MagnetDriverBase, max_rate_on_path
 from pcsdaq.errors import ConfigError, InstrumentError, LimitError, LinkFault, QuenchError
 
@@ -74,6 +74,8 @@ class MercuryIPS(MagnetDriverBase, Instrument):
         (re.compile(r"(?i)SET:DEV:GRP[XYZ]:S?PSU:SIG:FSET:(?P<value>[^:\s]+?)(?:T)?"), _guard_fset),
         (re.compile(r"(?i)SET:DEV:GRP[XYZ]:S?PSU:SIG:RFST:(?P<value>[^:\s]+?)(?:T/m)?"),
          _guard_rfst),
+        (re.compile(r"(?i)SET:DEV:GRP[XYZ]:S?PSU:SIG:(?:CSET|RCST):.*"),
+         refuse_command("a current set point or rate bypasses the field limits; use ramp_to")),
     )
 
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {

@@ -1,6 +1,6 @@
 """pcsdaq: acquisition and analysis for point-contact Andreev reflection spectroscopy.
 
-Layers (see ../shared/docs/ARCHITECTURE.md): ``pcsdaq.drivers`` (one class per instrument
+Layers (see docs/architecture.md): ``pcsdaq.drivers`` (one class per instrument
 model) -> ``pcsdaq.station`` (instruments by role, limits) -> ``pcsdaq.procedures`` ->
 ``pcsdaq.runner`` (one engine for CLI and GUI); ``pcsdaq.storage`` (HDF5 runs),
 ``pcsdaq.physics`` (pure models) and ``pcsdaq.analysis`` (fits); ``pcsdaq.sim`` (the

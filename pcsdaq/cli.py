@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         func = getattr(importlib.import_module(module_name), func_name)
         return int(func(rest) or 0)
     except PcsdaqError as exc:
-        print(f"pcsdaq {name}: error: {exc}", file=sys.stderr)
+        # one line even when the input put a line break into the message (a key "\r")
+        message = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+        print(f"pcsdaq {name}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"pcsdaq {name}: interrupted", file=sys.stderr)

@@ -42,6 +42,15 @@ def guard_number(match: re.Match[str], group: int | str, what: str) -> float:
     return value
 
 
+def refuse_command(why: str) -> Callable[[Any, re.Match[str]], None]:
+    """A guard that refuses a raw command outright (one the driver never sends and whose
+    limit it cannot check, e.g. a magnet current target that bypasses the field limit)."""
+    def check(driver: Any, match: re.Match[str]) -> None:
+        raise LimitError(f"{driver._owner()}: raw {match.group(0)!r} refused ({why}); "
+                         "nothing was sent")
+    return check
+
+
 def parse_reply(reply: str, command: str, cast: Callable[[str], Any], owner: str) -> Any:
     """``cast(reply)``; a reply that does not parse is a garbled one (LinkFault, retried)."""
     try:

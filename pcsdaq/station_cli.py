@@ -17,9 +17,12 @@ def main(argv: list[str]) -> int:
     check.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     config = load_station_config(args.file)
-    print(f"{config.source}: station '{config.name}' is valid (time scale {config.time_scale:g})")
+    print(f"{config.source}: station '{config.name}' is valid (time scale "
+          f"{config.time_scale:g}, VISA library {config.visa_library})")
     for rc in config.roles.values():
         where = f"uses {rc.uses}" if rc.uses else rc.resource
+        if rc.uses is None and rc.visa_library != config.visa_library:
+            where = f"{where} ({rc.visa_library})"
         limits = ", ".join(f"{k}={v:g}" for k, v in rc.safety.items())
         print(f"  {rc.role:<11} {rc.driver:<13} {where}  [{limits}]")
     return 0

@@ -100,6 +100,17 @@ def _check_visa(source: str, key: str, visa: Any) -> dict[str, Any]:
     if unknown:
         raise _fail(source, key, f"unknown {', '.join(unknown)}; allowed: {', '.join(VISA_KEYS)}")
     out = dict(visa)
+    ranges = {"timeout": (1, 600000, "ms"), "baud_rate": (50, 4000000, "baud"),
+              "data_bits": (5, 8, "")}
+    for name, (low, high, unit) in ranges.items():
+        if name in out:
+            value = out[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise _fail(source, f"{key}.{name}", f"{value!r}; allowed an integer "
+                                                     f"{low} to {high} {unit}".rstrip())
+    for name in ("read_termination", "write_termination"):
+        if name in out and not isinstance(out[name], str):
+            raise _fail(source, f"{key}.{name}", f"{out[name]!r} must be a string (e.g. '\\n')")
     if "parity" in out:
         if out["parity"] not in _PARITY:
             raise _fail(source, f"{key}.parity", f"{out['parity']!r}; allowed: none, odd, even")

@@ -42,7 +42,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
 def load_yaml(text: str, source: str) -> Any:
     """Parse ``text`` strictly (duplicate keys refused); ConfigError naming ``source``."""
     try:
-        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=UniqueKeyLoader)
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         raise ConfigError(f"not valid YAML: {message}", source=source) from None

@@ -10,11 +10,13 @@ from pcsdaq.procedures.base import PlanError, RunContext, StationProcedure
 from pcsdaq.procedures.bias_sweep import BiasSweep
 from pcsdaq.procedures.rt_log import RTLog
 from pcsdaq.procedures.series import FieldSeries, TemperatureSeries
+from pcsdaq.procedures.survey import ContactSurvey
 
 PROCEDURES: dict[str, type[StationProcedure]] = {
     cls.NAME: cls for cls in (BiasSweep, AdaptiveBiasSweep, RTLog, TemperatureSeries,
-                             FieldSeries, NeedleApproach)
+                             FieldSeries, NeedleApproach, ContactSurvey)
 }
 
-__all__ = ["PROCEDURES", "AdaptiveBiasSweep", "BiasSweep", "FieldSeries", "NeedleApproach",
-           "PlanError", "RTLog", "RunContext", "StationProcedure", "TemperatureSeries"]
+__all__ = ["PROCEDURES", "AdaptiveBiasSweep", "BiasSweep", "ContactSurvey", "FieldSeries",
+           "NeedleApproach", "PlanError", "RTLog", "RunContext", "StationProcedure",
+           "TemperatureSeries"]

@@ -17,7 +17,18 @@ if TYPE_CHECKING:
 
 
 class ApproachFailed(PcsdaqError):
-    """The needle did not reach the target window within the allowed steps."""
+    """The needle did not reach the target window within the allowed steps; ``resistance_ohm``
+    is the last reading and ``net_steps`` the net steps taken towards the sample."""
+
+    def __init__(self, message: str, resistance_ohm: float = float("nan"),
+                 net_steps: int = 0) -> None:
+        super().__init__(message)
+        self.resistance_ohm = resistance_ohm
+        self.net_steps = net_steps
+
+
+class NeedleCrash(ApproachFailed):
+    """The resistance collapsed below ``crash_ohm``: the needle went through to a short."""
 
 
 class NeedleApproach(StationProcedure):
@@ -41,6 +52,8 @@ class NeedleApproach(StationProcedure):
     retract_steps = IntegerParameter("Retract steps", minimum=1, maximum=100000, default=3)
     max_total_steps = IntegerParameter("Maximum steps in total", minimum=1, maximum=10000000,
                                        default=5000)
+    crash_ohm = FloatParameter("Short below (needle crash, 0 = off)", units="Ohm", minimum=0.0,
+                               maximum=1e3, default=0.0)
     step_voltage_V = FloatParameter("Step voltage", units="V", minimum=0.0, maximum=150.0,
                                     default=30.0)
     step_frequency_Hz = FloatParameter("Step frequency", units="Hz", minimum=1.0,
@@ -52,6 +65,9 @@ class NeedleApproach(StationProcedure):
         """Window order and piezo/excitation limits (no I/O)."""
         problems: list[str] = []
         require_roles(problems, station_config, ("lockin", "positioner"), self.NAME)
+        if self.crash_ohm >= self.target_min_ohm:
+            problems.append(f"crash_ohm = {self.crash_ohm:g} Ohm must be below "
+                            f"target_min_ohm = {self.target_min_ohm:g} Ohm")
         if self.target_min_ohm >= self.target_max_ohm:
             problems.append(f"target_min_ohm = {self.target_min_ohm:g} Ohm must be below "
                             f"target_max_ohm = {self.target_max_ohm:g} Ohm")
@@ -99,10 +115,15 @@ class NeedleApproach(StationProcedure):
                         "R_Ohm": r, "X_V": x, "Y_V": y})
             if self.target_min_ohm <= r <= self.target_max_ohm:
                 break
+            if r < self.crash_ohm:
+                raise NeedleCrash(f"needle_approach: R = {r:.4g} Ohm, below crash_ohm = "
+                                  f"{self.crash_ohm:g} Ohm after {steps_total} net steps: "
+                                  "the needle crashed into a short", r, steps_total)
             if moved >= self.max_total_steps:
                 raise ApproachFailed(f"needle_approach: R = {r:.4g} Ohm after {moved} steps, "
                                      f"not in [{self.target_min_ohm:g}, "
-                                     f"{self.target_max_ohm:g}] Ohm (max_total_steps)")
+                                     f"{self.target_max_ohm:g}] Ohm (max_total_steps)",
+                                     r, steps_total)
             burst = self.steps_per_burst if r > self.target_max_ohm else -self.retract_steps
             with station.lock:
                 positioner.step(burst)

@@ -49,7 +49,11 @@ class RTLog(StationProcedure):
     lock-in's latched status: an invalid reading gives T = NaN and a flag (for longer than
     ``INVALID_GRACE_S`` the step ends safe), an open heater or a stage that does not follow
     a warming ramp ends the step safe, an overload or unlock flags the row (the flags
-    column uses the bias sweep's bits)."""
+    column uses the bias sweep's bits).
+
+    After a retry or ``--resume``, finished fields are skipped and an interrupted ramp
+    continues from the present temperature in a new segment (``continued`` attribute), so
+    a fault late in a long log does not send it back to start_K."""
 
     NAME: ClassVar[str] = "rt_log"
     COLUMNS: ClassVar[dict[str, str]] = {"time_s": "s", "temperature_K": "K",
@@ -96,6 +100,11 @@ class RTLog(StationProcedure):
         check_max(problems, "sine_voltage_V", self.sine_voltage_V,
                   role_limit(station_config, "lockin", "max_sine_voltage_V"), "V",
                   "lock-in sine limit")
+        ramp_s = 60.0 * abs(self.start_K - self.end_K) / self.rate_K_per_min
+        if ramp_s > self.timeout_s:
+            problems.append(f"timeout_s = {self.timeout_s:g} s is shorter than the ramp "
+                            f"({ramp_s:.0f} s from {self.start_K:g} to {self.end_K:g} K at "
+                            f"{self.rate_K_per_min:g} K/min): the log would end unfinished")
         if any(self.fields_T):
             require_roles(problems, station_config, ("magnet",), self.NAME)
             b_max = role_limit(station_config, "magnet", "max_field_T")
@@ -128,49 +137,70 @@ class RTLog(StationProcedure):
                 station.bias.set_current(self.current_A)
             therm.set_heater_range(self.heater_range)
         n = len(self.fields_T)
+        done = [int(k) for k in ctx.resume_state.get("completed_field_indices", [])]
+        ramping = ctx.resume_state.get("ramping_field_index")
         try:
             for i, b in enumerate(self.fields_T):
+                if i in done:
+                    ctx.log(f"R(T) at field index {i} ({b:g} T) done earlier: skipped")
+                    continue
                 if station.magnet is not None:
                     with station.lock:
                         station.magnet.ramp_to(b)
                     wait_field(ctx, b, self.timeout_s)
-                self._one_field(ctx, i, b, n)
+                self._one_field(ctx, i, b, n, continued=ramping == i)
+                done.append(i)
+                ctx.save_resume_state(completed_field_indices=done, ramping_field_index=None)
         finally:
             with station.lock:
                 therm.set_ramp(0.0, enabled=False)
                 if self.current_A and station.bias is not None:
                     station.bias.zero()
 
-    def _one_field(self, ctx: RunContext, i: int, field: float, n: int) -> None:
+    def _one_field(self, ctx: RunContext, i: int, field: float, n: int,
+                   continued: bool = False) -> None:
         station = ctx.station
         therm, lockin = station.thermometer, station.lockin
+        start_K = self.start_K
+        if continued:  # an interrupted ramp: go on from where the stage is now
+            with station.lock:
+                now_K = therm.read_temperature()
+                valid = not reading_status(therm)
+            if valid and min(self.start_K, self.end_K) <= now_K <= max(self.start_K,
+                                                                        self.end_K):
+                start_K = now_K
+                ctx.log(f"continuing the interrupted R(T) ramp from {now_K:.4g} K")
+            else:
+                continued = False
         with station.lock:
             therm.set_ramp(0.0, enabled=False)
-            therm.set_setpoint(self.start_K)
-        try:
-            wait_temperature(ctx, self.start_K, max(0.02 * self.start_K, 0.05), 0.0,
-                             self.timeout_s)
-        except StabilityTimeout as exc:
-            ctx.log(f"{exc}; starting the ramp anyway", level="warning")
+            therm.set_setpoint(start_K)
+        if not continued:
+            try:
+                wait_temperature(ctx, self.start_K, max(0.02 * self.start_K, 0.05), 0.0,
+                                 self.timeout_s)
+            except StabilityTimeout as exc:
+                ctx.log(f"{exc}; starting the ramp anyway", level="warning")
         with station.lock:
             therm.set_ramp(self.rate_K_per_min)
             therm.set_setpoint(self.end_K)
         with station.lock:
             t_start = therm.read_temperature()
             b_start = station.magnet.read_field() if station.magnet is not None else field
+        ctx.save_resume_state(ramping_field_index=i)
         ctx.begin_segment(f"RT{i:02d}_{field:g}T", field_T=field, stated_field_T=field,
                           start_field_T=b_start, start_temperature_K=t_start,
-                          start_K=self.start_K, end_K=self.end_K,
-                          rate_K_per_min=self.rate_K_per_min)
+                          start_K=start_K, end_K=self.end_K,
+                          rate_K_per_min=self.rate_K_per_min, continued=continued)
         t0 = station.clock.now()
-        span = abs(self.start_K - self.end_K)
+        span = abs(start_K - self.end_K)
         tol = max(0.01 * self.end_K, 0.02)
         invalid = InvalidReadingWatch(station.clock)
         warming = self.end_K > self.start_K
         # the stage must follow a warming ramp: a tenth of the way within 30 min or 3x the
         # time the ramp needs for it, whichever is longer
         response = HeaterResponseWatch(station.clock, self.end_K, tol, window_s=max(
-            1800.0, 3 * 60.0 * 0.1 * span / self.rate_K_per_min))
+            1800.0, 3 * 60.0 * 0.1 * abs(self.start_K - self.end_K) / self.rate_K_per_min))
         lockin_status_flags(lockin)  # clear what latched before the log
         while True:
             station.clock.sleep(self.interval_s)
@@ -193,7 +223,7 @@ class RTLog(StationProcedure):
                         "R_Ohm": contact_resistance(x, lockin), "X_V": x, "Y_V": y,
                         "field_T": b, "flags": float(flags)})
             if math.isfinite(t):
-                done = min(abs(t - self.start_K) / span, 1.0) if span else 1.0
+                done = min(abs(t - start_K) / span, 1.0) if span else 1.0
                 ctx.progress((i + done) / n)
             if abs(t - self.end_K) <= tol or now - t0 > self.timeout_s:
                 break

@@ -39,6 +39,10 @@ class ThermometerFault(ExperimentFault):
     """The thermometer reading stays invalid."""
 
 
+class MagnetFault(ExperimentFault):
+    """The magnet does not reach its target (never holds within the timeout)."""
+
+
 def reading_status(therm: Any) -> set[str]:
     """The thermometer's reading-status flags (empty: valid); one ``RDGST?``."""
     status = getattr(therm, "reading_status", None)
@@ -165,7 +169,7 @@ def wait_field(ctx: RunContext, field_T: float, timeout_s: float, poll_s: float 
         if holding:
             return b
         if station.clock.now() - start > timeout_s:
-            raise PcsdaqError(f"magnet not holding at {field_T:g} T after {timeout_s:g} s "
+            raise MagnetFault(f"magnet not holding at {field_T:g} T after {timeout_s:g} s "
                               f"(reads {b:.4g} T)")
         ctx.checkpoint()
         station.clock.sleep(poll_s)

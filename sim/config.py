@@ -31,6 +31,7 @@ _POSITIVE = {
     "depth_scale_m": "e-folding pressing depth of R(depth), m",
     "lead_resistance_ohm": "needle/sample leads in series, Ohm",
     "hc2_T": "upper critical field of the contact region, T",
+    "spot_pitch_m": "size of one contact spot of the sample (lateral axes), m",
 }
 #: every key the section may hold -> description
 SIM_KEYS: dict[str, str] = {
@@ -45,6 +46,7 @@ SIM_KEYS: dict[str, str] = {
     "ips120_switch": "IPS120-10: a persistent switch heater is fitted (true/false)",
     "contact_regime": "transport regime of the simulated contact: auto (from its Wexler "
                       "diameter), ballistic, intermediate or thermal",
+    "spot_fractions": "share of spots of each kind: {short, open, normal, drifting: 0-1}",
     **_POSITIVE,
 }
 
@@ -94,9 +96,27 @@ def check_sim_section(section: Any, source: str = "<station>") -> dict[str, Any]
             raise _fail(source, where, f"{value!r}; allowed: true, false")
         elif key in _POSITIVE and not (_is_number(value) and value > 0):
             raise _fail(source, where, f"{value!r}; allowed: a number > 0 ({_POSITIVE[key]})")
+        elif key == "spot_fractions":
+            _check_fractions(source, value)
         elif key == "ports":
             _check_ports(source, value)
     return dict(section)
+
+
+def _check_fractions(source: str, value: Any) -> None:
+    from pcsdaq.sim.spots import DEFAULT_FRACTIONS
+
+    allowed = ", ".join(DEFAULT_FRACTIONS)
+    if not isinstance(value, Mapping):
+        raise _fail(source, "sim.spot_fractions", f"must map spot kinds to fractions; "
+                                                  f"kinds: {allowed}")
+    for kind, share in value.items():
+        if kind not in DEFAULT_FRACTIONS:
+            raise _fail(source, f"sim.spot_fractions.{kind}", f"unknown kind; allowed: {allowed}")
+        if not (_is_number(share) and 0.0 <= share <= 1.0):
+            raise _fail(source, f"sim.spot_fractions.{kind}", f"{share!r}; allowed: 0 to 1")
+    if sum(float(v) for v in value.values()) > 1.0:
+        raise _fail(source, "sim.spot_fractions", "the fractions add up to more than 1")
 
 
 def _check_ports(source: str, ports: Any) -> None:

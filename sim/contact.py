@@ -20,8 +20,14 @@ Config keys (all optional):
                                         transport regime of every contact (default auto: from
                                         the Wexler diameter of its normal resistance, paper
                                         convention); ``pcsdaq demo --contact`` sets it
+  spot_pitch_m: float                   size of one contact spot of the sample, m (4 um)
+  spot_fractions: {kind: fraction}      share of short / open / normal / drifting spots
 
-Regimes (PHYSICS.md): a fraction ``MAXWELL_FRACTION[regime]`` of the normal resistance is
+Lateral position (m, ANC300 axes 1 and 2): the home cell (0, 0) is the contact described
+above; every other cell is a spot of :mod:`pcsdaq.sim.spots` with its own local Tc, Delta,
+Z, Gamma, diameter, resistance and kind (seeded per cell by the lab seed).
+
+Regimes (docs/physics.md): a fraction ``MAXWELL_FRACTION[regime]`` of the normal resistance is
 the Maxwell (diffusive) resistance of the contact region, which goes superconducting below
 Tc up to its critical current I_c(T, B): ballistic contacts give a clean Andreev spectrum
 (no Maxwell part); intermediate ones Andreev structure plus critical-current dips at
@@ -41,6 +47,7 @@ import numpy as np
 from pcsdaq.physics import bcs, contact, rt, wexler
 from pcsdaq.physics.btk import conductance
 from pcsdaq.physics.contact import STEP_WIDTH, ContactIV
+from pcsdaq.sim.spots import SHORT_OHM, Spot, SpotMap
 
 if TYPE_CHECKING:
     from pcsdaq.sim.lab import SimLab
@@ -102,6 +109,13 @@ class Contact:
         if self.regime_setting not in ("auto", *REGIMES):
             raise ValueError(f"sim contact_regime {self.regime_setting!r}; allowed: auto, "
                              f"{', '.join(REGIMES)}")
+        self.home_surface_m = self.surface_m
+        self.x_m = self.y_m = 0.0  #: lateral needle position, m (ANC300 axes 1 and 2)
+        self.spots = SpotMap(int(getattr(lab, "seed", 0)), self.needle,
+                             self.sample, pitch_m=float(cfg.get("spot_pitch_m", 4e-6)),
+                             fractions=cfg.get("spot_fractions"))
+        self.spot: Spot | None = None  #: the spot under the needle (None: the home cell)
+        self.touched_at_s = 0.0  #: lab time the present contact was made, s
         self._iv_key: tuple[Any, ...] | None = None
         self._stamp: tuple[float, float, int] | None = None
         self._state_key: tuple[Any, ...] | None = None
@@ -125,6 +139,26 @@ class Contact:
         elif not self.touching:
             self.params = None
         # the lock-in's input changes at this instant, not when it is next queried
+        sr830 = getattr(self.lab, "emulators", {}).get("sr830")
+        if sr830 is not None:
+            sr830.input_changed()
+
+    def step_lateral(self, axis: int, n: int, voltage_V: float) -> None:
+        """Move ``n`` steps sideways at ``voltage_V`` (V) along x (``axis`` 0) or y (1).
+        A needle left touching is dragged: the contact breaks and a new one forms."""
+        was = self.touching
+        if axis == 0:
+            self.x_m += n * self.step_size_m(voltage_V)
+        else:
+            self.y_m += n * self.step_size_m(voltage_V)
+        cell = self.spots.cell(self.x_m, self.y_m)
+        self.spot = None if cell == (0, 0) else self.spots.spot(cell)
+        offset = self.spot.surface_offset_m if self.spot is not None else 0.0
+        self.surface_m = self.home_surface_m - offset
+        if self.touching:
+            self._new_contact()
+        elif was:
+            self.params = None
         sr830 = getattr(self.lab, "emulators", {}).get("sr830")
         if sr830 is not None:
             sr830.input_changed()
@@ -156,12 +190,30 @@ class Contact:
         """Normal-state contact resistance (Ohm) at the present depth; huge when open."""
         if not self.touching:
             return OPEN_RESISTANCE_OHM
+        spot = self.spot
+        if spot is not None:
+            if spot.kind == "open":
+                return OPEN_RESISTANCE_OHM
+            if spot.kind == "short":
+                return SHORT_OHM
+            r = spot.r_ohm * (1.0 + 0.5 * math.exp(-self.depth_m / self.depth_scale_m))
+            if spot.drift_per_s:
+                age = self.lab.clock.now() - self.touched_at_s
+                r *= max(1.0 + spot.drift_per_s * age, 0.0)
+            return max(r, SHORT_OHM)
         span = self.r_touch_ohm - self.r_min_ohm
         return self.r_min_ohm + span * math.exp(-self.depth_m / self.depth_scale_m)
 
     def _new_contact(self) -> None:
-        rng = self.lab.rng
         self.contacts_made += 1
+        self.touched_at_s = self.lab.clock.now()
+        self._iv_key = self._state_key = self._zero_key = None
+        spot = self.spot
+        if spot is not None:
+            self.params = None if spot.kind == "open" else ContactParams(
+                spot.tc_K, spot.delta0_meV, spot.z, spot.gamma_meV)
+            return
+        rng = self.lab.rng
         if self.sample in SAMPLE_TC_K:
             bulk = SAMPLE_TC_K[self.sample]
             tc = 0.0 if bulk is None else float(bulk * (1 + 0.03 * rng.standard_normal()))
@@ -220,9 +272,10 @@ class Contact:
         sqrt(1 - B/Hc2), so Hc2(T) = Hc2 (1 - (T/Tc)^2)), the regime, the normal resistance
         (Ohm), its Maxwell fraction and I_c(0) (A). Empty when there is no contact."""
         if self.params is None:
-            return {}
+            return {} if self.spot is None else {"spot": self.spot.as_dict()}
         reg = self.regime()
-        return {"tc_K": self.params.tc_K, "delta0_meV": self.params.delta0_meV,
+        spot = {} if self.spot is None else {"spot": self.spot.as_dict()}
+        return {**spot, "tc_K": self.params.tc_K, "delta0_meV": self.params.delta0_meV,
                 "z": self.params.z, "gamma_meV": self.params.gamma_meV, "hc2_T": self.hc2_T,
                 "regime": reg, "r_normal_ohm": self.normal_resistance_ohm(),
                 "maxwell_fraction": MAXWELL_FRACTION[reg],

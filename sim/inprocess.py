@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymeasure.adapters import Adapter
+
+if TYPE_CHECKING:
+    from threading import RLock
+
+    from pcsdaq.sim.emulators.base import Emulator
+    from pcsdaq.sim.faults import TransportFaults
 
 
 class InProcessAdapter(Adapter):
     """Splits writes on the emulator's command terminators; replies queue for reads."""
 
-    def __init__(self, emulator: Any, faults: Any = None, lock: Any = None,
+    def __init__(self, emulator: Emulator, faults: TransportFaults | None = None,
+                 lock: RLock | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.emulator = emulator

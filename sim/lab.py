@@ -10,11 +10,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pcsdaq.clock import Clock, ScaledClock
+from pcsdaq.sim.contact import Contact
 from pcsdaq.sim.cryostat import Cryostat
 from pcsdaq.sim.faults import TransportFaults
 from pcsdaq.sim.magnet import Magnet
 
 if TYPE_CHECKING:
+    from pcsdaq.sim.inprocess import InProcessAdapter
+    from pcsdaq.sim.serial_link import PtyServer
+    from pcsdaq.sim.server import SimServer
+    from pcsdaq.station import AdapterFactory
     from pcsdaq.station_schema import StationConfig
 
 
@@ -26,25 +31,22 @@ class SimLab:
         cfg = dict(config or {})
         self.config = cfg
         self.clock = clock if clock is not None else ScaledClock(cfg.get("time_scale", 1.0))
-        self.rng = np.random.default_rng(cfg.get("seed", seed))
+        self.seed = int(cfg.get("seed", seed))  #: the lab seed (the spots of the sample)
+        self.rng = np.random.default_rng(self.seed)
         self.cryostat = Cryostat(self, start_K=cfg.get("start_temperature_K", 1.5),
                                  base_K=cfg.get("base_temperature_K", 0.45))
         self.magnet = Magnet(self)
-        self.contact = None
+        #: name -> emulator; each its own class, reached by name (lab.emulators["sr830"])
         self.emulators: dict[str, Any] = {}
         self.faults = TransportFaults()
         self.lock = threading.RLock()  #: one lock for the shared physical state
-        try:
-            from pcsdaq.sim.contact import Contact
-            self.contact = Contact(self, cfg)
-        except ImportError:
-            pass
+        self.contact = Contact(self, cfg)
         from pcsdaq.sim.emulators import emulator_classes
 
         for name, emulator_class in emulator_classes().items():
             self.emulators[name] = emulator_class(self)
 
-    def adapter(self, name: str) -> Any:
+    def adapter(self, name: str) -> InProcessAdapter:
         """In-process pymeasure Adapter to emulator ``name`` (e.g. "sr830")."""
         from pcsdaq.sim.inprocess import InProcessAdapter
         return InProcessAdapter(self.emulators[name], faults=self.faults, lock=self.lock)
@@ -96,9 +98,9 @@ class SimLab:
             raise KeyError(f"driver {driver_name} has no emulator in the simulated lab")
         return name
 
-    def adapter_factory(self) -> Any:
+    def adapter_factory(self) -> AdapterFactory:
         """Callable ``(driver_name, resource) -> Adapter`` for a station on this lab."""
-        def factory(driver_name: str, resource: str) -> Any:
+        def factory(driver_name: str, resource: str) -> InProcessAdapter:
             return self.adapter(self.emulator_for_driver(driver_name))
         return factory
 
@@ -127,7 +129,7 @@ class SimLab:
         return cls.from_station_config(load_station_config(path), **kwargs)
 
     def serve(self, host: str = "127.0.0.1", ports: dict[str, int] | None = None,
-              emulators: list[str] | None = None) -> Any:
+              emulators: list[str] | None = None) -> SimServer:
         """Serve the emulators (all, or those named) over TCP; returns a SimServer (context
         manager)."""
         from pcsdaq.sim.server import SimServer
@@ -135,7 +137,7 @@ class SimLab:
         return SimServer(chosen, host, ports or self.config.get("ports"),
                          faults=self.faults, lock=self.lock)
 
-    def serve_serial(self, names: list[str]) -> Any:
+    def serve_serial(self, names: list[str]) -> PtyServer:
         """Serve the named emulators on pseudo-terminals (the serial transport); returns a
         PtyServer (context manager) whose ``resources`` are ASRL resource names."""
         from pcsdaq.sim.serial_link import PtyServer

@@ -21,9 +21,15 @@ import select
 import termios
 import threading
 import tty
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pcsdaq.sim.server import answer_messages
+
+if TYPE_CHECKING:
+    from threading import RLock
+
+    from pcsdaq.sim.emulators.base import Emulator
+    from pcsdaq.sim.faults import TransportFaults
 
 #: how often (s) a reader thread looks whether the server was closed
 _POLL_S = 0.1
@@ -50,8 +56,8 @@ class PtyServer:
     """Serves ``names`` of ``emulators`` on pseudo-terminals; ``resources`` maps name ->
     "ASRL/dev/pts/N::INSTR". Use as a context manager (close() releases the terminals)."""
 
-    def __init__(self, emulators: dict[str, Any], names: list[str], faults: Any = None,
-                 lock: Any = None) -> None:
+    def __init__(self, emulators: dict[str, Emulator], names: list[str],
+                 faults: TransportFaults | None = None, lock: RLock | None = None) -> None:
         unknown = sorted(set(names) - set(emulators))
         if unknown:
             raise ValueError(f"no emulator {', '.join(unknown)}; known: "
@@ -62,7 +68,7 @@ class PtyServer:
         self._threads: list[threading.Thread] = []
         self._served = [emulators[name] for name in names]
         self._closed = threading.Event()
-        lock = lock or threading.Lock()  # one lock for the whole lab
+        lock = lock or threading.RLock()  # one lock for the whole lab
         for name in names:
             emulators[name].interface = "rs232"
             master, slave = os.openpty()
@@ -88,7 +94,7 @@ class PtyServer:
                 return
             yield data
 
-    def _serve(self, master: int, slave: int, emu: Any, lock: Any) -> None:
+    def _serve(self, master: int, slave: int, emu: Emulator, lock: RLock) -> None:
         def send(data: bytes) -> None:
             os.write(master, data)
 

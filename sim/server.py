@@ -8,10 +8,17 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from threading import RLock
+
+    from pcsdaq.sim.emulators.base import Emulator
+    from pcsdaq.sim.faults import TransportFaults
 
 
-def answer_messages(emu: Any, lock: Any, faults: Any, chunks: Iterable[bytes],
+def answer_messages(emu: Emulator, lock: RLock, faults: TransportFaults | None,
+                    chunks: Iterable[bytes],
                     send: Callable[[bytes], None],
                     line_time_s: Callable[[int], float] | None = None) -> bool:
     """Answer a byte stream as the instrument does: split ``chunks`` on the emulator's
@@ -69,9 +76,9 @@ def _received(conn: socket.socket):
 class SimServer:
     """Serves emulators; ``resources`` maps name -> "TCPIP::host::PORT::SOCKET"."""
 
-    def __init__(self, emulators: dict[str, Any], host: str = "127.0.0.1",
-                 ports: dict[str, int] | None = None, faults: Any = None,
-                 lock: Any = None) -> None:
+    def __init__(self, emulators: dict[str, Emulator], host: str = "127.0.0.1",
+                 ports: dict[str, int] | None = None,
+                 faults: TransportFaults | None = None, lock: RLock | None = None) -> None:
         self.faults = faults
         self._socks: list[socket.socket] = []
         self._closed = threading.Event()
@@ -84,7 +91,7 @@ class SimServer:
             threading.Thread(target=self._accept, args=(srv, emu, lock or threading.Lock()),
                              daemon=True).start()
 
-    def _accept(self, srv: socket.socket, emu: Any, lock: threading.Lock) -> None:
+    def _accept(self, srv: socket.socket, emu: Emulator, lock: RLock) -> None:
         while not self._closed.is_set():
             try:
                 conn, _ = srv.accept()
@@ -92,7 +99,7 @@ class SimServer:
                 return
             threading.Thread(target=self._client, args=(conn, emu, lock), daemon=True).start()
 
-    def _client(self, conn: socket.socket, emu: Any, lock: threading.Lock) -> None:
+    def _client(self, conn: socket.socket, emu: Emulator, lock: RLock) -> None:
         with conn:  # leaving it closes the socket: after a "drop" the client sees the link go
             # replies go out at once: with Nagle on, a reply that follows an unacknowledged
             # one waits for the client's delayed ACK (~40 ms)

@@ -194,10 +194,11 @@ def test_data_folder_that_is_a_file_or_cannot_be_made(tmp_path, capsys, plan_fil
     a_file = tmp_path / "notes.txt"
     a_file.write_text("x")
     for data in (a_file, a_file / "sub"):
-        code, _out, err = run_cli(["run", str(plan_file), "--sim", "inprocess",
-                                   "--time-scale", "0", "--data", str(data)], capsys)
-        assert_refused_in_one_line(code, err)
-        assert "--data" in err
+        for argv in (["run", str(plan_file), "--sim", "inprocess", "--time-scale", "0"],
+                     ["demo"], ["gui", "--sim"]):
+            code, _out, err = run_cli([*argv, "--data", str(data)], capsys)
+            assert_refused_in_one_line(code, err)
+            assert "--data" in err
     assert a_file.read_text() == "x"
 
 
@@ -227,6 +228,25 @@ def test_run_argument_soup(tmp_path_factory, capsys, argv):
     os.chdir(folder)
     try:
         code, _out, err = run_cli(["run", *argv], capsys)
+    finally:
+        os.chdir(cwd)
+    assert_refused_in_one_line(code, err)
+    assert listing(folder) == []
+
+
+@FUZZ
+@given(argv=st.lists(st.sampled_from(["--timeout", "nan", "-1", "1e9", "--data", "x", "--bogus",
+                                      "check", "export", "--csv", "--out", "a.h5", "-"]),
+                     min_size=1, max_size=4),
+       command=st.sampled_from(["safe", "station", "export"]))
+def test_other_commands_argument_soup(tmp_path_factory, capsys, argv, command):
+    """safe / station / export with odd arguments, none naming a usable file: one line,
+    exit 2, nothing written."""
+    folder = tmp_path_factory.mktemp("soup")
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        code, _out, err = run_cli([command, *argv], capsys)
     finally:
         os.chdir(cwd)
     assert_refused_in_one_line(code, err)

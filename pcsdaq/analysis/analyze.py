@@ -14,6 +14,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -222,14 +223,14 @@ def main(argv: list[str]) -> int:
     results = fit_many(jobs, workers=workers, scheduler=args.scheduler,
                        progress=None if args.quiet else Progress())
     per_run: dict[Path, list[dict]] = {p: [] for p in runs}
-    text_results = []
+    text_results: list[dict] = []
     for (path, meta, t), res in zip(owners, results):
         item = finish_spectrum(res, meta, t, **mfp)
         item["file"] = str(path)
         per_run.get(path, text_results).append(item)
     reports = []
     for path in runs:
-        rep = {"file": str(path), "procedure": loaded[path].attrs.get("procedure"),
+        rep: dict[str, Any] = {"file": str(path), "procedure": loaded[path].attrs.get("procedure"),
                "spectra": per_run[path], "rt": rt_segments(loaded[path])}
         rep.update(gap_series(rep["spectra"]))
         if len(rep["rt"]) > 1:
@@ -244,7 +245,7 @@ def main(argv: list[str]) -> int:
     first = Path(args.paths[0])
     out_dir = Path(args.out) if args.out else (first if first.is_dir() else first.parent)
     csv_path, h5_path = write_summary(summary_rows(all_spectra), out_dir)
-    tcs = [x.get("tc_K") for r in reports for x in r["rt"] if x.get("tc_K") is not None]
+    tcs = [float(x["tc_K"]) for r in reports for x in r["rt"] if x.get("tc_K") is not None]
     tcs += [x["tc_K"] for x in text_rt if x.get("tc_K") is not None]
     deltas = [s["delta_meV"] for s in all_spectra
               if s.get("verdict") in ("good", "degenerate") and "delta_meV" in s]

@@ -93,11 +93,13 @@ def fit_many(jobs: Sequence[tuple], *, workers: int | None = None, chunk: int | 
     else:
         _single_threaded_blas()
         with ProcessPoolExecutor(max_workers=min(workers, len(parts))) as pool:
-            futures = {pool.submit(fit_chunk, part): k for k, part in enumerate(parts)}
+            from concurrent.futures import Future
             from concurrent.futures import as_completed as done_first
 
-            for fut in done_first(futures):
-                k = futures[fut]
+            local: dict[Future[list[dict]], int] = {
+                pool.submit(fit_chunk, part): k for k, part in enumerate(parts)}
+            for fut in done_first(local):
+                k = local[fut]
                 results[k] = fut.result()
                 done += len(parts[k])
                 if progress:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import least_squares
 
+from pcsdaq.analysis.model_fit import single_blas
 from pcsdaq.physics import btk
 
 GAMMA_MIN_MEV = 1e-3
@@ -89,6 +91,7 @@ def _initial_guess(bias_mV: np.ndarray, g: np.ndarray) -> list[float]:
     return [delta, z, 0.1 * delta, scale]
 
 
+@single_blas
 def fit_btk(bias_V, g, temperature_K: float, *, window_mV: float | None = None,
             initial: dict | None = None) -> BTKResult:
     """Fit a (normalised, roughly) spectrum; ``bias_V`` in V, ``g`` conductance, T in K.
@@ -167,6 +170,7 @@ def fit_series(spectra, *, window_mV: float | None = None) -> list[BTKResult]:
     return results
 
 
+@single_blas
 def fit_gap_distribution(bias_V, g, temperature_K: float, *, n_gaps: int = 7,
                          window_mV: float | None = None) -> dict:
     """Fit with a Gaussian distribution of gaps (SI section IV): mean Delta, its width
@@ -195,7 +199,7 @@ def fit_gap_distribution(bias_V, g, temperature_K: float, *, n_gaps: int = 7,
     cov = np.linalg.pinv(sol.jac.T @ sol.jac) * chi2_red
     errs = np.sqrt(np.clip(np.diag(cov), 0, None))
     names = ("delta_meV", "sigma_meV", "Z", "gamma_meV", "scale")
-    out = {n: float(v) for n, v in zip(names, sol.x)}
+    out: dict[str, Any] = {n: float(v) for n, v in zip(names, sol.x)}
     out.update({f"{n}_err": float(e) for n, e in zip(names, errs)})
     out["chi2_red"] = chi2_red
     # the width of the gap distribution and Gamma both broaden the spectrum: say how much

@@ -59,11 +59,12 @@ def _assignments(items: list[str], option: str) -> dict[str, str]:
 
 
 def parse_fix_and_bounds(fix: list[str], bound: list[str]) -> tuple[dict, dict]:
-    """``--fix P=0`` and ``--bound Z=0:3`` options as dicts (name -> value, name -> (lo, hi));
-    parameter names may be given short (delta, gamma, delta2, gamma2)."""
+    """``--fix P=0`` and ``--bound Z=0:3`` options as dicts (name -> value, or None for
+    ``NAME=free``; name -> (lo, hi)); names may be given short (delta, gamma, delta2, gamma2)."""
     short = {"delta": "delta_meV", "gamma": "gamma_meV", "delta2": "delta2_meV",
              "gamma2": "gamma2_meV", "w": "weight", "z": "Z", "p": "P"}
-    fixed = {short.get(k, short.get(k.lower(), k)): _number(v, f"--fix {k}")
+    fixed = {short.get(k, short.get(k.lower(), k)):
+             None if v.lower() == "free" else _number(v, f"--fix {k}")
              for k, v in _assignments(fix, "--fix").items()}
     bounds = {}
     for k, v in _assignments(bound, "--bound").items():
@@ -101,14 +102,15 @@ def add_spectrum_options(parser: argparse.ArgumentParser) -> None:
                              "by the mean high-bias conductance")
     parser.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE",
                         help="fix a parameter (delta_meV, Z, gamma_meV, P, scale, delta2_meV, "
-                             "gamma2_meV, weight), e.g. --fix P=0")
+                             "gamma2_meV, weight), e.g. --fix P=0; NAME=free frees one the "
+                             "model fixes (P of two-gap)")
     parser.add_argument("--bound", action="append", default=[], metavar="NAME=LO:HI",
                         help="bound a parameter, e.g. --bound Z=0:3")
     parser.add_argument("--window-mV", default=None, help="fit only |V| <= this bias, mV")
     parser.add_argument("--smearing-meV", default="0", help="extra Gaussian smearing omega, meV "
                         "(kernel exp(-x^2/4 omega^2)); 0: Dynes Gamma and temperature only")
     parser.add_argument("--convention", choices=("dynes", "re-u2"), default="dynes",
-                        help="Gamma convention: dynes (complex energy, PHYSICS.md) or re-u2 "
+                        help="Gamma convention: dynes (complex energy, docs/physics.md) or re-u2 "
                              "(Re(u^2) of some public codes; btk and spin models)")
     parser.add_argument("--normalized", action="store_true",
                         help="the conductance is already G/G_N (no normalisation)")

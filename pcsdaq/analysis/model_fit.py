@@ -17,6 +17,8 @@ by the reduced chi^2. Energies in meV, bias in mV.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -150,10 +152,12 @@ class _Evaluator:
         if self.convention != "dynes":
             stack = andreev.convention_T0_with_gradient(self.convention, energy, phys)
         elif self.model == "two-gap":
-            stack = andreev.two_gap_T0_with_gradient(energy, *phys, cell_meV=self.cell)
+            # mypy cannot count *phys and fears it reaches the keywords
+            stack = andreev.two_gap_T0_with_gradient(  # type: ignore[misc]
+                energy, *phys, cell_meV=self.cell)
         else:
-            stack = andreev.spin_T0_with_gradient(energy, *phys, cell_meV=self.cell,
-                                                  p_gradient=need_p)
+            stack = andreev.spin_T0_with_gradient(  # type: ignore[misc]
+                energy, *phys, cell_meV=self.cell, p_gradient=need_p)
         if not self.t0:
             stack = self.kernel.apply(stack)
         jac = np.empty((len(self.bias), len(x)))
@@ -195,10 +199,41 @@ def initial_guess(bias_mV: np.ndarray, g: np.ndarray, two_gaps: bool = False) ->
             "delta2_meV": delta2, "gamma2_meV": 0.1 * delta2, "weight": 0.5}
 
 
-def fit_model(bias_mV, g, temperature_K: float, *, model: str = "spin",
-              fixed: dict | None = None, bounds: dict | None = None,
-              initial: dict | None = None, smearing_meV: float = 0.0,
-              convention: str = "dynes") -> ModelFit:
+_CONTROLLER: list = []
+
+
+def one_blas_thread():
+    """Context in which BLAS runs on one thread (threadpoolctl): the kernel products of a fit
+    are small, and several BLAS threads per fit (the default) made a fit 10-15x slower on a
+    busy 2-core machine, more so in a pool of worker processes."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - a dependency; tolerate its absence
+        return contextlib.nullcontext()
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+def single_blas(func):
+    """Decorator: run ``func`` under :func:`one_blas_thread`."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with one_blas_thread():
+            return func(*args, **kwargs)
+    return wrapper
+
+
+def fit_model(bias_mV, g, temperature_K: float, **options) -> ModelFit:
+    """:func:`fit_model_unlimited` with BLAS on one thread (see :func:`one_blas_thread`)."""
+    with one_blas_thread():
+        return fit_model_unlimited(bias_mV, g, temperature_K, **options)
+
+
+def fit_model_unlimited(bias_mV, g, temperature_K: float, *, model: str = "spin",
+                        fixed: dict | None = None, bounds: dict | None = None,
+                        initial: dict | None = None, smearing_meV: float = 0.0,
+                        convention: str = "dynes") -> ModelFit:
     """Fit ``g`` (any scale; ``scale`` is a free parameter) at biases in mV and T in K.
 
     ``fixed``: name -> value (None frees a default-fixed parameter); ``bounds``: name ->
@@ -278,7 +313,7 @@ def fit_model(bias_mV, g, temperature_K: float, *, model: str = "spin",
         sol = least_squares(lambda u: evaluate(u)[0], u0, jac=lambda u: evaluate(u)[1],
                             method="lm", x_scale="jac", ftol=_TOL, xtol=_TOL, gtol=_TOL)
         xf = np.array([_from_internal(ui, lo[i], hi[i])[0] for i, ui in enumerate(sol.x)])
-        ok = bool(sol.success) and np.all(np.isfinite(xf))
+        ok = bool(sol.success) and bool(np.all(np.isfinite(xf)))
         if not ok:
             tr = least_squares(lambda v: evaluator(full(v), need_p)[0] - y,
                                np.clip(np.nan_to_num(xf, nan=0.5), lo + 1e-9 * width,

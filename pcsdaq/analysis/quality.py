@@ -2,7 +2,7 @@
 
 * Noise: the robust spread of the spectrum about a 15-point cubic Savitzky-Golay smoothing
   (the smooth spectrum barely contributes on a dense bias grid).
-* Dips (PHYSICS.md, critical-current dips of the thermal / intermediate regime): narrow local
+* Dips (docs/physics.md, critical-current dips of the thermal / intermediate regime): narrow local
   minima of the lightly smoothed spectrum away from zero bias, deeper than 8 noise sigma and
   4 % of the normal conductance, either paired (a dip at -V within 15 % of one at +V) or
   alone and deeper than 15 %.

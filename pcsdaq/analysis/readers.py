@@ -248,16 +248,17 @@ def _bias_unit(table: Table, j: int, values: np.ndarray, requested: str) -> tupl
                                      "across a point contact; that looks like mV "
                                      "(--bias-unit mV)")
         return requested, "given (--bias-unit)"
+    header = table.header or [""] * len(table.units)
     unit = table.units[j].strip().lower() if table.header else ""
-    name = _canonical(table.header[j])[0] if table.header else ""
+    name = _canonical(header[j])[0] if table.header else ""
     if unit in ("mv", "v"):
         return ("mV" if unit == "mv" else "V"), f"header unit [{table.units[j]}]"
     if name.endswith("_mv") or name == "mv":
-        return "mV", f"column name {table.header[j]!r}"
+        return "mV", f"column name {header[j]!r}"
     if name.endswith("_v") and peak <= MAX_PLAUSIBLE_BIAS_V:
-        return "V", f"column name {table.header[j]!r}"
+        return "V", f"column name {header[j]!r}"
     if name.endswith("_v"):
-        raise AnalysisInputError(f"{table.path}: |{table.header[j]}| reaches {peak:g}; that "
+        raise AnalysisInputError(f"{table.path}: |{header[j]}| reaches {peak:g}; that "
                                  "looks like mV, not V (--bias-unit mV, or divide by 1000)")
     if peak > MAX_PLAUSIBLE_BIAS_V:
         return "mV", (f"auto: max |bias| = {peak:g} > {MAX_PLAUSIBLE_BIAS_V} (V would be "

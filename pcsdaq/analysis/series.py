@@ -40,10 +40,10 @@ def critical_current_A(dips_mV: list[float], resistance_ohm: float | None,
             return float(np.mean(inner)) * scale
     if not resistance_ohm or not math.isfinite(resistance_ohm):
         return None
-    neg = [abs(d) for d in dips_mV if d < 0]
-    pos = [d for d in dips_mV if d > 0]
-    inner = [min(side) for side in (neg, pos) if side]
-    return float(np.mean(inner)) * 1e-3 / resistance_ohm
+    neg_mV = [abs(d) for d in dips_mV if d < 0]
+    pos_mV = [d for d in dips_mV if d > 0]
+    inner_mV = [min(side) for side in (neg_mV, pos_mV) if side]
+    return float(np.mean(inner_mV)) * 1e-3 / resistance_ohm
 
 
 def spectrum_regime(result: dict) -> str:

@@ -169,7 +169,8 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
         out[f"{name}_err"] = fit.errors[name]
     out.update({
         "chi2_red": fit.chi2_red, "temperature_K": t, "n_points": fit.n_points,
-        "window_mV": window, "success": bool(fit.success and verdict in ("good", "degenerate")),
+        "window_mV": window,
+        "success": bool(fit.success and has_features and verdict in ("good", "degenerate")),
         "verdict": verdict, "reasons": reasons, "dips_mV": dips, "at_bound": fit.at_bound,
         "correlations": fit.correlations, "fixed": fit.fixed, "offset_mV": off_mV,
         "dip_integrals": dip_integrals, "gap_features": has_features,

@@ -1,4 +1,4 @@
-"""Tc from R(T): find the transition first, then every definition of PHYSICS.md around it.
+"""Tc from R(T): find the transition first, then every definition of docs/physics.md around it.
 
 1. Normal state: a straight line fitted to the warmest part of the curve (the top 15 % of
    the temperature range, at least 5 points); its scatter sets the noise.
@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class TcResult:
         return asdict(self)
 
 
-DEFINITIONS = {
+DEFINITIONS: dict[str, str] = {
     "tc_two_slope_K": "crossing of the normal-state line and the line through the steep part",
     "tc_midpoint_K": "50 % of the drop reached",
     "tc_90_K": "R still 90 % of the way to the normal state (10 % of the drop)",
@@ -184,7 +185,8 @@ def hc2_from_tc(fields_T, tcs_K) -> dict:
     tc = np.asarray(tcs_K, dtype=float)
     ok = np.isfinite(h) & np.isfinite(tc)
     h, tc = h[ok], tc[ok]
-    out = {"points": [{"field_T": float(a), "tc_K": float(b)} for a, b in zip(h, tc)]}
+    out: dict[str, Any] = {
+        "points": [{"field_T": float(a), "tc_K": float(b)} for a, b in zip(h, tc)]}
     if len(np.unique(h)) < 3:
         out["failed"] = f"{len(np.unique(h))} field(s): need R(T) at >= 3 fields"
         return out

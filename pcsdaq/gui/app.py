@@ -1,4 +1,6 @@
-"""`pcsdaq gui [--station FILE] [--sim] [--data DIR] [--time-scale X]`: open the lab GUI.
+"""`pcsdaq gui [--station FILE] [--sim] [--data DIR] [--time-scale X]`: open the lab GUI;
+`pcsdaq gui --watch DIR`: follow a headless `pcsdaq run` writing into DIR (no instrument
+opened).
 
 Without ``--station`` the GUI opens on the packaged simulated station (in-process lab), so it
 works from a fresh install; with a station file it opens those instruments (``--sim`` runs
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from pcsdaq.cli_args import OneLineParser, finite_float
+from pcsdaq.cli_args import OneLineParser, finite_float, writable_folder
 
 
 def build_engine(station_file: str | None, sim: bool, data_dir: str,
@@ -26,6 +28,16 @@ def build_engine(station_file: str | None, sim: bool, data_dir: str,
     return RunEngine(station, data_dir), lab, server
 
 
+def existing_folder(text: str) -> str:
+    """An existing folder (argparse type): ``--watch`` only reads it."""
+    import argparse
+    from pathlib import Path
+
+    if not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: no such folder")
+    return text
+
+
 def main(argv: list[str]) -> int:
     """Entry point for ``pcsdaq gui``; returns the Qt exit code."""
     parser = OneLineParser(prog="pcsdaq gui", description="the lab GUI")
@@ -35,19 +47,44 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--data", default="data", help="data folder for the runs")
     parser.add_argument("--time-scale", type=finite_float(0.0, 10000.0), default=None,
                         help="simulated lab only: clock speed-up (default: the station file's)")
+    parser.add_argument("--watch", metavar="DIR", type=existing_folder,
+                        help="follow the runs a headless `pcsdaq run` writes into DIR: "
+                             "plots, queue and alarms, read only, no instrument opened")
+    parser.add_argument("--quit-after", type=finite_float(0.0, 1e7), default=None,
+                        metavar="S", help="close the window after S seconds (scripts, tests)")
     args = parser.parse_args(argv)
-    from PyQt6 import QtWidgets
+    if not args.watch:  # watching writes nothing anywhere
+        writable_folder(args.data, "--data")  # a file or a read-only folder: one line, exit 2
+    from PyQt6 import QtCore, QtWidgets
 
+    from pcsdaq.gui import fit_worker
     from pcsdaq.gui.main_window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    if args.quit_after is not None:
+        QtCore.QTimer.singleShot(int(args.quit_after * 1000), app.quit)
+    if args.watch:
+        win = MainWindow(None)
+        win.resize(1280, 820)
+        win.watch_folder(args.watch)
+        win.show()
+        try:
+            return app.exec()
+        finally:
+            win.stop_watching()
+            fit_worker.shutdown()
     engine, _lab, server = build_engine(args.station, args.sim, args.data, args.time_scale)
     win = MainWindow(engine)
+    from pcsdaq.safe_state import last_run_report
+
+    for line in last_run_report(args.data):  # what a crashed run left the instruments doing
+        win.log.appendPlainText(f"[last run] {line}")
     win.resize(1280, 820)
     win.show()
     try:
         return app.exec()
     finally:
+        fit_worker.shutdown()
         engine.abort("GUI closed")
         engine.wait(10)
         engine.station.close()

@@ -7,6 +7,8 @@ clip-to-view keep the paint cost flat at 10^6 points.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 
@@ -53,7 +55,7 @@ class LivePlot(pg.PlotWidget):
         # no grid by default: pyqtgraph's grid costs ~8 ms per repaint of an 800x500 plot,
         # as much as 10^6 downsampled points (benchmarks/bench_gui.py); the plot's context
         # menu (right click > Plot Options > Grid) switches it on
-        self.legend = self.addLegend()
+        self.legend = self.addLegend(labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 210))
         self.buffers: dict[str, GrowingXY] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._dirty: set[str] = set()
@@ -116,56 +118,175 @@ class LivePlot(pg.PlotWidget):
         self.grab().save(str(path), "PNG")
 
 
-def series_color(attrs: dict) -> object:
-    """Colour of a spectrum from its temperature (blue 0 K .. red 20 K) or field (0..7 T)."""
-    t, b = attrs.get("temperature_K"), attrs.get("field_T")
-    if b is not None and attrs.get("setpoint_K") is None and b == b and abs(b) > 0:
-        frac = min(abs(float(b)) / 7.0, 1.0)
-    elif t is not None and t == t:
-        frac = min(max(float(t), 0.0) / 20.0, 1.0)
-    else:
-        return None
-    return pg.mkColor(int(255 * frac), 60, int(255 * (1 - frac)))
+class RTPlot(LivePlot):
+    """R vs T, one curve per R(T) segment, with each segment's Tc construction
+    (:func:`pcsdaq.analysis.tc.tc_from_rt`: the normal-state line, the line through the steep
+    part and their crossing) drawn once the segment is complete; computed off the GUI
+    thread."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Temperature", "K", "Resistance", "Ohm", parent)
+        from pcsdaq.gui.fit_worker import FitRunner
+
+        self.tc: dict[str, object] = {}  #: segment -> TcResult, or the reason there is none
+        self.tc_items: dict[str, list[pg.GraphicsObject]] = {}
+        self.finished: set[str] = set()
+        self.fits = FitRunner()
+        self.fits.done.connect(self._tc_done)
+
+    def finish(self, key: str) -> None:
+        """Segment ``key`` is complete: find its Tc in the thread pool."""
+        if key in self.finished or self.point_count(key) < 10:
+            return
+        self.finished.add(key)
+        from pcsdaq.analysis.tc import tc_from_rt
+
+        t, r = (a.copy() for a in self.buffers[key].views())
+        self.fits.submit(key, tc_from_rt, t, r)
+
+    def finish_all(self) -> None:
+        """Every segment is complete."""
+        for key in list(self.buffers):
+            self.finish(key)
+
+    def _tc_done(self, key: object, res: object, _thread: str) -> None:
+        key = str(key)
+        if key not in self.curves:
+            return
+        from pcsdaq.analysis.tc import TcResult
+
+        if not isinstance(res, TcResult):
+            self.tc[key] = str(res)  # no transition: the reason
+            return
+        self.tc[key] = res
+        t = self.buffers[key].views()[0]
+        lo, hi = float(np.nanmin(t)), float(np.nanmax(t))
+        tc = res.tc_two_slope_K
+        upper = np.array([min(tc, res.upper_range_K[0]) - 0.05 * (hi - lo), hi])
+        span = max(res.lower_range_K[1] - res.lower_range_K[0], 0.05 * (hi - lo))
+        lower = np.array([tc - span, tc + span])
+        items = [
+            self.plot(upper, res.upper_slope_ohm_per_K * upper + res.upper_intercept_ohm,
+                      pen=pg.mkPen("k", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+                      name=f"{key}: normal-state line"),
+            self.plot(lower, res.lower_slope_ohm_per_K * lower + res.lower_intercept_ohm,
+                      pen=pg.mkPen("r", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+                      name=f"{key}: steep line"),
+            self.plot([tc], [res.upper_slope_ohm_per_K * tc + res.upper_intercept_ohm],
+                      pen=None, symbol="o", symbolBrush="r", symbolSize=9,
+                      name=f"Tc = {tc:.3f} K (two-slope; midpoint {res.tc_midpoint_K:.3f} K)"),
+        ]
+        self.tc_items[key] = items
+
+    def clear_curves(self) -> None:
+        """Remove every curve and construction."""
+        super().clear_curves()
+        for items in self.tc_items.values():
+            for item in items:
+                self.removeItem(item)
+        self.tc_items.clear()
+        self.tc.clear()
+        self.finished.clear()
+
+
+class TimePlot(LivePlot):
+    """T against clock time (a date axis, so the waits between steps keep their length),
+    with the setpoint as a dashed line (NaN between segments breaks it)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Time", "", "Temperature", "K", parent)
+        self.setAxisItems({"bottom": pg.DateAxisItem()})
+        self._curve("T", "b").opts["connect"] = "finite"
+        sp = self._curve("setpoint", "r")
+        sp.setPen(pg.mkPen("r", width=1.2, style=pg.QtCore.Qt.PenStyle.DashLine))
+        sp.opts["connect"] = "finite"
 
 
 class LivePlots:
-    """The three cooldown plots: dI/dV vs V (one curve per spectrum, coloured by T or B, with a
-    legend), R vs T (one curve per field), T vs time. Rows are engine point rows (the
-    procedures' column names); drawing is batched by :meth:`refresh`."""
+    """The cooldown plots: spectra (:class:`~pcsdaq.gui.spectra_view.SpectraView`: raw or
+    normalised dI/dV or dV/dI with fits), R vs T with the Tc construction, R vs piezo steps
+    during the approach, T vs clock time with the setpoint. Rows are engine point rows (the
+    procedures' column names) or column blocks from a watched file; drawing is batched by
+    :meth:`refresh`. Approach and R(T) segments never enter the spectra's legend."""
 
     def __init__(self) -> None:
-        self.didv = LivePlot("Bias", "V", "dI/dV", "S")
-        self.rt = LivePlot("Temperature", "K", "Resistance", "Ohm")
-        self.t_time = LivePlot("Time", "s", "Temperature", "K")
-        self._t0: float | None = None
-        self._elapsed = 0.0
+        from pcsdaq.gui.spectra_view import SpectraView
 
-    def begin_segment(self, step: int, name: str, attrs: dict) -> str:
-        """New spectrum / R(T) segment: its curve key (with a colour from T or B)."""
+        self.didv = SpectraView()
+        self.rt = RTPlot()
+        self.approach = LivePlot("Piezo steps", "", "Contact resistance", "Ohm")
+        self.approach.setLogMode(y=True)
+        self.t_time = TimePlot()
+        self._segment_start = time.time()
+        self._setpoint: float | None = None
+        self._last_rt: str | None = None
+
+    def begin_segment(self, step: int, name: str, attrs: dict,
+                      start_time: float | None = None) -> str:
+        """New spectrum / R(T) / approach segment: its curve key. ``start_time`` (s since
+        the epoch) places its rows on the clock; default now."""
         label = f"{step + 1}:{name}"
         if attrs.get("temperature_K") is not None:
             label = f"{label} ({float(attrs['temperature_K']):.2f} K)"
-        self.didv.add_curve(label, series_color(attrs))
+        self.end_segment()
+        # never before the previous segment's last point (a virtual clock runs ahead)
+        start = time.time() if start_time is None else float(start_time)
+        self._segment_start = max(start, self._last_clock)
+        sp = attrs.get("setpoint_K")
+        self._setpoint = float(sp) if sp is not None else None
+        for key in ("T", "setpoint"):  # NaN: a break in the line between segments
+            self.t_time.append(key, self._segment_start, np.nan, redraw=False)
+        self._pending = (label, {**attrs, "_name": name})
         return label
+
+    _pending: tuple[str, dict] | None = None
+    _last_clock = 0.0
+
+    def end_segment(self) -> None:
+        """The current segment is complete: fit its spectrum, find its Tc."""
+        self.didv.finish_all()
+        if self._last_rt is not None:
+            self.rt.finish(self._last_rt)
+            self._last_rt = None
+
+    def finish(self) -> None:
+        """The run ended: complete every segment and draw."""
+        self.refresh()
+        self.end_segment()
+        self.rt.finish_all()
 
     def ingest_row(self, segment: str, row: dict) -> None:
         """Route one engine point row (column -> value) into the matching plots."""
-        if "V_dc_V" in row and "dIdV_S" in row:
-            self.didv.append(segment, row["V_dc_V"], row["dIdV_S"], redraw=False)
-        if "R_Ohm" in row and "temperature_K" in row and "steps_total" not in row:
-            self.rt.append(segment, row["temperature_K"], row["R_Ohm"], redraw=False)
-        t = row.get("temperature_K")
-        if "time_s" in row and t is not None and t == t:
-            # a run's time restarts at each segment: plot against time since the GUI saw data
-            if self._t0 is None or row["time_s"] < self._last_time:
-                self._t0 = self._elapsed - row["time_s"]
-            self._last_time = row["time_s"]
-            self._elapsed = self._t0 + row["time_s"]
-            self.t_time.append("T", self._elapsed, t, redraw=False)
+        self.ingest_columns(segment, {k: np.atleast_1d(v) for k, v in row.items()
+                                      if isinstance(v, (int, float, np.number))})
 
-    _last_time = 0.0
+    def ingest_columns(self, segment: str, cols: dict[str, np.ndarray]) -> None:
+        """Route a block of rows (column -> array, SI units) into the matching plots."""
+        n = len(next(iter(cols.values()))) if cols else 0
+        if not n:
+            return
+        if "V_dc_V" in cols and "dIdV_S" in cols:
+            if segment not in self.didv.traces:
+                pending = self._pending[1] if self._pending and self._pending[0] == segment \
+                    else {}
+                self.didv.begin_spectrum(segment, pending)
+            self.didv.extend(segment, cols["V_dc_V"], cols["dIdV_S"], cols.get("dVdI_Ohm"),
+                             cols.get("temperature_K"))
+        elif "R_Ohm" in cols and "steps_total" in cols:
+            self.approach.append(segment, cols["steps_total"], cols["R_Ohm"], redraw=False)
+        elif "R_Ohm" in cols and "temperature_K" in cols:
+            self.rt.append(segment, cols["temperature_K"], cols["R_Ohm"], redraw=False)
+            self._last_rt = segment
+        t = cols.get("temperature_K")
+        if "time_s" in cols and t is not None:
+            clock = self._segment_start + np.asarray(cols["time_s"], dtype=float)
+            self.t_time.append("T", clock, t, redraw=False)
+            self._last_clock = max(self._last_clock, float(np.nanmax(clock)))
+            if self._setpoint is not None:
+                self.t_time.append("setpoint", clock, np.full(n, self._setpoint), redraw=False)
 
     def refresh(self) -> None:
         """Draw what arrived since the last refresh."""
-        for plot in (self.didv, self.rt, self.t_time):
+        self.didv.refresh()
+        for plot in (self.rt, self.approach, self.t_time):
             plot.refresh()

@@ -9,11 +9,14 @@ from pathlib import Path
 
 from PyQt6 import QtCore, QtWidgets
 
+from pcsdaq.gui.alarms import Alarm, AlarmBanner, LogHandler, LogPanel, alarm_from_event
 from pcsdaq.gui.dashboard import Dashboard
 from pcsdaq.gui.data_browser import DataBrowser
 from pcsdaq.gui.live_plots import LivePlots
 from pcsdaq.gui.procedure_panel import ProcedurePanel
 from pcsdaq.gui.queue_panel import QueuePanel
+from pcsdaq.gui.watch import FolderWatcher
+from pcsdaq.gui.watch_panel import WatchPanel
 
 #: live plots are redrawn at most this often (points arrive much faster)
 REDRAW_MS = 100
@@ -32,18 +35,6 @@ class EventBridge(QtCore.QObject):
     def post(self, event: dict) -> None:
         """Thread-safe: emit ``event`` for the GUI thread."""
         self.posted.emit(dict(event))
-
-
-class _LogHandler(logging.Handler):
-    """Python logging of pcsdaq into the log panel (through the bridge: any thread)."""
-
-    def __init__(self, bridge: EventBridge) -> None:
-        super().__init__(logging.WARNING)
-        self.bridge = bridge
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.bridge.post({"type": "log", "level": record.levelname.lower(),
-                          "message": record.getMessage()})
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -71,13 +62,12 @@ class MainWindow(QtWidgets.QMainWindow):
         tabs = QtWidgets.QTabWidget()
         tabs.addTab(self.plots.didv, "dI/dV vs V")
         tabs.addTab(self.plots.rt, "R vs T")
+        tabs.addTab(self.plots.approach, "R vs steps")
         tabs.addTab(self.plots.t_time, "T vs time")
         self.browser = DataBrowser(settings=self.settings)
         tabs.addTab(self.browser, "Data browser")
         self.tabs = tabs
-        self.log = QtWidgets.QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(5000)
+        self.log = LogPanel()
         right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         right.addWidget(tabs)
         right.addWidget(self.log)
@@ -86,7 +76,13 @@ class MainWindow(QtWidgets.QMainWindow):
         main.addWidget(left)
         main.addWidget(right)
         main.setSizes([360, 840])
-        self.setCentralWidget(main)
+        self.banner = AlarmBanner()  #: alarms until acknowledged, above everything
+        central = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.banner)
+        column.addWidget(main, 1)
+        self.setCentralWidget(central)
         self.status_label = QtWidgets.QLabel("idle")
         self.progress = QtWidgets.QProgressBar()
         status, menus = self.statusBar(), self.menuBar()
@@ -96,11 +92,15 @@ class MainWindow(QtWidgets.QMainWindow):
         export = menus.addMenu("&File")
         assert export is not None
         export.addAction("Export plot as PNG...", self.export_dialog)
+        export.addAction("Watch folder...", self.watch_dialog)
+        self.watcher: FolderWatcher | None = None  #: follows a watched headless run
+        self.watch_panel: WatchPanel | None = None
         self.bridge = EventBridge()
         self.bridge.posted.connect(self.on_event,  # type: ignore[call-arg]  # stubs lack the type
                                    QtCore.Qt.ConnectionType.QueuedConnection)
-        self.queue.message.connect(lambda m: self.log.appendPlainText(f"[error] {m}"))
-        self._log_handler = _LogHandler(self.bridge)
+        self.queue.message.connect(lambda m: self.log.append("error", m))
+        self.dashboard.alarm.connect(self.raise_alarm)
+        self._log_handler = LogHandler(self.bridge.post)
         logging.getLogger("pcsdaq").addHandler(self._log_handler)
         if engine is not None:
             engine.subscribe(self.bridge.post)
@@ -114,9 +114,18 @@ class MainWindow(QtWidgets.QMainWindow):
     def on_event(self, ev: dict) -> None:
         """Apply one engine event on the GUI thread."""
         kind = ev.get("type")
+        if kind in ("status", "run_started", "progress", "step_finished"):
+            self.queue.on_event(ev)
+        alarm = alarm_from_event(ev)
+        if alarm is not None:
+            self.raise_alarm(alarm, log=False)  # the engine logs its failures itself
         if kind == "segment":
             self.segment = self.plots.begin_segment(int(ev.get("step", 0)), str(ev["name"]),
-                                                    ev.get("attrs", {}))
+                                                    ev.get("attrs", {}), ev.get("start_time"))
+        elif kind == "rows":  # a block of rows from a watched run file
+            self.plots.ingest_columns(str(ev.get("segment", self.segment)), ev["columns"])
+            if self.watch_panel is not None:
+                self.watch_panel.on_event(ev)
         elif kind == "point":
             row = ev.get("row", {})
             self.plots.ingest_row(self.segment, row)
@@ -124,14 +133,60 @@ class MainWindow(QtWidgets.QMainWindow):
         elif kind == "progress":
             self.progress.setValue(int(100 * float(ev.get("overall_fraction", 0.0))))
         elif kind == "status":
-            self.status_label.setText(f"{ev.get('state')} {ev.get('reason') or ''}".strip())
+            text = f"{ev.get('state')} {ev.get('reason') or ''}".strip()
+            self.status_label.setText(text if len(text) <= 140 else text[:139] + "…")
+            self.status_label.setToolTip(text)  # the whole reason; the banner has it too
+            self.status_label.setStyleSheet("color: #b00020" if ev.get("state") == "failed"
+                                            else "")
             if ev.get("state") in ("finished", "aborted", "failed"):
-                self.plots.refresh()
+                self.plots.finish()
         elif kind == "log":
-            self.log.appendPlainText(f"[{ev.get('level')}] {ev.get('message')}")
-        elif kind == "run_started":
-            self.log.appendPlainText(f"run started: {ev.get('procedure')} -> {ev.get('path')}")
+            self.log.append(str(ev.get("level", "info")), str(ev.get("message")))
+        elif kind == "step_finished":
+            self.plots.end_segment()
+        if kind in ("queue", "run_started", "step_finished", "alarm") and \
+                self.watch_panel is not None:
+            self.watch_panel.on_event(ev)
+        if kind == "run_started":
+            self.log.append("info", f"run started: {ev.get('procedure')} -> {ev.get('path')}")
             self.settings.setValue("last_run_dir", str(Path(str(ev.get("path", ""))).parent))
+
+    def raise_alarm(self, alarm: Alarm, log: bool = True) -> None:
+        """Show ``alarm`` in the banner until acknowledged (one banner line per kind) and,
+        unless the engine logged it already, as one log line."""
+        if alarm.kind not in self.banner.kinds():
+            self.banner.raise_alarm(alarm)
+        if log:
+            self.log.append("error", alarm.summary(), alarm.when)
+
+    def watch_folder(self, folder: str) -> None:
+        """Follow the run files a headless ``pcsdaq run`` writes into ``folder`` (read only,
+        no instrument opened): same plots, its queue and alarms in a dock."""
+        self.stop_watching()
+        self.watch_panel = WatchPanel(folder)
+        dock = QtWidgets.QDockWidget("Watched run", self)
+        dock.setWidget(self.watch_panel)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.watch_dock = dock
+        self.setWindowTitle(f"pcsdaq - watching {folder}")
+        watcher = FolderWatcher(folder, self.bridge.post)
+        watcher.start()
+        self.watcher = watcher
+
+    def stop_watching(self) -> None:
+        """Stop following a watched folder (if any)."""
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+            self.removeDockWidget(self.watch_dock)
+            self.watch_panel = None
+
+    def watch_dialog(self) -> None:
+        """Ask for a data folder and watch it."""
+        folder = QtWidgets.QFileDialog.getExistingDirectory(
+            self, "Watch a data folder", str(self.settings.value("last_run_dir", "")))
+        if folder:
+            self.watch_folder(folder)
 
     def export_dialog(self) -> None:
         """Save the visible plot as a PNG."""
@@ -144,5 +199,6 @@ class MainWindow(QtWidgets.QMainWindow):
         """Remember the window size; stop the dashboard timer."""
         self.settings.setValue("window_size", self.size())
         self.dashboard.timer.stop()
+        self.stop_watching()
         logging.getLogger("pcsdaq").removeHandler(self._log_handler)
         super().closeEvent(event)

@@ -1,6 +1,6 @@
 """Spin-polarised and two-gap Andreev conductance with analytic gradients (meV, K).
 
-Spin polarisation (PHYSICS.md; Strijkers et al. PRB 63 104510, Mazin et al. JAP 89 7576):
+Spin polarisation (docs/physics.md; Strijkers et al. PRB 63 104510, Mazin et al. JAP 89 7576):
 G = (1 - P) g_u + P g_p. g_u is the BTK conductance of pcsdaq.physics.btk (complex Dynes
 form). g_p is the fully polarised (half-metal) channel: no Andreev reflection (A_p = 0);
 inside the gap (|E| < Delta, on the real energy axis) every electron is normally reflected,
@@ -121,9 +121,11 @@ def model_T0_with_gradient(model: str, energy_meV, params, cell_meV=0.0):
     """g and gradient columns of ``model`` (a key of MODEL_PARAMETERS) at T = 0, with
     ``params`` in the order of MODEL_PARAMETERS[model]."""
     if model in ("btk", "spin"):
-        return spin_T0_with_gradient(energy_meV, *params, cell_meV=cell_meV)
+        # (mypy cannot count *params: it fears they reach cell_meV)
+        return spin_T0_with_gradient(energy_meV, *params, cell_meV=cell_meV)  # type: ignore[misc]
     if model == "two-gap":
-        return two_gap_T0_with_gradient(energy_meV, *params, cell_meV=cell_meV)
+        return two_gap_T0_with_gradient(energy_meV, *params,  # type: ignore[misc]
+                                        cell_meV=cell_meV)
     raise ValueError(f"model {model!r}; allowed: {', '.join(MODEL_PARAMETERS)}")
 
 
@@ -131,7 +133,7 @@ def conductance(bias_mV, model: str, params, temperature_K: float, *,
                 smearing_meV: float = 0.0, convention: str = "dynes") -> np.ndarray:
     """Normalised G(V) of ``model`` (parameters in the order of MODEL_PARAMETERS[model]) at
     temperature_K (K) for biases in mV; ``smearing_meV`` an extra Gaussian smearing omega
-    (kernel exp(-x^2 / 4 omega^2), the convention of PHYSICS.md), 0 for none;
+    (kernel exp(-x^2 / 4 omega^2), the convention of docs/physics.md), 0 for none;
     ``convention`` "dynes" (complex form) or "re-u2" (single-gap models only)."""
     bias = np.asarray(bias_mV, dtype=float)
     if convention != "dynes":
@@ -165,12 +167,12 @@ CONVENTIONS = ("dynes", "re-u2")
 
 
 def re_u2_T0(energy_meV, delta_meV, z, gamma_meV, polarization):
-    """The Re(u^2) convention of some public codes (PHYSICS.md calls it a different Gamma
+    """The Re(u^2) convention of some public codes (docs/physics.md calls it a different Gamma
     convention; offered to reproduce published fits): coherence factors
     u^2, v^2 = (1 +- Re sqrt(((E - i Gamma)^2 - Delta^2) / (E - i Gamma)^2)) / 2; inside the gap
     (|E - i Gamma| <= Delta) A = Re(Delta^2 / (e^2 + (Delta^2 - e^2)(1 + 2Z^2)^2)), B = 1 - A;
     outside the original BTK A = u^2 v^2 / g^2, B = (u^2 - v^2)^2 Z^2 (1 + Z^2) / g^2 with
-    g = u^2 + Z^2 (u^2 - v^2). The polarised channel follows PHYSICS.md (0 inside the gap,
+    g = u^2 + Z^2 (u^2 - v^2). The polarised channel follows docs/physics.md (0 inside the gap,
     B_p = B / (1 - A) outside). Normalised by (1 + Z^2) like the Dynes form; with Gamma -> 0
     both conventions are the original BTK."""
     e = np.asarray(energy_meV, dtype=float) - 1j * gamma_meV

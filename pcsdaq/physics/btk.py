@@ -2,7 +2,7 @@
 
 Energies and biases in meV, temperatures in K (k_B = 0.08617333 meV/K).
 
-Convention (PHYSICS.md): the complex form. eps = E + i*Gamma, Omega = sqrt(eps - Delta) *
+Convention (docs/physics.md): the complex form. eps = E + i*Gamma, Omega = sqrt(eps - Delta) *
 sqrt(eps + Delta) with the two principal roots taken separately (``sqrt(eps**2 - Delta**2)``
 picks the wrong branch for E < -Delta), k = 1 + 2 Z^2, D = |eps + k Omega|^2,
 A = Delta^2 / D, B = 4 Z^2 (1 + Z^2) |Omega|^2 / D and g = (1 + Z^2)(1 + A - B), which tends

@@ -102,9 +102,6 @@ def main(argv: list[str]) -> int:
         print(line)
     if args.check:
         return 0
-    if (args.time_scale is not None and args.time_scale != 1.0 and args.sim is None
-            and ports is None):
-        raise PlanError("--time-scale other than 1 needs the simulated lab (--sim or --ports)")
     data_dir = writable_folder(Path(args.data) if args.data else (plan.data_dir or Path("data")),
                                "--data")
     plan_source = str(Path(args.plan).resolve())

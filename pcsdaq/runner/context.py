@@ -24,6 +24,7 @@ class EngineContext:
         self.writer = writer
         self.station = engine.station
         self.clock = engine.station.clock
+        self.data_dir = engine.data_dir  #: the run's data folder (summaries beside the files)
         self.resume_state = dict(resume_state)
         self.n_points = 0
         self._started = time.monotonic()

@@ -142,6 +142,7 @@ def main(argv: list[str]) -> int:
     scale = 0.0 if args.time_scale is None else args.time_scale
     station, lab, server = open_station(station_path, sim="tcp" if args.tcp else "inprocess",
                                         time_scale=scale)
+    assert lab is not None  # a simulated mode always builds the lab
     if args.contact:
         lab.contact.regime_setting = args.contact
     problems = validate_plan(plan, station.config)

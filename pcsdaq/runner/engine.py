@@ -10,9 +10,10 @@ logged and stored in the run file (metadata ``safe_state``), and the run file is
 "aborted"/"failed" with the reason.
 
 What an exception does follows :func:`pcsdaq.errors.classify`: a link fault (timeout,
-dropped connection, garbled reply) is retried ``max_retries`` times after reconnecting the
-station (the step continues from its saved resume state); a refusal (limit, bad value, an
-instrument's own refusal) is never retried and is reported as "refused: ..."; a quench is a
+dropped connection, garbled reply) is retried up to ``max_retries`` times in a row (a
+recorded point starts a fresh count) after reconnecting the station (the step continues
+from its saved resume state); a refusal (limit, bad value, an instrument's own refusal) is
+never retried and is reported as "refused: ..."; a quench is a
 hard stop; a fault of the experiment (open heater, invalid thermometer) ends the step safe
 with the reason; any other exception is a programming error: the step fails at once and
 the traceback goes to the log file. ``pcsdaq-instruments.json`` records what the
@@ -139,8 +140,10 @@ class RunEngine:
                 log.exception("event subscriber failed")
 
     def log(self, message: str, level: str = "info") -> None:
-        """Log to the run log and publish a "log" event."""
-        log.log(getattr(logging, level.upper(), logging.INFO), message)
+        """Log to the run log and publish a "log" event (the record is marked
+        ``pcsdaq_event`` so a display of both shows it once)."""
+        log.log(getattr(logging, level.upper(), logging.INFO), message,
+                extra={"pcsdaq_event": True})
         self.emit({"type": "log", "level": level, "message": message})
 
     def _set_state(self, state: str, reason: str | None = None) -> None:
@@ -407,6 +410,8 @@ class RunEngine:
                     log.error("%s: programming error", step.label(i), exc_info=exc)
                 if kind == "link":
                     resume_state = ctx.resume_state
+                    if ctx.n_points > 0:  # progress since the last fault: a fresh budget
+                        retries = 0
                     retries, again, kind = self._reconnect_for_retry(step.label(i), exc, retries)
                     if again is None:
                         continue

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pcsdaq.clock import Clock, ScaledClock, VirtualClock
 from pcsdaq.errors import ConfigError, classify
@@ -40,6 +40,11 @@ def connect_with_retries(open_station: Callable[[], Station], retries: int = CON
             time.sleep(pause_s)
 
 
+if TYPE_CHECKING:
+    from pcsdaq.sim.lab import SimLab
+    from pcsdaq.sim.server import SimServer
+
+
 def make_clock(time_scale: float | None, default: float) -> Clock:
     """ScaledClock at ``time_scale`` (None: ``default``); 0 means a VirtualClock (waits cost
     no real time: the simulated lab only)."""
@@ -49,7 +54,8 @@ def make_clock(time_scale: float | None, default: float) -> Clock:
 
 def open_station(station_path: str | Path, *, sim: str | None = None,
                  time_scale: float | None = None,
-                 ports: dict[str, str] | None = None) -> tuple[Station, Any, Any]:
+                 ports: dict[str, str] | None = None
+                 ) -> tuple[Station, SimLab | None, SimServer | None]:
     """(station, lab, server) for ``station_path``.
 
     ``sim=None``: open the file's VISA resources (hardware, or ``pcsdaq sim serve`` on the

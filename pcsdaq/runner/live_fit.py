@@ -135,7 +135,7 @@ def _worker_init(nice: int) -> None:
                      name="live-fit-parent-watch").start()
     if "numpy" in sys.modules:  # loaded already (by the parent's main module): limit it
         try:
-            from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+            from threadpoolctl import threadpool_limits
 
             threadpool_limits(1)
         except ImportError:

@@ -5,7 +5,8 @@ unsafe characters of the name replaced by ``_``) and holds, in order: always fiv
 comment lines (run procedure, status, start time, segment name, segment attributes as JSON),
 one header line ``name [unit],...``, then one line per row (NaN as ``nan``). It loads with
 ``numpy.loadtxt(path, delimiter=",", skiprows=6)`` and with any spreadsheet. A run that is
-still being written exports the rows flushed so far.
+still being written exports the rows flushed so far; an interrupted one (its writer died)
+exports every flushed row; a truncated or corrupted one is refused in one line (exit 2).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import h5py
+import numpy as np
 
 from pcsdaq.storage import layout as L
 
@@ -173,6 +174,51 @@ def _entry_attrs(f: h5py.File) -> dict[str, Any]:
     return {k: L.decode_attr(v) for k, v in f[L.ENTRY].attrs.items()}
 
 
+def _heal_torn_chunk(f: h5py.File) -> bool:
+    """Mend the rows chunk a killed append left half-written; True if it did.
+
+    ``RunWriter.append`` rewrites the current chunk whole, data then checksum, in one
+    ``pwrite``; a SIGKILL can stop that write at a page boundary (Linux checks for fatal
+    signals between pages), leaving the new row on disk but the old checksum after it. The
+    in-flight row is the one at the file's row count (its extent was not flushed) or, if the
+    extent got out first, the last one. If the chunk, with that row and every later one set
+    back to NaN, matches the checksum on disk, every earlier row of the chunk is proven
+    intact: the chunk is rewritten that way with its checksum. Otherwise it is left alone
+    (really corrupted: readers refuse it)."""
+    from pcsdaq.storage.checksum import fletcher32
+
+    ds = f[L.ROWS]
+    if not ds.fletcher32 or ds.chunks is None:
+        return False
+    n, ncol = ds.shape
+    size = ds.chunks[0]
+    for first_lost in (n, n - 1):
+        if first_lost < 0:
+            continue
+        start = (first_lost // size) * size
+        if start >= n:
+            continue  # a chunk past the extent: no reader sees it
+        try:
+            _mask, raw = ds.id.read_direct_chunk((start, 0))
+        except (OSError, ValueError, KeyError):
+            continue
+        if len(raw) != size * ncol * 8 + 4:
+            continue
+        data, stored = raw[:-4], raw[-4:]
+        if fletcher32(data).to_bytes(4, "little") == stored:
+            continue  # this chunk is whole
+        chunk = np.frombuffer(data, dtype="<f8").reshape(size, ncol).copy()
+        chunk[first_lost - start:] = np.nan
+        fixed = chunk.tobytes()
+        checksum = fletcher32(fixed).to_bytes(4, "little")
+        if checksum == stored:
+            ds.id.write_direct_chunk((start, 0), fixed + checksum)
+            if first_lost < n:
+                ds.resize((first_lost, ncol))
+            return True
+    return False
+
+
 def repair_run(path: str | os.PathLike) -> str | None:
     """Repair ``path`` in place if its writer is gone; returns what was done or None.
 
@@ -218,6 +264,10 @@ def repair_run(path: str | os.PathLike) -> str | None:
     _need_space(path, MIN_FREE_TO_MARK + BYTES_PER_VIEW * n_views)
     with h5py.File(path, "r+", libver=L.LIBVER) as f:
         done = "finalized"
+        if not has_log and _heal_torn_chunk(f):
+            log_note = "; the point in flight was cut mid-write and dropped"
+        else:
+            log_note = ""
         if not has_log:
             log = f[L.STATUS_LOG]
             i = log.shape[0]
@@ -226,7 +276,7 @@ def repair_run(path: str | os.PathLike) -> str | None:
                 "status": "interrupted",
                 "reason": f"the writer (pid {attrs.get('writer_pid')} on "
                           f"{attrs.get('writer_host')}) ended without closing the run; "
-                          "every row it flushed is kept",
+                          f"every row it flushed is kept{log_note}",
                 "end_time": L.utc_now_iso(),
             })
             done = "interrupted"

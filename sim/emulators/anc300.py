@@ -9,8 +9,10 @@ not have, stepping outside step mode); lines end in CR LF. Seven slots hold modu
 ANM150 (stepping: gnd, cap, stp, off), ANM200 (scanning: gnd, inp, cap, off, no steps),
 ANM250 (both, with the offset modes stp+ / stp-); ``lab.config["anc300_modules"]`` lists
 them (default: slots 1-3 ANM150, 4-7 ANM250). Steps on ``needle_axis`` (default 3) move
-``lab.contact``: stepu towards the sample. Moves and capacitance measurements complete at
-once on the virtual clock; after a measurement (``setm <ax> cap``) the axis is grounded.
+``lab.contact``: stepu towards the sample; steps on ``lateral_axes`` (1: x, 2: y) move the
+needle sideways over the sample's spots (stepu: +x / +y). Moves and capacitance
+measurements complete at once on the virtual clock; after a measurement (``setm <ax> cap``)
+the axis is grounded.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class ANC300Emulator(Emulator):
     greeting = b"\xff\xfb\x01\xff\xfb\x03\xff\xfd\x18attocube ANC300\r\nAuthorization code: "
     password = "123456"
     needle_axis = 3
+    lateral_axes = (1, 2)
     COMMANDS = COMMANDS
     NOT_IMPLEMENTED = NOT_IMPLEMENTED
 
@@ -142,6 +145,8 @@ class ANC300Emulator(Emulator):
         contact = getattr(self.lab, "contact", None)
         if number == self.needle_axis and contact is not None and count:
             contact.step(signed, axis["v"])
+        elif number in self.lateral_axes and contact is not None and count:
+            contact.step_lateral(self.lateral_axes.index(number), signed, axis["v"])
         return ""
 
 

@@ -9,7 +9,7 @@ up LOCAL & LOCKED) answers the same way. ``@n`` (ISOBUS address) prefixes are ac
 ``Q`` sets the protocol and sends no reply [U]: bit 2 (``Q2``) adds LF to every reply,
 bit 4 (``Q4``) gives extended resolution (one more digit).
 
-``X`` -> ``XmnAnCnHnMmnPmn`` (INSTRUMENTS.md): X m system (1 quenched) n limits; A
+``X`` -> ``XmnAnCnHnMmnPmn`` (docs/instruments.md): X m system (1 quenched) n limits; A
 activity 0 hold, 1 to set point, 2 to zero, 4 clamped; C LOC/REM 0-3; H switch heater
 0 off at zero, 1 on, 2 off at field, 8 no switch; M mode m, sweep n (0 at rest,
 1 sweeping); P polarity. With the switch heater off the persistent field (``R18``) stays

@@ -268,7 +268,13 @@ class LakeShore372Emulator(LakeShoreEmulator):
                           f"{as_float(args[3], 0, 0.63):+.3f}", str(as_int(args[4], 1, 2))]
 
     def _q_htrset(self, args: list[str]) -> str:
-        return ",".join(self._heater_output(args[0] if args else "0").htrset)
+        key = (args[0] if args else "0").strip()
+        if key == "2":
+            # the still/analog output has no heater setup to change (the setting refuses
+            # it), but a query answers with its fixed one: QCoDeS's 372 driver asks for it
+            # in every snapshot, and a silent box would cost it a timeout each time
+            return "0,0,+0.000,1"
+        return ",".join(self._heater_output(key).htrset)
 
     def _c_crvhdr(self, args: list[str]) -> None:
         set_curve_header(self.curve_headers, args)

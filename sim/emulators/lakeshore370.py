@@ -23,7 +23,7 @@ _CMODE_TO_MODE = {1: "5", 2: "3", 3: "2", 4: "0"}
 class LakeShore370Emulator(LakeShore372Emulator):
     """Lake Shore 370: the 372's readings and scanner on channels 1-16 (no control input A),
     one control loop with the older syntax: CSET, CMODE, SETP v, PID P,I,D, HTRRNG r,
-    RAMP on,rate, MOUT % (no output argument) [U: INSTRUMENTS.md marks it unconfirmed]."""
+    RAMP on,rate, MOUT % (no output argument) [U: docs/instruments.md marks it unconfirmed]."""
 
     name = "ls370"
     idn = "LSCI,MODEL370,SIM0004,1.5"

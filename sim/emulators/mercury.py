@@ -7,7 +7,7 @@ paths ``NOT_FOUND``, a ramp while quenched or clamped ``DENIED``. The status wor
 (``READ:DEV:GRPZ:PSU:STAT``) has bit 0 set after a quench.
 
 The syntax follows the firmware the supply reports (``*IDN?``, ``READ:SYS:VRSN``): before
-2.6 the power-supply node is ``PSU``, from 2.6 on ``SPSU`` (INSTRUMENTS.md); the other node
+2.6 the power-supply node is ``PSU``, from 2.6 on ``SPSU`` (docs/instruments.md); the other node
 is NOT_FOUND. The firmware is a setting (station file ``sim: mercury_firmware``, default
 :data:`DEFAULT_FIRMWARE`, PSU syntax, which the public drivers speak), as is the magnet
 (``sim: mercury_axes``: "XYZ", a vector magnet with groups GRPX/GRPY/GRPZ, the default,

@@ -69,3 +69,19 @@ def test_analyze_a_folder_of_text_spectra(tmp_path, capsys):
         assert f["summary/delta_meV"].shape == (2,)
     assert main(["analyze", str(tmp_path)]) == 2
     assert "give --temperature" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--workers", "0"], "--workers"),
+    (["--temperature", "nan"], "finite"),
+    (["--elastic-mfp-nm", "-5"], "mean free paths"),
+    (["--model", "x"], "invalid choice"),
+])
+def test_analyze_option_errors(tmp_path, capsys, argv, message):
+    (tmp_path / "s.csv").write_text("".join(f"{b},{1 + 0.1 * (abs(b) < 1)}\n"
+                                            for b in np.linspace(-5, 5, 50)))
+    assert main(["analyze", str(tmp_path), *argv]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.err.count("\n") == 1
+    assert main(["analyze", str(tmp_path / "missing")]) == 2
+    assert "no such run file or folder" in capsys.readouterr().err

@@ -152,6 +152,7 @@ def test_normal_state_spectrum_is_no_gap():
     flat = noisy(np.ones_like(BIAS_MV), seed=9)
     res = fit_spectrum(BIAS_MV * 1e-3, flat, 20.0)
     assert res["verdict"] == "degenerate" and res["gap_features"] is False
+    assert res["success"] is False
     assert "no gap features" in res["reasons"][0]
 
 
@@ -177,3 +178,11 @@ def test_degenerate_z_and_p_get_their_range_at_equal_chi2():
     assert ranges["P"][0] <= res["P"] <= ranges["P"][1] and ranges["P"][1] - ranges["P"][0] > 0.1
     assert ranges["Z"][0] < ranges["Z"][1]
     assert any("at equal chi2 (profile" in r for r in res["reasons"])
+
+
+def test_gaussian_smearing_convention_round_trip():
+    truth = andreev.conductance(BIAS_MV, "spin", (2.0, 0.4, 0.05, 0.3), 2.0, smearing_meV=0.15)
+    g = noisy(truth, seed=11)
+    res = fit_spectrum(BIAS_MV * 1e-3, g, 2.0, model="spin", normalized=True, smearing_meV=0.15)
+    assert res["delta_meV"] == pytest.approx(2.0, rel=0.01)
+    assert res["P"] == pytest.approx(0.3, abs=0.03) and res["smearing_meV"] == 0.15

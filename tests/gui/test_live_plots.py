@@ -1,5 +1,7 @@
 """Incremental plot updates add exactly the new points."""
 
+import threading
+
 import numpy as np
 
 from pcsdaq.gui.live_plots import GrowingXY, LivePlot, LivePlots
@@ -35,10 +37,106 @@ def test_rows_routed_by_column_names_batched_and_png_export(qtbot, tmp_path):
                              "time_s": 0.0})
     plots.ingest_row("RT00", {"temperature_K": 4.2, "R_Ohm": 12.0, "time_s": 1.0})
     assert plots.didv.point_count(label) == 1 and plots.rt.point_count("RT00") == 1
-    assert plots.rt.point_count(label) == 0 and plots.t_time.point_count("T") == 2
-    assert len(plots.didv.curves[label].getOriginalDataset()[0] or []) == 0  # not drawn yet
+    # two temperatures, and the NaN that breaks the line at the segment start
+    assert plots.rt.point_count(label) == 0 and plots.t_time.point_count("T") == 3
+    assert label not in plots.didv.curves  # not drawn yet
     plots.refresh()
     assert len(plots.didv.curves[label].getOriginalDataset()[0]) == 1
     out = tmp_path / "p.png"
     plots.didv.export_png(str(out))
     assert out.stat().st_size > 0
+
+
+def _spectrum(plots, step, name, attrs, n=201):
+    from pcsdaq.physics import andreev
+
+    label = plots.begin_segment(step, name, attrs)
+    v = np.linspace(-8e-3, 8e-3, n)
+    g = 0.04 * andreev.conductance(v * 1e3, "btk", (1.5, 0.6, 0.08, 0.0),
+                                   attrs.get("temperature_K", 2.0))
+    for vi, gi in zip(v, g, strict=True):
+        plots.ingest_row(label, {"V_dc_V": vi, "dIdV_S": gi, "dVdI_Ohm": 1 / gi,
+                                 "temperature_K": attrs.get("temperature_K", 2.0),
+                                 "time_s": 0.0})
+    return label, v, g
+
+
+def test_normalised_view_and_fit_curve_after_a_spectrum_finishes(qtbot):
+    plots = LivePlots()
+    view = plots.didv
+    qtbot.addWidget(view)
+    label, v, g = _spectrum(plots, 0, "T00_2K", {"temperature_K": 2.0, "setpoint_K": 2.0})
+    plots.refresh()
+    view.view.setCurrentText("G/G_N")
+    y = view.curves[label].getOriginalDataset()[1]
+    assert abs(np.mean(y[:20]) - 1.0) < 0.05 and y.min() < 0.9 * g.max() / g[0]  # G/G_N
+    view.view.setCurrentText("dV/dI")
+    np.testing.assert_allclose(view.curves[label].getOriginalDataset()[1], 1 / g)
+    view.view.setCurrentText("G/G_N")
+    with qtbot.waitSignal(view.fits.done, timeout=30000):
+        plots.finish()  # the run ended: the spectrum is fitted in the pool
+    tr = view.traces[label]
+    assert tr.fit is not None and abs(tr.fit["delta_meV"] - 1.5) < 0.05
+    assert threading.main_thread().name not in view.fits.threads
+    fx, fy = tr.fit_curve.getOriginalDataset()
+    inside = np.isfinite(fy)
+    assert inside.sum() > 100 and np.max(np.abs(fy[inside] - np.interp(fx[inside], v,
+                                                                        g / g[0]))) < 0.05
+    names = [lab.text for _, lab in view.plot.legend.items]
+    assert any(n.startswith("fit 2.00 K: \u0394=1.5") and "[good]" in n for n in names)
+
+
+def test_waterfall_keep_last_clear_and_colour_maps(qtbot):
+    plots = LivePlots()
+    view = plots.didv
+    qtbot.addWidget(view)
+    a, _, _ = _spectrum(plots, 0, "T00_2K", {"temperature_K": 2.0, "setpoint_K": 2.0}, 40)
+    b, _, _ = _spectrum(plots, 0, "T01_6K", {"temperature_K": 6.0, "setpoint_K": 6.0}, 40)
+    c, _, _ = _spectrum(plots, 1, "B00_1T", {"temperature_K": 2.0, "field_T": 1.0}, 40)
+    plots.refresh()
+    assert view.t_bar.isVisible() and view.b_bar.isVisible()
+    assert view.t_bar.levels() == (2.0, 6.0) and view.b_bar.colorMap().name != \
+        view.t_bar.colorMap().name
+    view.view.setCurrentText("G/G_N")
+    view.offset.setValue(0.5)
+    ya = view.curves[a].getOriginalDataset()[1]
+    yb = view.curves[b].getOriginalDataset()[1]
+    assert abs((yb[0] - ya[0]) - 0.5) < 0.02  # one waterfall step apart
+    view.keep.setValue(2)
+    assert list(view.traces) == [b, c]
+    view.clear()
+    assert not view.traces and not view.curves
+
+
+def test_approach_and_rt_stay_out_of_the_spectra_legend(qtbot):
+    plots = LivePlots()
+    qtbot.addWidget(plots.didv)
+    app = plots.begin_segment(0, "approach", {})
+    for k in range(30):
+        plots.ingest_row(app, {"time_s": float(k), "steps_total": float(k),
+                               "R_Ohm": 1e4 / (k + 1)})
+    rt = plots.begin_segment(1, "RT00_0T", {"field_T": 0.0})
+    for t in np.linspace(12, 2, 60):
+        r = 10 - 8 / (1 + np.exp((t - 7) / 0.2))
+        plots.ingest_row(rt, {"time_s": 12 - t, "temperature_K": t, "R_Ohm": r})
+    plots.finish()
+    plots.refresh()
+    assert not plots.didv.traces and not plots.didv.plot.legend.items
+    assert plots.approach.point_count(app) == 30 and plots.rt.point_count(rt) == 60
+    qtbot.waitUntil(lambda: rt in plots.rt.tc, timeout=10000)
+    assert 7.0 < plots.rt.tc[rt].tc_two_slope_K < 7.8  # above the 7 K midpoint
+
+
+def test_t_vs_clock_time_with_setpoint(qtbot):
+    plots = LivePlots()
+    qtbot.addWidget(plots.t_time)
+    seg = plots.begin_segment(0, "T00_5K", {"temperature_K": 5.0, "setpoint_K": 5.0},
+                              start_time=1.0e9)
+    for k in range(5):
+        plots.ingest_row(seg, {"V_dc_V": 0.0, "dIdV_S": 1.0, "temperature_K": 5.0 + k / 100,
+                               "time_s": 60.0 * k})
+    plots.refresh()
+    x, y = plots.t_time.buffers["T"].views()
+    np.testing.assert_allclose(x[-5:], 1.0e9 + 60.0 * np.arange(5))
+    sx, sy = plots.t_time.buffers["setpoint"].views()
+    assert np.all(sy[-5:] == 5.0) and np.isnan(sy[0])

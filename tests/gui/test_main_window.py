@@ -106,7 +106,7 @@ def test_queue_reorder_remove_and_plan_round_trip(window, qtbot, tmp_path):
     engine.enqueue(PlanStep("bias_sweep", {"n_points": 11}))
     engine.enqueue(PlanStep("needle_approach", {}))
     win.queue.refresh()
-    win.queue.list.setCurrentRow(1)
+    win.queue.select_row(1)
     win.queue.move_up()
     assert [s.procedure for s in engine.queue] == ["needle_approach", "bias_sweep"]
     engine.save_plan(tmp_path / "q.yaml")
@@ -114,7 +114,7 @@ def test_queue_reorder_remove_and_plan_round_trip(window, qtbot, tmp_path):
     assert [s.procedure for s in engine.queue] == ["bias_sweep"]
     win.queue.load_plan(str(tmp_path / "q.yaml"))
     assert [s.procedure for s in engine.queue] == ["needle_approach", "bias_sweep"]
-    assert win.queue.list.count() == 2
+    assert win.queue.table.rowCount() == 2
 
 
 def test_temperature_series_end_to_end_and_data_browser_fit(window, qtbot):
@@ -124,11 +124,16 @@ def test_temperature_series_end_to_end_and_data_browser_fit(window, qtbot):
     click(qtbot, win.controls.buttons["start"])
     qtbot.waitUntil(lambda: win.status_label.text() == "finished", timeout=60000)
     assert len(win.plots.didv.curves) == 2
-    win.browser.open_runs([str(p) for p in engine.files])
+    with qtbot.waitSignal(win.browser.opened, timeout=10000):
+        win.browser.open_runs([str(p) for p in engine.files])
     assert win.browser.list.count() == 2
     win.browser.list.setCurrentRow(0)
-    fit = win.browser.fit_selected()
-    assert fit["delta_meV"] == pytest.approx(lab.contact.gap_now_meV(), rel=0.1)
+    with qtbot.waitSignal(win.browser.fitted, timeout=30000) as fitted:
+        assert win.browser.fit_selected()
+    assert fitted.args[0]["delta_meV"] == pytest.approx(lab.contact.gap_now_meV(), rel=0.1)
+    # the live plot fitted each finished spectrum too (off the GUI thread)
+    qtbot.waitUntil(lambda: all(t.fit_curve is not None
+                                for t in win.plots.didv.traces.values()), timeout=30000)
 
 
 def test_dashboard_reads_off_the_gui_thread(window, qtbot):

@@ -1,4 +1,4 @@
-"""BTK conductance: the sanity values of PHYSICS.md, the original piecewise BTK, gradients,
+"""BTK conductance: the sanity values of docs/physics.md, the original piecewise BTK, gradients,
 thermal smearing accuracy."""
 
 import numpy as np
@@ -129,3 +129,14 @@ def test_re_u2_convention_is_btk_without_broadening(p):
     # with broadening the two conventions differ (that is the point of offering both)
     assert np.max(np.abs(andreev.re_u2_T0(e, 1.5, 0.5, 0.3, p)
                          - andreev.spin_T0_with_gradient(e, 1.5, 0.5, 0.3, p)[:, 0])) > 0.01
+
+
+def test_gaussian_smearing_kernel_width():
+    """exp(-x^2/4 omega^2) smearing of a step: the 16-84 % width is 2 sigma = 2 sqrt(2) omega."""
+    from pcsdaq.physics import btk
+
+    bias = np.linspace(-2, 2, 2001)
+    kernel = btk.ThermalKernel(bias, 0.0, 0.002, smearing_meV=0.2)
+    smeared = kernel.apply((kernel.energy_meV > 0).astype(float))
+    lo, hi = np.interp([0.1587, 0.8413], smeared, bias)
+    assert hi - lo == pytest.approx(2 * np.sqrt(2) * 0.2, rel=0.02)

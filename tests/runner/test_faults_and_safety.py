@@ -175,7 +175,7 @@ def test_a_refusal_is_never_retried(engine_on_sim, monkeypatch, exc):
 
 def test_a_programming_error_fails_fast_with_the_traceback_in_the_log(engine_on_sim,
                                                                       monkeypatch, caplog):
-    lab, station, engine, events = engine_on_sim
+    lab, station, engine, _events = engine_on_sim
     walk_in(lab)
     reconnects = count_reconnects(station, monkeypatch)
     fail_at_point(station, monkeypatch, TypeError("unsupported operand"))
@@ -235,7 +235,7 @@ def test_the_safe_state_uses_a_fresh_connection_when_the_old_one_is_dead(sim_sta
 def test_a_hung_instrument_costs_its_own_timeout_only(sim_station, monkeypatch):
     import threading
 
-    lab, station = sim_station
+    _lab, station = sim_station
     release = threading.Event()
     monkeypatch.setattr(station.magnet, "hold", lambda: release.wait(30))
     monkeypatch.setattr("pcsdaq.safe_state.open_role",

@@ -206,3 +206,14 @@ def test_raw_pyvisa_chained_queries_over_tcp(lab):
         finally:
             inst.close()
             rm.close()
+
+
+def test_372_still_output_heater_setup_answers_but_cannot_be_set(lab):
+    """QCoDeS's 372 driver asks HTRSET? 2 in every snapshot: an answer, not a timeout; the
+    setting stays refused for the still output (EXE bit), as for any output but 0 and 1."""
+    ls = lab.emulators["ls372"]
+    assert ask(ls, "HTRSET? 2") == "0,0,+0.000,1"
+    ask(ls, "*CLS")
+    assert ask(ls, "HTRSET 2,1,0,0,1") is None
+    assert int(ask(ls, "*ESR?")) & 16
+    assert ask(ls, "HTRSET? 0").startswith("+100.000")

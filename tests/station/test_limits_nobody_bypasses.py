@@ -42,6 +42,18 @@ def test_station_file_values_are_refused_in_one_line(tmp_path, capsys, old, new,
     assert message in err and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.parametrize(("visa", "message"), [
+    ("{timeout: -5}", "visa.timeout: -5; allowed an integer 1 to 600000 ms"),
+    ("{baud_rate: 9600.5}", "visa.baud_rate"),
+    ("{read_termination: 10}", "must be a string"),
+])
+def test_visa_settings_are_checked(tmp_path, capsys, visa, message):
+    path = tmp_path / "station.yaml"
+    path.write_text(station_text(**{"      range_V: 1.0": "      range_V: 1.0\n    visa: " + visa}))
+    assert main(["station", "check", str(path)]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_binary_station_file_is_one_line(tmp_path, capsys):
     path = tmp_path / "station.yaml"
     path.write_bytes(b"\xff\xfe\x00r\x00o\x00")
@@ -130,6 +142,7 @@ def test_raw_piezo_command_meets_the_voltage_limit(sim_station):
     ("thermometer", "RAMP 0,1,50", "raw RAMP"),
     ("magnet", "CONF:FIELD:TARG 9", "raw CONF:FIELD:TARG"),
     ("magnet", "CONF:RAMP:RATE:FIELD 1,0.5,7", "between 0 and 7 T"),
+    ("magnet", "CONF:CURR:TARG 80", "bypasses the field limits"),
 ])
 def test_raw_writes_of_every_driver_meet_the_limits(sim_station, role, command, message):
     _lab, station = sim_station

@@ -215,6 +215,7 @@ def test_station_check_command(capsys, tmp_path):
     assert cli_main(["station", "check", str(SIM)]) == 0
     out = capsys.readouterr().out
     assert "valid" in out and "AMI430" in out and "max_field_T=7" in out
+    assert "VISA library @py" in out
     bad = _write(_mutate(BAD["9 T magnet"][0]))
     assert cli_main(["station", "check", str(bad)]) == 2
     err = capsys.readouterr().err

@@ -1,0 +1,159 @@
+"""contact_survey on the in-process simulated lab: the summary table, the decisions, each
+regime's treatment, and a kill -9 in the middle of `pcsdaq run` finished by --resume."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import pytest
+import yaml
+
+from pcsdaq.cli import main
+from pcsdaq.station import packaged_config
+from pcsdaq.storage import read_run
+
+pytestmark = pytest.mark.slow
+PCSDAQ = [sys.executable, "-m", "pcsdaq.cli"]
+EXAMPLE = packaged_config("plan-survey.example.yaml")
+
+
+def _plan(tmp_path, n_spots, station=None, **overrides):
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["station"] = str(station or packaged_config("station-sim.yaml"))
+    data["steps"][0]["parameters"].update(n_spots=n_spots, **overrides)
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _rows(folder):
+    (path,) = folder.glob("survey-*.csv")
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_short_survey_writes_the_table_decisions_and_figures(tmp_path):
+    data = tmp_path / "data"
+    code = main(["run", str(_plan(tmp_path, 6)), "--sim", "inprocess", "--time-scale", "0",
+                 "--data", str(data)])
+    assert code == 0
+    rows = _rows(data)
+    assert [int(r["spot"]) for r in rows] == list(range(6))
+    assert {"spot", "regime", "tc_K", "delta_meV", "R_ohm", "diameter_nm", "Z", "gamma_meV",
+            "verdict", "tc_definition", "x_steps", "y_steps"} <= set(rows[0])
+    regimes = {r["regime"] for r in rows}
+    assert {"ballistic", "open"} <= regimes and regimes & {"intermediate", "thermal"}
+    for r in rows:
+        if r["regime"] == "ballistic":  # temperature series: a spectroscopic Tc
+            assert r["tc_definition"].startswith("spectroscopic")
+            assert 2.0 < float(r["tc_K"]) < 22.0 and float(r["delta_meV"]) > 0.3
+        elif r["regime"] in ("intermediate", "thermal"):  # R(T): the two-slope crossing
+            assert r["tc_definition"].startswith("two-slope") and float(r["tc_K"]) > 2.0
+            assert float(r["ic_A"]) > 0  # from the dips
+        elif r["regime"] == "open":
+            assert r["tc_K"] == "" and r["reason"].startswith("no contact")
+    # positions follow the raster; every decision is in the run record with its reason
+    assert [int(r["x_steps"]) for r in rows] == [100 * k for k in range(6)]
+    (run_file,) = data.glob("*_contact_survey.h5")
+    meta = read_run(run_file).metadata
+    for k in range(6):
+        decisions = meta[f"survey_spot{k:03d}"]["decisions"]
+        assert decisions and all(d["decision"] and d["reason"] for d in decisions)
+    (h5,) = data.glob("survey-*.hdf5")
+    with h5py.File(h5) as f:
+        assert list(f["survey/spot"][:]) == list(range(6))
+        assert len(json.loads(f["survey/decisions_json"][0])) >= 3
+    for name in ("tc_histogram", "delta_vs_tc", "tc_vs_diameter"):
+        assert len(list(data.glob(f"survey-*_{name}.png"))) == 1
+
+
+def test_shorts_and_normal_spots_are_logged_and_left(tmp_path):
+    station = yaml.safe_load(packaged_config("station-sim.yaml").read_text())
+    station["sim"]["spot_fractions"] = {"short": 0.5, "normal": 0.5, "open": 0.0,
+                                        "drifting": 0.0}
+    station_path = tmp_path / "station.yaml"
+    station_path.write_text(yaml.safe_dump(station))
+    data = tmp_path / "data"
+    # spot 0 is the home cell; move off it first by starting the raster one row down
+    code = main(["run", str(_plan(tmp_path, 5, station_path)), "--sim", "inprocess",
+                 "--time-scale", "0", "--data", str(data)])
+    assert code == 0
+    rows = _rows(data)[1:]
+    assert {r["regime"] for r in rows} == {"short", "none"}
+    for r in rows:
+        if r["regime"] == "short":
+            assert "crashed into a short" in r["reason"] and float(r["R_ohm"]) < 0.5
+        else:
+            assert r["reason"] == "no gap features above the noise in the base spectrum"
+
+
+def test_kill_minus_9_then_resume_finishes_without_repeating_or_losing_a_spot(tmp_path):
+    plan = _plan(tmp_path, 5)
+    data = tmp_path / "data"
+    args = [*PCSDAQ, "run", str(plan), "--sim", "inprocess", "--time-scale", "0",
+            "--data", str(data)]
+    child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        done = 0
+        deadline = time.monotonic() + 90
+        while done < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            for path in data.glob("pcsdaq-run-*.state.json"):
+                try:
+                    state = json.loads(path.read_text())
+                    done = state["steps"]["0"]["resume_state"].get("next_spot", 0)
+                except (ValueError, KeyError):
+                    pass
+        assert done >= 2, "the survey never got going"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    before = [int(r["spot"]) for r in _rows(data)]
+    assert before == list(range(len(before))) and len(before) < 5
+    proc = subprocess.run([*args, "--resume"], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"survey resumed: {len(before)} spots done, continuing with spot {len(before)}" \
+        in proc.stdout
+    rows = _rows(data)
+    assert [int(r["spot"]) for r in rows] == list(range(5))
+    files = sorted(data.glob("*_contact_survey*.h5"))
+    assert len(files) == 2 and read_run(files[-1]).status == "finished"
+
+
+def test_a_dropped_link_costs_a_remeasured_spot_not_the_survey(tmp_path):
+    from pcsdaq.procedures import ContactSurvey
+    from pcsdaq.runner.engine import RunEngine
+    from pcsdaq.runner.launch import open_station
+    from pcsdaq.runner.plan import PlanStep
+
+    station, lab, _ = open_station(packaged_config("station-sim.yaml"), sim="inprocess",
+                                   time_scale=0)
+    lab.cryostat.set_temperature(0.45)
+    engine = RunEngine(station, tmp_path)
+    params = dict(yaml.safe_load(EXAMPLE.read_text())["steps"][0]["parameters"])
+    params.update(n_spots=2, series_fractions="0.5", series_points=40, n_points=81)
+    engine.queue = [PlanStep(ContactSurvey.NAME, params)]
+    injected = []
+
+    def inject(event):
+        if event["type"] == "segment" and event["name"] == "spot001_approach" and not injected:
+            lab.inject("drop", "sr830", count=1)
+            injected.append(True)
+
+    engine.subscribe(inject)
+    try:
+        assert engine.run_blocking() == "finished", engine.reason
+    finally:
+        station.close()
+    rows = _rows(tmp_path)
+    assert [int(r["spot"]) for r in rows] == [0, 1]
+    (run_file,) = tmp_path.glob("*_contact_survey.h5")
+    decisions = read_run(run_file).metadata["survey_spot001"]["decisions"]
+    words = [d["decision"] for d in decisions]
+    assert words[:2] == ["fault", "measure the spot again"]
+    assert "link" in decisions[0]["reason"] and rows[1]["regime"] == "open"
