@@ -36,6 +36,7 @@ import math
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -113,6 +114,14 @@ WORKER_NICE = 10
 _ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+def _exit_with_parent(parent_pid: int, interval_s: float = 1.0) -> None:
+    """In the worker: end it once its parent (the engine's process) is gone, e.g. after a
+    kill -9 (the pool's queue gives a worker no end of file then: it would wait forever)."""
+    while os.getppid() == parent_pid:
+        time.sleep(interval_s)
+    os._exit(0)
+
+
 def _worker_init(nice: int) -> None:
     """In the worker before its first fit: niceness ``nice``, one BLAS thread (a fit's
     matrix products on every core would take them from the sweep)."""
@@ -122,6 +131,8 @@ def _worker_init(nice: int) -> None:
         pass
     for name in _ONE_THREAD:
         os.environ[name] = "1"
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,
+                     name="live-fit-parent-watch").start()
     if "numpy" in sys.modules:  # loaded already (by the parent's main module): limit it
         try:
             from threadpoolctl import threadpool_limits

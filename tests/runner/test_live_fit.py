@@ -152,3 +152,32 @@ def test_each_spectrum_of_a_temperature_series_gets_its_final_live_fit(live_engi
     names = {e["segment_name"] for e in events if e["type"] == "live_fit"}
     assert names == {seg.name for seg in run.segments}
     assert _gone(engine.live_worker_pid)
+
+
+def test_the_worker_ends_when_the_engine_process_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = (
+        "import os, sys, time\n"
+        "from pcsdaq.runner.live_fit import LiveFitter\n"
+        "if __name__ == '__main__':\n"
+        "    live = LiveFitter()\n"
+        "    live.start()\n"
+        "    print(live._ready.result(timeout=120), flush=True)\n"
+        "    time.sleep(600)\n")
+    script = tmp_path / "engine_like.py"
+    script.write_text(child)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(proc.stdout.readline())
+        assert os.path.exists(f"/proc/{worker}")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 30
+    while os.path.exists(f"/proc/{worker}") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{worker}")  # no orphan left by a kill -9
