@@ -28,7 +28,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
                  "steps_per_burst", "retract_steps", "max_total_steps"),
     "Bias": ("max_current_A", "max_bias_mV", "current_A", "n_points", "direction",
              "dense_fraction", "dense_bias_mV", "dense_factor", "batch_points", "max_points",
-             "fit_window_mV", "target_delta_rel_err"),
+             "fit_window_mV", "target_delta_rel_err", "live_fit"),
     "Excitation": ("sine_voltage_V", "frequency_Hz", "time_constant_s", "filter_slope_db",
                    "sensitivity_V", "settle_factor"),
     "Timing": (),
