@@ -201,4 +201,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.dashboard.timer.stop()
         self.stop_watching()
         logging.getLogger("pcsdaq").removeHandler(self._log_handler)
+        pool = QtCore.QThreadPool.globalInstance()
+        if pool is not None:  # no reading or fit may signal this window once it is gone
+            pool.waitForDone(10000)
         super().closeEvent(event)
