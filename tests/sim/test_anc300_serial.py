@@ -4,10 +4,10 @@ password setting drives the needle over the serial transport."""
 import os
 
 import pytest
-
-from pcsdaq.clock import VirtualClock
 from pcsdaq.drivers.anc300 import ANC300
 from pcsdaq.sim.lab import SimLab
+
+from pcsdaq.clock import VirtualClock
 
 
 def _have_ptys() -> bool:

@@ -6,8 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pcsdaq.sim.emulators.keithley2000 import COMMANDS, TREE
-from pcsdaq.sim.emulators.scpi import (ScpiError, parse_header, short_form, split_command,
-                                       split_message)
+from pcsdaq.sim.emulators.scpi import (
+    ScpiError,
+    parse_header,
+    short_form,
+    split_command,
+    split_message,
+)
 
 HEADERS = sorted(h for h in COMMANDS if not h.startswith("*"))
 
