@@ -68,8 +68,8 @@ class ANC300(StationDriver, Instrument):
     )
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "axis": (int, 3, "axis (module slot 1-7) moving the needle"),
-        "password": (str, "123456", "console password (TCP); '' on the serial/USB console, "
-                                    "which asks for none"),
+        "password": (str, "123456", ("console password (TCP); '' on the serial/USB "
+                                     "console, which asks for none")),
         "approach": (str, "up", "step direction that moves the needle towards the sample"),
         "lateral_axes": ((list, type(None)), None, "axes (slots) moving the needle sideways: "
                          "[x, y] (default: the first two slots other than 'axis')"),

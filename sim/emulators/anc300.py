@@ -10,9 +10,10 @@ ANM150 (stepping: gnd, cap, stp, off), ANM200 (scanning: gnd, inp, cap, off, no 
 ANM250 (both, with the offset modes stp+ / stp-); ``lab.config["anc300_modules"]`` lists
 them (default: slots 1-3 ANM150, 4-7 ANM250). Steps on ``needle_axis`` (default 3) move
 ``lab.contact``: stepu towards the sample; steps on ``lateral_axes`` (1: x, 2: y) move the
-needle sideways over the sample's spots (stepu: +x / +y). Moves and capacitance
-measurements complete at once on the virtual clock; after a measurement (``setm <ax> cap``)
-the axis is grounded.
+needle sideways over the sample's spots (stepu: +x / +y). Finite moves and capacitance
+measurements complete at once on the lab clock (after a measurement, ``setm <ax> cap``, the
+axis is grounded); a continuous move (``stepu <ax> c``) steps at the axis frequency on the
+lab clock until ``stop`` or a mode change.
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ class ANC300Emulator(Emulator):
                          "dci": "off", "aci": "off", "tu": "off", "td": "off", "fil": "off"}
                      for a in range(1, 8)}
         self.steps_done = {a: 0 for a in range(1, 8)}
+        #: axes stepping continuously (stepu/stepd <ax> c): axis -> [direction, start s, steps]
+        self.continuous: dict[int, list] = {}
 
     def on_connect(self) -> bytes:
         """Each connection must log in again (echo back on)."""
@@ -91,6 +94,7 @@ class ANC300Emulator(Emulator):
 
     def handle(self, message: str) -> str | None:
         """Answer one console line (CR LF stripped)."""
+        self._advance_continuous()
         text = message.strip()
         if not self.authorized and self.interface != "rs232":  # serial/USB: no password
             if text == self.password:
@@ -136,18 +140,46 @@ class ANC300Emulator(Emulator):
             raise AxisError("Axis in wrong mode")
         if len(args) > 2:
             raise AxisError("Wrong number of arguments")
-        count = 1 if len(args) < 2 else (0 if args[1] == "c" else int(args[1]))
+        continuous = len(args) == 2 and args[1] == "c"
+        count = 1 if len(args) < 2 else (0 if continuous else int(args[1]))
         if count < 0:
             raise AxisError("Wrong parameters")
-        signed = count if cmd == "stepu" else -count
         number = int(args[0])
+        self.continuous.pop(number, None)  # a new move replaces a continuous one
+        direction = 1 if cmd == "stepu" else -1
+        if continuous:
+            self.continuous[number] = [direction, self.lab.clock.now(), 0]
+        self._move(number, direction * count)
+        return ""
+
+    def _move(self, number: int, signed: int) -> None:
+        """``signed`` steps on axis ``number`` (the needle's move the contact)."""
+        if not signed:
+            return
         self.steps_done[number] += signed
         contact = getattr(self.lab, "contact", None)
-        if number == self.needle_axis and contact is not None and count:
-            contact.step(signed, axis["v"])
-        elif number in self.lateral_axes and contact is not None and count:
-            contact.step_lateral(self.lateral_axes.index(number), signed, axis["v"])
-        return ""
+        if number == self.needle_axis and contact is not None:
+            contact.step(signed, self.axes[number]["v"])
+        elif number in self.lateral_axes and contact is not None:
+            contact.step_lateral(self.lateral_axes.index(number), signed,
+                                 self.axes[number]["v"])
+
+    def _advance_continuous(self) -> None:
+        """Apply the steps continuous moves made since the last message (frequency x lab
+        time; at most 10^6 per message)."""
+        if not self.continuous:
+            return
+        now = self.lab.clock.now()
+        for number, motion in self.continuous.items():
+            direction, start, done = motion
+            due = int((now - start) * self.axes[number]["f"])
+            if due > done:
+                self._move(number, direction * min(due - done, 10 ** 6))
+                motion[2] = due
+
+    def stop(self, number: int) -> None:
+        """Stop the motion of axis ``number``."""
+        self.continuous.pop(number, None)
 
 
 def _value(args: list[str], low: float, high: float) -> float:
@@ -192,6 +224,8 @@ def _setm(em: ANC300Emulator, args: list[str]) -> str:
         raise AxisError("Wrong mode")
     if args[1] not in MODULE_MODES[axis["module"]]:
         raise AxisError("Wrong axis type")
+    if args[1] not in ("stp", "stp+", "stp-"):
+        em.stop(int(args[0]))  # leaving step mode ends a continuous move
     axis["mode"] = args[1]
     if args[1] == "cap":  # a measurement, over at once here; the axis is grounded after it
         axis["c"] = CAPACITANCE_NF
@@ -238,7 +272,13 @@ def _no_args(reply: str):
 
 
 def _wait(em: ANC300Emulator, args: list[str]) -> str:
-    em._axis(args)  # moves are over at once on the virtual clock
+    em._axis(args)  # finite moves are over at once on the virtual clock
+    return ""
+
+
+def _stop(em: ANC300Emulator, args: list[str]) -> str:
+    em._axis(args)
+    em.stop(int(args[0]))
     return ""
 
 
@@ -255,7 +295,7 @@ _HANDLERS = {
     "geto": _geto, "getc": _getter("c", "capacitance", ".6f", " nF"),
     "capw": _getter("c", "capacitance", ".6f", " nF"),
     "stepu": lambda em, a: em._step("stepu", a), "stepd": lambda em, a: em._step("stepd", a),
-    "stepw": _wait, "stop": _wait,
+    "stepw": _wait, "stop": _stop,
     "setpu": _set_pattern("pu"), "getpu": _get_pattern("pu"),
     "setpd": _set_pattern("pd"), "getpd": _get_pattern("pd"),
     "setdci": _word_setter("dci", ("on", "off")), "getdci": _getter("dci", "dcin", ""),

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
+
 from pcsdaq.sim.chain import SLOPE_POLES, OutputFilter
 from pcsdaq.sim.emulators.base import Emulator
 from pcsdaq.sim.emulators.sr830_buffer import DataBuffer
@@ -53,7 +55,7 @@ class SR830Emulator(Emulator):
         self.enables = dict.fromkeys(ENABLES, 0)
         self.power_on_clear = 1
         self.setups: dict[int, dict] = {}
-        self.buffer = DataBuffer(self._buffer_point)
+        self.buffer = DataBuffer(self._buffer_points)
         self._reset()
 
     @property
@@ -127,7 +129,9 @@ class SR830Emulator(Emulator):
         return amp * complex(math.cos(phase), -math.sin(phase))
 
     def input_changed(self) -> None:
-        """The contact changed now (a needle step): the filter sees a step at this instant."""
+        """The contact changed now (a needle step): the filter sees a step at this instant
+        (the buffer's points before it are taken first)."""
+        self.buffer.catch_up(self.lab.clock.now())
         self._update_input()
 
     def _update_input(self) -> None:
@@ -187,21 +191,32 @@ class SR830Emulator(Emulator):
             return self._display(code - 9, z)
         raise ValueError(code)
 
-    def _buffer_point(self, t: float) -> tuple[float, float]:
-        """(CH1, CH2) the buffer stores at lab time ``t`` (<= now): the filter's output then."""
+    def _buffer_points(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(CH1, CH2) the buffer stores at lab ``times`` (s, none later than now): the
+        filter's output then, from its state at its last update and the input held since
+        (no mutation here), with fresh noise per point."""
         f = self.filter
-        dt = t - f._t
-        state = f._state
-        if dt > 0:  # the input held since the filter's last update (no mutation here)
-            x = dt / f.time_constant_s
-            decay = math.exp(-x) if x < 700 else 0.0
-            err = [s - f._input for s in state]
-            terms = [x ** m / math.factorial(m) for m in range(f.poles)]
-            state = [f._input + decay * sum(err[j] * terms[k - j] for j in range(k + 1))
-                     for k in range(f.poles)]
-        rng = self.lab.rng
-        z = state[-1] + complex(rng.normal(0, NOISE_V), rng.normal(0, NOISE_V))
-        return self._display(1, z), self._display(2, z)
+        x = np.maximum(times - f._t, 0.0) / f.time_constant_s
+        decay = np.exp(-np.minimum(x, 700.0))
+        last = f.poles - 1
+        err = [s - f._input for s in f._state]
+        acc = sum(err[j] * x ** (last - j) / math.factorial(last - j) for j in range(last + 1))
+        noise = self.lab.rng.normal(0.0, NOISE_V, size=(2, len(times)))
+        z = f._input + decay * acc + noise[0] + 1j * noise[1]
+        return self._display_array(1, z), self._display_array(2, z)
+
+    def _display_array(self, channel: int, z: np.ndarray) -> np.ndarray:
+        """:meth:`_display` for an array of outputs ``z`` (V)."""
+        quantity = self.displays[channel][0]
+        sens = self._sens()
+        if quantity == 0:
+            part = z.real if channel == 1 else z.imag
+            return part - self.offsets[channel][0] / 100 * sens
+        if quantity == 1:
+            if channel == 1:
+                return np.abs(z) - self.offsets[3][0] / 100 * sens
+            return np.degrees(np.angle(z))
+        return np.full(z.shape, NOISE_V if quantity == 2 else 0.0)
 
     # ------------------------------------------------------------------ parsing
     def handle(self, message: str) -> str | bytes | None:

@@ -1,8 +1,9 @@
 """The SR830's data buffer: two channels of 16383 points, filled at ``SRAT`` on the lab clock.
 
 Sampling is lazy: the emulator calls :meth:`DataBuffer.catch_up` before it handles each
-message, and every point due since the last call is taken then, at its own time on the lab
-clock (the output filter is evaluated at that instant, with fresh noise per point), so
+message (and before the contact changes), and every point due since the last call is taken
+then, at its own time on the lab clock (the output filter is evaluated at that instant, with
+fresh noise per point, all points of one call in one numpy pass), so
 ``SPTS?`` and ``TRCA?`` see exactly the points a real instrument would have stored.
 Sample rate index i (0-13) is 62.5 mHz * 2**i; 14 means one point per ``TRIG``.
 ``SEND 0`` (1 shot) stops at a full buffer, ``SEND 1`` (loop) overwrites the oldest.
@@ -14,6 +15,8 @@ import math
 import struct
 from collections import deque
 from collections.abc import Callable
+
+import numpy as np
 
 CAPACITY = 16383
 TRIGGER_RATE = 14
@@ -37,9 +40,10 @@ def trcl_word(value: float) -> bytes:
 class DataBuffer:
     """Two-channel storage of CH1/CH2 display values (lab time in s, values in display units).
 
-    ``sample(t)`` returns the (CH1, CH2) pair the instrument would store at lab time t."""
+    ``sample(times)`` returns the (CH1, CH2) arrays the instrument would store at the lab
+    times ``times`` (s, a numpy array, none later than now)."""
 
-    def __init__(self, sample: Callable[[float], tuple[float, float]]) -> None:
+    def __init__(self, sample: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]) -> None:
         self.sample = sample
         self.points: deque[tuple[float, float]] = deque()
         self.running = False
@@ -61,7 +65,7 @@ class DataBuffer:
         self.running = True
         self._t0, self._taken = now, 0
         if self.rate_index != TRIGGER_RATE:
-            self._store(self.sample(now))  # the first point at once
+            self._store_at(np.array([now]))  # the first point at once
             self._taken = 1
 
     def pause(self, now: float) -> None:
@@ -72,7 +76,7 @@ class DataBuffer:
     def trigger(self, now: float) -> None:
         """A trigger (``TRIG``) with ``SRAT 14``: store one point now."""
         if self.running and self.rate_index == TRIGGER_RATE:
-            self._store(self.sample(now))
+            self._store_at(np.array([now]))
 
     def catch_up(self, now: float) -> None:
         """Take every point due up to lab time ``now`` (s)."""
@@ -85,19 +89,24 @@ class DataBuffer:
         first = self._taken
         if self.loop:  # older points would be overwritten anyway
             first = max(first, due - CAPACITY)
-        for n in range(first, due):
-            if not self._store(self.sample(self._t0 + n * dt)):
-                break
+        else:  # 1 shot: no more than fit
+            due = min(due, first + CAPACITY - len(self.points))
+        self._store_at(self._t0 + np.arange(first, due) * dt)
         self._taken = due
 
-    def _store(self, point: tuple[float, float]) -> bool:
-        if len(self.points) >= CAPACITY:
-            if not self.loop:
-                self.running = False  # 1 shot: storage stops when the buffer is full
-                return False
-            self.points.popleft()
-        self.points.append(point)
-        return True
+    def _store_at(self, times: np.ndarray) -> None:
+        """Store the points taken at ``times``; a full 1-shot buffer stops storing."""
+        if not self.loop and len(self.points) >= CAPACITY:
+            self.running = False
+            return
+        if len(times):
+            ch1, ch2 = self.sample(times)
+            self.points.extend(zip(ch1.tolist(), ch2.tolist(), strict=True))
+        if self.loop:
+            while len(self.points) > CAPACITY:
+                self.points.popleft()
+        elif len(self.points) >= CAPACITY:
+            self.running = False  # 1 shot: storage stops when the buffer is full
 
     def read(self, channel: int, first: int, count: int) -> list[float]:
         """Points ``first`` .. ``first+count-1`` (0 = oldest) of ``channel`` (1 or 2);

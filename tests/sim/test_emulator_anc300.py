@@ -130,3 +130,22 @@ def test_bad_input_answers_error(em, line):
     reply = em.handle(line)
     assert reply.endswith("\r\nERROR") and reply.count("\r\n") == 1
     assert em.handle("getm 3") == "mode = gnd\r\nOK"
+
+
+def test_continuous_stepping_runs_on_the_lab_clock_until_stop(em):
+    em.handle("setm 5 stp")
+    em.handle("setf 5 100")
+    assert em.handle("stepu 5 c") == "OK"
+    em.lab.clock.sleep(2.0)
+    em.handle("getm 5")
+    assert em.steps_done[5] == 200
+    assert em.handle("stop 5") == "OK"
+    em.lab.clock.sleep(2.0)
+    em.handle("getm 5")
+    assert em.steps_done[5] == 200
+    em.handle("stepd 5 c")
+    em.lab.clock.sleep(0.5)
+    em.handle("setm 5 gnd")  # leaving step mode stops it
+    em.lab.clock.sleep(1.0)
+    em.handle("getm 5")
+    assert em.steps_done[5] == 150
