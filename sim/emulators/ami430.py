@@ -16,11 +16,13 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+from pcsdaq.sim.emulators.ami430_commands import COMMANDS
 from pcsdaq.sim.emulators.base import Emulator
 from pcsdaq.sim.emulators.scpi_tree import build_table, match
 from pcsdaq.sim.magnet import PAUSED, QUENCH, RAMPING, ZEROING
 
 AT_ZERO = 8  #: STATE? after a ZERO has brought the current to zero
+MANUAL_UP, MANUAL_DOWN = 4, 5  #: STATE? while INCR/DECR ramps
 
 
 def finite(text: str) -> float:
@@ -50,53 +52,8 @@ class AMI430Emulator(Emulator):
     idn = "AMERICAN MAGNETICS INC.,MODEL 430,SIM0430,2.0"
     INDUCTANCE_H = 5.0  #: magnet inductance (INDuctance?), H
 
-    COMMANDS: ClassVar[dict[str, str]] = {
-        "*IDN?": "identification", "*RST": "reset: pause, heater off, units T and /min",
-        "*CLS": "clear the error queue and status", "*ESR?": "event status register",
-        "*ESE": "event status enable", "*ESE?": "event status enable query",
-        "*SRE": "service request enable", "*SRE?": "service request enable query",
-        "*STB?": "status byte", "*OPC": "operation complete", "*OPC?": "1",
-        "*TST?": "self test (0)",
-        "SYSTem:ERRor?": "oldest error-queue entry", "SYSTem:LOCal": "front panel control",
-        "SYSTem:REMote": "remote control", "STATE?": "ramping state 1-10",
-        "FIELD:MAGnet?": "magnet field (kG or T)", "CURRent:MAGnet?": "magnet current, A",
-        "CURRent:SUPPly?": "supply output current, A", "VOLTage:MAGnet?": "magnet voltage, V",
-        "VOLTage:SUPPly?": "supply output voltage, V", "INDuctance?": "magnet inductance, H",
-        "CONFigure:FIELD:TARGet": "target field", "FIELD:TARGet?": "target field query",
-        "CONFigure:CURRent:TARGet": "target current, A", "CURRent:TARGet?": "target current",
-        "CONFigure:FIELD:UNITS": "field units 0 kG, 1 T", "FIELD:UNITS?": "field units query",
-        "CONFigure:RAMP:RATE:UNITS": "ramp-rate units 0 per second, 1 per minute",
-        "RAMP:RATE:UNITS?": "ramp-rate units query",
-        "CONFigure:RAMP:RATE:SEGments": "number of ramp segments 1-10",
-        "RAMP:RATE:SEGments?": "number of ramp segments",
-        "CONFigure:RAMP:RATE:FIELD": "segment, field rate, upper field bound",
-        "RAMP:RATE:FIELD:#?": "field rate and upper bound of a segment",
-        "CONFigure:RAMP:RATE:CURRent": "segment, current rate (A), upper current bound (A)",
-        "RAMP:RATE:CURRent:#?": "current rate and upper bound of a segment",
-        "CONFigure:COILconst": "coil constant (kG/A or T/A)", "COILconst?": "coil constant",
-        "CONFigure:CURRent:LIMit": "current limit, A", "CURRent:LIMit?": "current limit",
-        "CONFigure:VOLTage:LIMit": "ramping voltage limit, V", "VOLTage:LIMit?": "voltage limit",
-        "CONFigure:STABility": "stability setting, %", "STABility?": "stability setting",
-        "RAMP": "ramp to the target", "PAUSE": "hold the present field",
-        "ZERO": "ramp to zero current",
-        "PSwitch": "persistent switch heater 0 off, 1 on", "PSwitch?": "switch heater state",
-        "CONFigure:PSwitch": "persistent switch installed 0/1",
-        "PSwitch:INSTalled?": "persistent switch installed",
-        "CONFigure:PSwitch:CURRent": "switch heater current, mA",
-        "PSwitch:CURRent?": "switch heater current, mA",
-        "CONFigure:PSwitch:HeatTIME": "switch heating time 5-120 s",
-        "PSwitch:HeatTIME?": "switch heating time, s",
-        "CONFigure:PSwitch:CoolTIME": "switch cooling time 5-3600 s",
-        "PSwitch:CoolTIME?": "switch cooling time, s",
-        "CONFigure:PSwitch:PowerSupplyRampRate": "supply ramp rate with the switch cold, A/s",
-        "PSwitch:PowerSupplyRampRate?": "supply ramp rate with the switch cold",
-        "PERSistent?": "1 when the magnet is in persistent mode",
-        "QUench": "quench flag: 0 resets, 1 sets", "QUench?": "quench flag",
-        "QUench:COUNT?": "quenches since power-up",
-        "CONFigure:QUench:DETect": "quench detection 0/1", "QUench:DETect?": "quench detection",
-    }
+    COMMANDS: ClassVar[dict[str, str]] = COMMANDS
     NOT_IMPLEMENTED: ClassVar[dict[str, str]] = {
-        "INCR": "manual up ramp is not simulated", "DECR": "manual down ramp is not simulated",
         "TRIGger": "the trigger/data logging functions are not simulated",
         "RAMPDown": "external rampdown is not simulated",
     }
@@ -127,6 +84,7 @@ class AMI430Emulator(Emulator):
         self._quench_seen = False
         self.remote = True
         self._zeroing = False
+        self._manual = 0  #: +1 during INCR, -1 during DECR
         self.esr = self.ese = self.sre = 0
 
     # --- grammar ----------------------------------------------------------------------
@@ -211,6 +169,8 @@ class AMI430Emulator(Emulator):
             return "9" if settling == "heating" else "10"
         if self._zeroing and self.lab.magnet.state == PAUSED and self.lab.magnet.field() == 0.0:
             return str(AT_ZERO)
+        if self._manual and self.lab.magnet.state == RAMPING:
+            return str(MANUAL_UP if self._manual > 0 else MANUAL_DOWN)
         return str(self.lab.magnet.state)
 
     def _q_field_mag(self, args): return f"{self.lab.magnet.field() * self._f:.8f}"
@@ -314,14 +274,30 @@ class AMI430Emulator(Emulator):
             below = upper
         m.rate = min(rates) if rates else self.segments[-1][0]
         self._zeroing = False
+        self._manual = 0
         m.ramp()
 
     def _c_pause(self, args):
         self._zeroing = False
+        self._manual = 0
         self.lab.magnet.pause()
+
+    def _c_incr(self, args): self._manual_ramp(+1)
+    def _c_decr(self, args): self._manual_ramp(-1)
+
+    def _manual_ramp(self, sign: int) -> None:
+        """INCR/DECR: ramp towards the current limit of that sign (the target stays)."""
+        m = self.lab.magnet
+        if self._switch_settling() or m.quenched:
+            raise AMIError(-200, "Not allowed in the present state")
+        target = m.target
+        m.target = sign * self.current_limit * m.coil
+        self._c_ramp([])
+        m.target, self._manual = target, sign
 
     def _c_zero(self, args):
         self._zeroing = True  # STATE? 8 (at zero current) once there
+        self._manual = 0
         self.lab.magnet.zero()
 
     # --- persistent switch ------------------------------------------------------------

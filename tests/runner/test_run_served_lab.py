@@ -113,3 +113,24 @@ def test_a_350_station_talks_to_the_350_emulator(tmp_path, sim):
         station.close()
         if server is not None:
             server.close()
+
+
+def test_field_series_with_an_ips120_magnet(tmp_path):
+    """The IPS120 fills the magnet role of a run: a field series in process."""
+    data = yaml.safe_load(packaged_config("station-sim.yaml").read_text())
+    data["roles"]["magnet"] = {"driver": "IPS120", "resource": "ASRL/dev/ttyUSB1::INSTR",
+                               "settings": {"ramp_table": [[3.0, 0.5], [5.0, 0.3], [7.0, 0.2]]},
+                               "limits": {"max_field_T": 7.0}}
+    station = tmp_path / "station-ips120.yaml"
+    station.write_text(yaml.safe_dump(data))
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({"station": str(station), "steps": [
+        STEPS[0], {"procedure": "field_series",
+                   "parameters": {"fields_T": [0.5], "max_current_A": 5e-4, "n_points": 11,
+                                  "sensitivity_V": 1e-5, "time_constant_s": 0.03}}]}))
+    proc = subprocess.run([*PCSDAQ, "run", str(plan), "--sim", "inprocess", "--time-scale", "0",
+                           "--data", str(tmp_path / "data")],
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    files = sorted((tmp_path / "data").glob("*.h5"))
+    assert read_run(files[-1]).attrs["procedure"] == "field_series"

@@ -69,7 +69,7 @@ AMI = {"*IDN?": "*IDN?", "*RST": "*RST", "*CLS": "*CLS", "*ESR?": "*ESR?", "*ESE
        "COILconst?": "COIL?", "CONFigure:CURRent:LIMit": "CONF:CURR:LIM 75",
        "CURRent:LIMit?": "CURR:LIM?", "CONFigure:VOLTage:LIMit": "CONF:VOLT:LIM 2",
        "VOLTage:LIMit?": "VOLT:LIM?", "CONFigure:STABility": "CONF:STAB 10",
-       "STABility?": "STAB?", "RAMP": "RAMP", "PAUSE": "PAUSE", "ZERO": "ZERO",
+       "STABility?": "STAB?", "RAMP": "RAMP", "PAUSE": "PAUSE", "ZERO": "ZERO", "INCR": "INCR", "DECR": "DECR",
        "PSwitch": "PS 0", "PSwitch?": "PS?", "CONFigure:PSwitch": "CONF:PS 1",
        "PSwitch:INSTalled?": "PS:INST?", "CONFigure:PSwitch:CURRent": "CONF:PS:CURR 30",
        "PSwitch:CURRent?": "PS:CURR?", "CONFigure:PSwitch:HeatTIME": "CONF:PS:HTIME 30",

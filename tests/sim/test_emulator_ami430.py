@@ -71,6 +71,14 @@ def test_segments_and_ramp(ami, lab):
     assert ami.handle("STATE?") == "6"
     lab.clock.sleep(61)
     assert ami.handle("STATE?;FIELD:MAG?") == "8;0.00000000"  # at zero current
+    ami.handle("INCR")
+    lab.clock.sleep(60)
+    # towards +80 A x 0.1 T/A at the slowest segment on the way, 0.1 T/min
+    assert ami.handle("STATE?") == "4" and float(ami.handle("FIELD:MAG?")) == pytest.approx(0.1)
+    ami.handle("PAUSE;DECR")
+    assert ami.handle("STATE?;FIELD:TARG?") == "5;0.50000000"  # the target is kept
+    ami.handle("PAUSE")
+    assert ami.handle("STATE?") == "3"
 
 
 def test_error_queue_per_manual(ami):
