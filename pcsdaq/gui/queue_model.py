@@ -153,6 +153,8 @@ class QueueTracker:
             return None
         eta = self.eta[i]
         if eta is not None and math.isfinite(eta[0]):
+            if status == "paused":  # nothing runs down while paused
+                return eta[0]
             return max(eta[0] - (now - eta[1]), 0.0)
         return max(self.estimate[i] - (self.elapsed_s(i, now) or 0.0), 0.0)
 

@@ -97,6 +97,7 @@ def test_tracker_follows_a_run():
     assert t.queue_remaining_s(50.0) == 110.0
     t.on_event({"type": "status", "state": "paused"}, 60.0)
     assert t.status[0] == "paused"
+    assert t.remaining_s(0, 65.0) == 40.0  # the ETA does not run down while paused
     t.on_event({"type": "status", "state": "running"}, 70.0)
     t.on_event({"type": "step_finished", "step": 0, "status": "finished"}, 80.0)
     t.on_event({"type": "run_started", "step": 1}, 80.0)
