@@ -206,7 +206,8 @@ class Contact:
 
     def _new_contact(self) -> None:
         self.contacts_made += 1
-        self.touched_at_s = self.lab.clock.now()
+        clock = getattr(self.lab, "clock", None)
+        self.touched_at_s = clock.now() if clock is not None else 0.0
         self._iv_key = self._state_key = self._zero_key = None
         spot = self.spot
         if spot is not None:
