@@ -274,11 +274,14 @@ class StationProcedure(Procedure):
         if station is None:
             return
         try:
-            problems = station.safe_state()
+            outcomes: list[Any] = list(station.safe_state())
         except Exception as exc:  # report, never raise from the safety path
-            problems = [f"{type(exc).__name__}: {exc}"]
-        for problem in problems:
-            log.error("%s: safe state: %s", self.NAME, problem)
+            outcomes = [f"{type(exc).__name__}: {exc}"]
+        for outcome in outcomes:
+            # one line per instrument (pcsdaq.safe_state.SafeOutcome): failures as errors
+            ok = bool(getattr(outcome, "ok", False))
+            text = outcome.line() if hasattr(outcome, "line") else str(outcome)
+            (log.info if ok else log.error)("%s: safe state: %s", self.NAME, text)
         if self._owns_station:
             station.close()
 

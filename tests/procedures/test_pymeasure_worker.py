@@ -167,3 +167,24 @@ def test_hdf5_record_beside_the_csv_holds_the_same_points(sim_spec, tmp_path):
     assert record.metadata["runner"] == "pymeasure Worker"
     np.testing.assert_allclose(record.columns["dIdV_S"], csv["dIdV (S)"])
     np.testing.assert_allclose(record.columns["V_dc_V"], csv["V_dc (V)"])
+
+
+def test_shutdown_logs_each_safe_outcome_at_its_level(caplog):
+    """Instruments that went safe are info lines, failures error lines (a pymeasure log
+    window shows errors in red: a safe station must not look like a failure)."""
+    import logging
+
+    from pcsdaq.procedures import BiasSweep
+    from pcsdaq.safe_state import SafeOutcome
+
+    class FakeStation:
+        def safe_state(self):
+            return [SafeOutcome("bias", "zero", True),
+                    SafeOutcome("magnet", "hold", False, "no reply")]
+
+    proc = BiasSweep()
+    proc._run_station, proc._owns_station = FakeStation(), False
+    with caplog.at_level(logging.INFO, logger="pcsdaq"):
+        proc.shutdown()
+    levels = {r.getMessage().split("safe state: ")[-1]: r.levelname for r in caplog.records}
+    assert levels == {"bias: zero: ok": "INFO", "magnet: hold: FAILED: no reply": "ERROR"}
