@@ -229,7 +229,7 @@ class StationProcedure(Procedure):
     #: where a pymeasure run also writes pcsdaq's HDF5 run record (None: pymeasure's CSV only)
     hdf5_path: str | None = None
 
-    def use_station(self, station: Any) -> StationProcedure:
+    def use_station(self, station: Station) -> StationProcedure:
         """Run on ``station`` (an open pcsdaq Station) in pymeasure's Worker instead of the
         ``station`` parameter's; the caller keeps it open after the run. Returns self."""
         self._given_station = station

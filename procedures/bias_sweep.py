@@ -236,7 +236,7 @@ class BiasSweep(StationProcedure):
                       max_current_A=max_current["max_current_A"])
 
 
-def zero_bias_resistance(station: Any, settle_factor: float = 1.0) -> float:
+def zero_bias_resistance(station: Station, settle_factor: float = 1.0) -> float:
     """dV/dI at zero DC bias (Ohm), read from the lock-in with the bias left as it is (no
     current sent): one settle time, then X; an overload steps the sensitivity up."""
     lockin, clock = station.lockin, station.clock
@@ -269,7 +269,7 @@ def _refuse_above_limit(sweep: BiasSweep, current: float, limit: float | None, h
                          f"above the station's bias limit {limit:g} A; {sent}")
 
 
-def sweep_range(ctx: Any, sweep: BiasSweep) -> dict[str, float]:
+def sweep_range(ctx: RunContext, sweep: BiasSweep) -> dict[str, float]:
     """The sweep's current range as it starts, for its segment's attributes (A, mV, Ohm).
 
     ``max_current_A`` as given, or, for a sweep asked for ``max_bias_mV``: converted with the

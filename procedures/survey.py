@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
@@ -271,7 +271,7 @@ class ContactSurvey(StationProcedure):
         return wait_temperature(ctx, self.base_temperature_K, self.tolerance_K, self.window_s,
                                 3600.0)
 
-    def read_resistance(self, ctx: Any, sensitive: bool = True) -> float:
+    def read_resistance(self, ctx: RunContext, sensitive: bool = True) -> float:
         """Zero-bias contact resistance (Ohm), the lock-in settled to 1e-6 of a step (from an
         open contact's full sine amplitude to a few Ohm is a step of five decades): at the
         survey's sensitivity (stepped up on overload), or (``sensitive=False``) at the
@@ -296,7 +296,7 @@ class ContactSurvey(StationProcedure):
             x, _y = lockin.read_xy()
             return contact_resistance(x, lockin)
 
-    def retract(self, ctx: Any, max_bursts: int = 200) -> int:
+    def retract(self, ctx: RunContext, max_bursts: int = 200) -> int:
         """Step back until the contact is open (R > OPEN_OHM), then one burst more; returns
         the steps taken (negative: away from the sample). SurveyEnd when it stays closed."""
         station = ctx.station
@@ -317,7 +317,7 @@ class ContactSurvey(StationProcedure):
         raise SurveyEnd(f"{self.NAME}: the contact stays closed after {-steps} steps back; "
                         "not moving sideways (the needle would be dragged)")
 
-    def step_back(self, ctx: Any, steps: int) -> None:
+    def step_back(self, ctx: RunContext, steps: int) -> None:
         """Undo ``steps`` net steps towards the sample, in bursts of ``retract_steps``."""
         station = ctx.station
         while steps > 0:
@@ -350,7 +350,7 @@ class ContactSurvey(StationProcedure):
                       attrs={"needle": needle, "parameters": self.parameters_dict()})
 
 
-def survey_folder(ctx: Any) -> Path:
+def survey_folder(ctx: RunContext) -> Path:
     """Where the summary goes: the run's data folder (the engine's), else beside the run
     file, else the working folder."""
     folder = getattr(ctx, "data_dir", None)

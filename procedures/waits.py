@@ -24,6 +24,7 @@ INVALID_GRACE_S = 60.0
 NO_RESPONSE_S = 1800.0
 
 if TYPE_CHECKING:
+    from pcsdaq.clock import Clock
     from pcsdaq.procedures.base import RunContext
 
 
@@ -65,7 +66,7 @@ def check_heater(therm: Any) -> None:
 class InvalidReadingWatch:
     """Raises ThermometerFault once the reading has been invalid for ``grace_s``."""
 
-    def __init__(self, clock: Any, grace_s: float = INVALID_GRACE_S) -> None:
+    def __init__(self, clock: Clock, grace_s: float = INVALID_GRACE_S) -> None:
         self.clock = clock
         self.grace_s = grace_s
         self.since: float | None = None
@@ -88,7 +89,7 @@ class HeaterResponseWatch:
     """Raises HeaterFault when, asked to heat towards ``setpoint_K``, the stage has not
     risen by max(tolerance, a tenth of the gap) within ``window_s``."""
 
-    def __init__(self, clock: Any, setpoint_K: float, tolerance_K: float,
+    def __init__(self, clock: Clock, setpoint_K: float, tolerance_K: float,
                  window_s: float = NO_RESPONSE_S) -> None:
         self.clock = clock
         self.setpoint_K = setpoint_K

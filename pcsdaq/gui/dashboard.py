@@ -42,11 +42,13 @@ def contact_text(r_ohm: float) -> str:
     return f"{r_ohm:.4g} Ohm" if math.isfinite(r_ohm) and r_ohm < OPEN_CONTACT_OHM else "open"
 
 
-def read_station(station: Any, lock_timeout_s: float = 0.2) -> dict[str, Any] | None:
+def read_station(station: Station | None, lock_timeout_s: float = 0.2) -> dict[str, Any] | None:
     """One reading of the station as display strings, or None when the lock was busy.
 
     ``connections`` maps role -> "ok" or the error of its last query; ``alarms`` maps an
     alarm kind (:data:`pcsdaq.gui.alarms.ALARM_KINDS`) -> what the reading showed."""
+    if station is None:
+        return None
     if not station.lock.acquire(timeout=lock_timeout_s):
         return None
     values: dict[str, Any] = {}

@@ -39,7 +39,8 @@ class RunControls(QtWidgets.QWidget):
 
     message = QtCore.pyqtSignal(str)
 
-    def __init__(self, engine: Any = None, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, engine: RunEngine | None = None,
+                 parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
         lay = QtWidgets.QHBoxLayout(self)
