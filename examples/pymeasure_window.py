@@ -54,10 +54,29 @@ class StationWindow(ManagedWindow):
             sequencer_inputs=["max_current_A", "sine_voltage_V"],
         )
         self.hdf5 = hdf5
+        self._own_blink_timer()
         self.setWindowTitle(f"pcsdaq {procedure_class.NAME} (pymeasure)")
         self.directory = str(directory)
         self.filename = procedure_class.NAME
         self.inputs.station.setValue(station)
+
+    def _own_blink_timer(self) -> None:
+        """pymeasure's LogWidget blinks its tab on warnings with a QTimer that is a class
+        attribute, shared by every window of the process: a second window's widget, whose
+        blink colour was never set, is then blinked too and raises in the event loop. Each
+        window's log widget gets a timer of its own."""
+        from pymeasure.display.Qt import QtCore
+        from pymeasure.display.widgets.log_widget import LogWidget
+
+        widget = getattr(self, "log_widget", None)
+        if widget is None:
+            return
+        try:
+            LogWidget._blink_qtimer.timeout.disconnect(widget._blink)
+        except (TypeError, RuntimeError):
+            pass
+        widget._blink_qtimer = QtCore.QTimer(widget)
+        widget._blink_qtimer.timeout.connect(widget._blink)
 
     def new_experiment(self, results, curve=None):
         """pymeasure's experiment; the HDF5 record goes beside the CSV when asked for."""
