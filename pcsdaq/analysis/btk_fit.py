@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares
 
-from pcsdaq.analysis.model_fit import single_blas
+from pcsdaq.analysis.model_fit import initial_guess, single_blas
 from pcsdaq.physics import btk
 
 GAMMA_MIN_MEV = 1e-3
@@ -72,23 +72,10 @@ class _Model:
 
 
 def _initial_guess(bias_mV: np.ndarray, g: np.ndarray) -> list[float]:
-    """Delta from the conductance peaks (or the half-width of the zero-bias feature), Z from
-    whether the zero-bias conductance is enhanced (Andreev) or suppressed (tunnel-like)."""
-    outer = np.abs(bias_mV) >= np.quantile(np.abs(bias_mV), 0.85)
-    scale = float(np.mean(g[outer]))
-    zero = float(np.mean(g[np.argsort(np.abs(bias_mV))[:3]])) / scale
-    peak = float(np.abs(bias_mV[np.argmax(g)]))
-    span = float(np.max(np.abs(bias_mV)))
-    if zero > 1.1:  # Andreev-like plateau: the gap is near where g falls to halfway
-        half = 0.5 * (zero + 1.0) * scale
-        above = np.abs(bias_mV)[g < half]
-        delta = float(above.min()) if above.size else span / 4
-        z = 0.2
-    else:
-        delta = peak if 0 < peak < 0.8 * span else span / 4
-        z = 0.6 if zero > 0.6 else 1.2
-    delta = min(max(delta, 0.02 * span), 0.6 * span)
-    return [delta, z, 0.1 * delta, scale]
+    """Delta, Z, Gamma and scale to start from: the single-gap part of
+    :func:`pcsdaq.analysis.model_fit.initial_guess` (one guess for every model)."""
+    guess = initial_guess(bias_mV, g)
+    return [guess["delta_meV"], guess["Z"], guess["gamma_meV"], guess["scale"]]
 
 
 @single_blas
