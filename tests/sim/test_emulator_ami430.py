@@ -1,37 +1,19 @@
 """AMI 430 emulator: SCPI long/short forms, units, segments, persistent switch, quench,
 the error queue; pymeasure's AMI430 client over TCP."""
 
-import contextlib
-import os
 
 import pytest
-
-from pcsdaq.clock import VirtualClock
-from pcsdaq.sim.lab import SimLab
+from served_lab import new_lab, served
 
 
 @pytest.fixture
 def lab():
-    return SimLab(clock=VirtualClock())
+    return new_lab()
 
 
 @pytest.fixture
 def ami(lab):
     return lab.emulators["ami430"]
-
-
-HAVE_PTYS = os.name == "posix" and os.path.isdir("/dev/pts")
-
-
-@contextlib.contextmanager
-def served(lab, name, transport):
-    """The resource of emulator ``name`` served over "tcp" or "serial" (a pty)."""
-    if transport == "serial" and not HAVE_PTYS:
-        pytest.skip("no pseudo-terminals here")
-    server = lab.serve(ports={name: 0}, emulators=[name]) if transport == "tcp" \
-        else lab.serve_serial([name])
-    with server:
-        yield server.resources[name]
 
 
 def test_long_short_and_mixed_case_forms_are_one_command(ami):

@@ -2,10 +2,10 @@
 switch heater and persistent field; pcsdaq's IPS120 over TCP and over a serial pty (9600
 8N2, CR), and pymeasure's IPS120_10 over TCP."""
 
-import contextlib
 import os
 
 import pytest
+from served_lab import new_lab, served
 
 from pcsdaq.clock import VirtualClock
 from pcsdaq.sim.lab import SimLab
@@ -14,21 +14,7 @@ from pcsdaq.station import load_station_config, packaged_config
 
 @pytest.fixture
 def lab():
-    return SimLab(clock=VirtualClock())
-
-
-HAVE_PTYS = os.name == "posix" and os.path.isdir("/dev/pts")
-
-
-@contextlib.contextmanager
-def served(lab, name, transport):
-    """The resource of emulator ``name`` served over "tcp" or "serial" (a pty)."""
-    if transport == "serial" and not HAVE_PTYS:
-        pytest.skip("no pseudo-terminals here")
-    server = lab.serve(ports={name: 0}, emulators=[name]) if transport == "tcp" \
-        else lab.serve_serial([name])
-    with server:
-        yield server.resources[name]
+    return new_lab()
 
 
 def test_echo_and_bad_input(lab):

@@ -1,33 +1,15 @@
 """Lake Shore 372/370/336/350 emulators: per-output and per-channel state, the manuals'
 grammar and error bits, and pymeasure's LakeShore3xx client over TCP."""
 
-import contextlib
-import os
 
 import pytest
 import pyvisa
-
-from pcsdaq.clock import VirtualClock
-from pcsdaq.sim.lab import SimLab
+from served_lab import new_lab, served
 
 
 @pytest.fixture
 def lab():
-    return SimLab(clock=VirtualClock())
-
-
-HAVE_PTYS = os.name == "posix" and os.path.isdir("/dev/pts")
-
-
-@contextlib.contextmanager
-def served(lab, name, transport):
-    """The resource of emulator ``name`` served over "tcp" or "serial" (a pty)."""
-    if transport == "serial" and not HAVE_PTYS:
-        pytest.skip("no pseudo-terminals here")
-    server = lab.serve(ports={name: 0}, emulators=[name]) if transport == "tcp" \
-        else lab.serve_serial([name])
-    with server:
-        yield server.resources[name]
+    return new_lab()
 
 
 def ask(emu, line):
