@@ -26,8 +26,6 @@ from pcsdaq.storage import read_run
 
 from .conftest import CONFIGS, EXAMPLE_PLANS
 
-IC_FROM_DIPS = ("I_c from the dip positions comes out 10-27 % above the simulator's "
-                "switching current (dip minimum vs I_c on the smooth step): open in issue 17")
 HC2_NOT_BALLISTIC = ("Delta(H) of an intermediate or thermal contact (a BTK gap fitted below "
                      "the dips) gives Hc2 15-19 T for a drawn 8 T: open in issue 17")
 
@@ -188,7 +186,6 @@ def _critical_currents(spectrum: dict, segment) -> list[float]:
 def test_critical_current_from_the_dips(plan_run, request):
     if plan_run.regime == "ballistic":
         pytest.skip("a ballistic contact has no critical-current dips")
-    request.applymarker(pytest.mark.xfail(reason=IC_FROM_DIPS, strict=False))
     checked = 0
     for i in plan_run.steps("temperature_series") + plan_run.steps("field_series"):
         segments = {seg.name: seg for seg in read_run(plan_run.files[i]).segments}
