@@ -110,6 +110,19 @@ def _trusted_gap(s: dict) -> bool:
         or (below_dips and determined))
 
 
+def _no_hc2_below_dips(fit: dict, below: int, used: int) -> dict:
+    """A Delta(H) fit over gaps fitted below the critical-current dips, reported as failed:
+    such a gap is the BTK part of a contact whose Maxwell part is superconducting up to
+    I_c, a lower bound whose field dependence is not the gap's (PHYSICS.md): its Hc2 is no
+    result. The numbers go under ``rejected``; Hc2 comes from R(T) at several fields."""
+    keys = ("delta0_meV", "hc2_T")
+    rejected = {k: fit.pop(k) for k in keys if k in fit}
+    return {**fit, **{k: None for k in keys}, "rejected": rejected,
+            "failed": f"{below} of the {used} gaps are fitted below the critical-current "
+                      "dips of a contact that is not ballistic (lower bounds): Delta(H) of "
+                      "such gaps does not give Hc2; take Hc2 from R(T) at several fields"}
+
+
 def gap_series(spectra: list[dict]) -> dict[str, Any]:
     """Delta(T), Delta(H), I_c(T), I_c(H) over the fitted spectra of one contact.
 
@@ -118,8 +131,8 @@ def gap_series(spectra: list[dict]) -> dict[str, Any]:
     with Delta determined to 10 % (counted in ``gaps_below_dips``: lower bounds), and gap
     features in the spectrum; the others (``poor``, thermal, no gap features, undetermined)
     are listed in ``left_out`` with their verdicts. A BCS or Delta(H) fit needs >= 3
-    temperatures or fields and is reported as
-    failed, with the reason, when unphysical."""
+    temperatures or fields and is reported as failed, with the reason, when unphysical; a
+    Delta(H) fit over gaps below the dips always (no Hc2 from lower bounds: R(T) gives it)."""
     from pcsdaq.analysis.bcs_fit import fit_gap_vs_field, fit_gap_vs_temperature
 
     fitted = [s for s in spectra if "delta_meV" in s]
@@ -155,6 +168,8 @@ def gap_series(spectra: list[dict]) -> dict[str, Any]:
                                             [s.get("delta_meV_err", math.nan) for s in used])
         except ValueError as exc:
             out["field"] = {"failed": str(exc)}
+        if below and "failed" not in out["field"]:
+            out["field"] = _no_hc2_below_dips(out["field"], below, len(used))
     feat = [(s["temperature_K"], s.get("gap_features")) for s in spectra
             if s.get("temperature_K") is not None and s.get("gap_features") is not None]
     with_f = [t for t, f in feat if f]
