@@ -194,12 +194,22 @@ class _Evaluator:
         return scale * stack[:, 0], jac
 
 
+def _quantile(x: np.ndarray, q: float) -> float:
+    """np.quantile(x, q) (linear interpolation) from a partial sort: a fraction of the cost."""
+    pos = q * (x.size - 1)
+    j = int(np.floor(pos))
+    k = min(j + 1, x.size - 1)
+    part = np.partition(x, (j, k))
+    return float(part[j] + (pos - j) * (part[k] - part[j]))
+
+
 def initial_guess(bias_mV: np.ndarray, g: np.ndarray, two_gaps: bool = False) -> dict[str, float]:
     """Delta from the conductance peaks (or the half-width of the zero-bias feature), Z from
     whether the zero-bias conductance is enhanced (Andreev) or suppressed (tunnel-like)."""
-    outer = np.abs(bias_mV) >= np.quantile(np.abs(bias_mV), 0.85)
+    mag = np.abs(bias_mV)
+    outer = mag >= _quantile(mag, 0.85)
     scale = float(np.mean(g[outer]))
-    zero = float(np.mean(g[np.argsort(np.abs(bias_mV))[:3]])) / scale
+    zero = float(np.mean(g[np.argpartition(mag, min(2, mag.size - 1))[:3]])) / scale
     peak = float(np.abs(bias_mV[np.argmax(g)]))
     span = float(np.max(np.abs(bias_mV)))
     if zero > 1.1:  # Andreev-like plateau: the gap is near where g falls to halfway
@@ -228,12 +238,26 @@ def initial_guess(bias_mV: np.ndarray, g: np.ndarray, two_gaps: bool = False) ->
 
 
 _CONTROLLER: list = []
+_PROCESS_LIMIT: list = []
+
+
+def limit_blas_for_process() -> None:
+    """One BLAS thread for the rest of this process (a batch worker): its fits then skip the
+    per-fit limit of :func:`one_blas_thread`."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a dependency; tolerate its absence
+        return
+    if not _PROCESS_LIMIT:
+        _PROCESS_LIMIT.append(threadpool_limits(limits=1, user_api="blas"))
 
 
 def one_blas_thread():
     """Context in which BLAS runs on one thread (threadpoolctl): the kernel products of a fit
     are small, and several BLAS threads per fit (the default) made a fit 10-15x slower on a
     busy 2-core machine, more so in a pool of worker processes."""
+    if _PROCESS_LIMIT:
+        return contextlib.nullcontext()
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover - a dependency; tolerate its absence
@@ -342,7 +366,7 @@ def fit_model_unlimited(bias_mV, g, temperature_K: float, *, model: str = "spin"
             xf = np.array([p[0] for p in pairs])
             dx = np.array([p[1] for p in pairs])
             value, jac = evaluator(full(xf), need_p)
-            cache[key] = (value - y, jac[:, idx] * dx)
+            cache[key] = (value - y, jac[:, idx] * dx, value, jac)
         return cache[key]
 
     u0 = np.array([_to_internal(x0[i], lo[i], hi[i]) for i in range(len(free))])
@@ -363,7 +387,10 @@ def fit_model_unlimited(bias_mV, g, temperature_K: float, *, model: str = "spin"
                                jac=lambda v: evaluator(full(v), need_p)[1][:, idx],
                                bounds=(lo, hi), method="trf", x_scale="jac")
             xf, ok = tr.x, bool(tr.success)
-        value, jac = evaluator(full(xf), need_p)
+            cache.clear()
+        # the optimiser's last evaluation is usually at its optimum: reuse it
+        last = cache.get(u_opt.tobytes()) if ok else None
+        value, jac = (last[2], last[3]) if last is not None else evaluator(full(xf), need_p)
     x = full(xf)
     resid = y - value
     dof = max(len(y) - len(free), 1)
