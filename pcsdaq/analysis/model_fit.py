@@ -188,8 +188,7 @@ class _Evaluator:
         if self.fd:
             stack = andreev.finite_difference(stack, self.largest)
         jac = np.empty((len(self.bias), len(x)))
-        jac[:, :-1] = stack[:, 1:]
-        jac[:, :-1] *= scale
+        np.multiply(stack[:, 1:], scale, out=jac[:, :-1])
         jac[:, -1] = stack[:, 0]
         return scale * stack[:, 0], jac
 

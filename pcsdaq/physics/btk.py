@@ -206,7 +206,7 @@ class ThermalKernel:
 
             self.band = np.broadcast_to(band, (bias.size, self.width))
             self._nfft = fft.next_fast_len(n, real=True)
-            self._profile_ft = fft.rfft(band[0, ::-1], self._nfft)
+            self._profile_ft = np.fft.rfft(band[0, ::-1], self._nfft)
             return
         self.band = band
         if self.layout != "band" and (len(bias) * n <= _DENSE_MAX or self.layout == "dense"):
@@ -227,19 +227,22 @@ class ThermalKernel:
         """Thermally smeared spectrum at the biases from g sampled on ``energy_meV`` (the
         first axis; further axes, e.g. g and its derivatives side by side, are carried along).
         ``even``: g is even in E and given on ``energy_meV[even_from:]`` only."""
-        if even:
-            if self.even_from is None:
-                raise ValueError("this kernel's energy grid is not symmetric about 0")
-            g = np.concatenate((g[::-1][:self.even_from], g))
+        if even and self.even_from is None:
+            raise ValueError("this kernel's energy grid is not symmetric about 0")
         if self._stride:
-            from scipy import fft
-
-            spec = fft.rfft(g, self._nfft, axis=0)
-            spec *= self._profile_ft if g.ndim == 1 else \
-                self._profile_ft.reshape((-1,) + (1,) * (g.ndim - 1))
-            full = fft.irfft(spec, self._nfft, axis=0)
+            # along the last axis of g.T: contiguous when g holds columns side by side (the
+            # models return their (k, n) rows transposed); an FFT along a strided axis costs
+            # several times more
+            gt = g.T
+            if even:
+                gt = np.concatenate((gt[..., ::-1][..., :self.even_from], gt), axis=-1)
+            spec = np.fft.rfft(gt, self._nfft)
+            spec *= self._profile_ft
+            full = np.fft.irfft(spec, self._nfft)
             stop = self.width - 1 + self._stride * (len(self.bias_meV) - 1) + 1
-            return full[self.width - 1:stop:self._stride]
+            return full[..., self.width - 1:stop:self._stride].T
+        if even:
+            g = np.concatenate((g[::-1][:self.even_from], g))
         if self._dense is not None:
             if g.ndim == 2 and g.shape[1] > 1:
                 # (k, n_grid) @ (n_grid, n_bias) suits BLAS better than (n_bias, n_grid) @
