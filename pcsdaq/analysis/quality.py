@@ -67,14 +67,15 @@ def find_dips_with_depth(bias_mV, g, *, noise: float | None = None) -> list[tupl
     y = y / level
     sigma = noise_estimate(y) if noise is None else noise / level
     smooth = np.convolve(np.pad(y, 1, mode="edge"), np.ones(3) / 3.0, mode="valid")
-    step = float(np.median(np.diff(v))) or 1e-9
     threshold = max(6.0 * (sigma if math.isfinite(sigma) else 0.0), 0.04)
     peaks, props = find_peaks(-smooth, prominence=threshold, width=(None, max(5, 0.06 * v.size)))
     # the smoothing (3 samples) moves a dip resolved by one or two samples of a current-biased
     # sweep (the bias jumps across it) onto its neighbour: the dip is the data's own minimum
     at = [p - 1 + int(np.argmin(y[max(p - 1, 0):p + 2])) if p > 0 else p for p in peaks]
+    # not a zero-bias feature: three samples or more between zero bias and the dip (a bias
+    # step would say less where the bias is dense at low voltage, below a switch)
     cand = [(float(v[p]), float(pr)) for p, pr in zip(at, props["prominences"])
-            if abs(v[p]) > 3.0 * step]
+            if int(np.sum((v * v[p] > 0) & (np.abs(v) < abs(v[p])))) >= 3]
     out = []
     for pos, prom in cand:
         paired = any(q * pos < 0 and abs(abs(q) - abs(pos)) <= 0.15 * abs(pos) for q, _ in cand)
