@@ -11,7 +11,8 @@ unbounded on internal variables; a parameter
 bounded on both sides is mapped as x = lo + (hi - lo)(sin u + 1)/2 (MINUIT's transform: an
 optimum at a bound, such as P = 0, is a smooth minimum in u and converges in a few steps),
 one bounded on one side by reflection, x = lo + |u|. The analytic gradients of the model go
-through the thermal kernel with the model, so one evaluation is one matrix product. The
+through the thermal kernel with the model (one FFT convolution or matrix product for all
+columns; only E >= 0 is computed when the grid is symmetric and g(E) even). The
 covariance is computed afterwards in the parameters themselves, J^T J at the optimum scaled
 by the reduced chi^2. Energies in meV, bias in mV.
 """
