@@ -177,8 +177,9 @@ class _Evaluator:
         if self.convention == "re-u2":
             stack = andreev.convention_T0_with_gradient(self.convention, self.energy, phys)
         elif self.model == "two-gap":
+            d1, z, g1, p, d2, g2, w, z2 = phys
             stack = andreev.two_gap_T0_with_gradient(
-                self.energy, *phys[:7], z2=None if self.shared_z2 else phys[7],
+                self.energy, d1, z, g1, p, d2, g2, w, z2=None if self.shared_z2 else z2,
                 cell_meV=self.cell)
         else:
             # mypy cannot count *phys and fears it reaches the keywords

@@ -66,8 +66,7 @@ def ab_with_gradient(energy_meV, delta_meV: float, z: float, gamma_meV: float):
     omega = np.sqrt(eps - delta_meV)
     omega *= np.sqrt(eps + delta_meV)
     k = 1.0 + 2.0 * z * z
-    s = k * omega
-    s += eps
+    s = eps + k * omega
     sr, si = s.real, s.imag
     orr, oi = omega.real, omega.imag
     d = sr * sr + si * si
