@@ -127,6 +127,7 @@ class SpotMeasurement:
         """A uniform spectrum over +-max_bias_mV at base temperature, fitted and judged."""
         from pcsdaq.analysis.series import annotate_spectrum
         from pcsdaq.analysis.spectrum_fit import fit_spectrum
+        from pcsdaq.analysis.switching import add_dip_currents
 
         s, ctx = self.s, self.ctx
         sweep = BiasSweep.from_parameters({
@@ -150,6 +151,7 @@ class SpotMeasurement:
             return None
         res["resistance_ohm"] = self.values["R_ohm"]
         res["conductance_in_siemens"] = True
+        add_dip_currents(res, np.array(ctx.column("I_dc_A")), bias)
         return annotate_spectrum(res)
 
     def classify(self, res: dict | None) -> str:

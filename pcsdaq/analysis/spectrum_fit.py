@@ -255,7 +255,9 @@ def _best_fit(v_mV, g, t, *, model, fixed, bounds, initial, smearing_meV, noise=
 def fit_segment(segment, *, model: str = "btk", window_mV: float | None = None,
                 temperature_K: float | None = None, **options) -> dict:
     """:func:`fit_spectrum` of a run segment (columns V_dc_V, dIdV_S, temperature_K) at its
-    mean temperature; adds ``segment``, ``temperature_K``, ``field_T``, ``resistance_ohm``."""
+    mean temperature; adds ``segment``, ``temperature_K``, ``field_T``, ``resistance_ohm``
+    and, when the segment has its DC current (I_dc_A) and dips, ``dip_currents_A`` (the
+    switching current at each dip, A, None where no jump: pcsdaq.analysis.switching)."""
     from pcsdaq.analysis.readers import spectrum_from_segment
 
     spec = spectrum_from_segment(segment)
@@ -266,4 +268,7 @@ def fit_segment(segment, *, model: str = "btk", window_mV: float | None = None,
     res.update({"segment": segment.name, "field_T": spec.field_T if spec.field_T is not None
                 else math.nan, "resistance_ohm": spec.resistance_ohm,
                 "conductance_in_siemens": True})
-    return res
+    from pcsdaq.analysis.switching import add_dip_currents
+
+    cols = segment.columns
+    return add_dip_currents(res, cols.get("I_dc_A"), cols.get("V_dc_V"))
