@@ -11,7 +11,8 @@ unbounded on internal variables; a parameter
 bounded on both sides is mapped as x = lo + (hi - lo)(sin u + 1)/2 (MINUIT's transform: an
 optimum at a bound, such as P = 0, is a smooth minimum in u and converges in a few steps),
 one bounded on one side by reflection, x = lo + |u|. The analytic gradients of the model go
-through the thermal kernel with the model, so one evaluation is one matrix product. The
+through the thermal kernel with the model (one FFT convolution or matrix product for all
+columns; only E >= 0 is computed when the grid is symmetric and g(E) even). The
 covariance is computed afterwards in the parameters themselves, J^T J at the optimum scaled
 by the reduced chi^2. Energies in meV, bias in mV.
 """
@@ -176,8 +177,9 @@ class _Evaluator:
         if self.convention == "re-u2":
             stack = andreev.convention_T0_with_gradient(self.convention, self.energy, phys)
         elif self.model == "two-gap":
+            d1, z, g1, p, d2, g2, w, z2 = phys
             stack = andreev.two_gap_T0_with_gradient(
-                self.energy, *phys[:7], z2=None if self.shared_z2 else phys[7],
+                self.energy, d1, z, g1, p, d2, g2, w, z2=None if self.shared_z2 else z2,
                 cell_meV=self.cell)
         else:
             # mypy cannot count *phys and fears it reaches the keywords

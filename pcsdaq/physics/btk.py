@@ -9,8 +9,10 @@ A = Delta^2 / D, B = 4 Z^2 (1 + Z^2) |Omega|^2 / D and g = (1 + Z^2)(1 + A - B),
 to 1 far above the gap. Gamma enters through the complex energy (not through Re(u^2) as some
 public codes do). Only Z^2 enters: fits report |Z|.
 
-At finite T the spectrum is g convolved with the derivative of the Fermi function, done as
-one matrix-vector product on a uniform energy grid (:class:`ThermalKernel`).
+At finite T the spectrum is g convolved with the derivative of the Fermi function on a
+uniform energy grid (:class:`ThermalKernel`): one FFT convolution when the biases are evenly
+spaced, else one matrix product. :func:`ab_with_gradient` is the one implementation of the
+analytic derivatives every model's fit uses.
 """
 
 from __future__ import annotations
@@ -64,8 +66,7 @@ def ab_with_gradient(energy_meV, delta_meV: float, z: float, gamma_meV: float):
     omega = np.sqrt(eps - delta_meV)
     omega *= np.sqrt(eps + delta_meV)
     k = 1.0 + 2.0 * z * z
-    s = k * omega
-    s += eps
+    s = eps + k * omega
     sr, si = s.real, s.imag
     orr, oi = omega.real, omega.imag
     d = sr * sr + si * si
