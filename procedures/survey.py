@@ -54,6 +54,11 @@ SURVEY_COLUMNS = {**ADAPTIVE_COLUMNS, "spot": "", "steps_total": "", "R_Ohm": "O
                   "sensor_ohm": "Ohm"}
 #: a contact reading above this (Ohm) is open: safe to move sideways
 OPEN_OHM = 1e4
+#: where the needle stands when a survey resumes (parameter ``resume_needle_at``): ``origin``
+#: (a fresh simulated lab, or a positioner reset), ``kept`` (where the survey last moved it:
+#: a real positioner, a served lab that kept running), ``auto`` (origin when the run made
+#: its own simulated lab, ``--sim``; kept otherwise)
+RESUME_NEEDLE_AT = ("auto", "origin", "kept")
 
 
 class SurveyEnd(PcsdaqError):
@@ -64,6 +69,8 @@ class ContactSurvey(StationProcedure):
     """Many contacts, one after another, each classified and measured as its regime deserves."""
 
     NAME: ClassVar[str] = "contact_survey"
+    #: the needle's lateral position, x and y steps from the survey's start (see execute_on)
+    needle_xy: list[int]
     COLUMNS: ClassVar[dict[str, str]] = SURVEY_COLUMNS
     SIGNAL: ClassVar[str] = "dIdV_S"
     AXES: ClassVar[list[str]] = ["V_dc_V"]
@@ -76,6 +83,8 @@ class ContactSurvey(StationProcedure):
     lateral_steps = IntegerParameter("Lateral steps between spots", minimum=1,
                                      maximum=100000, default=100)
     needle = Parameter("Needle material for the summary (default the station's)", default="")
+    resume_needle_at = Parameter("Needle position on resume (auto, origin or kept)",
+                                 default="auto")
     # approach
     target_min_ohm = FloatParameter("Target R min", units="Ohm", minimum=0.01, maximum=1e6,
                                     default=1.5)
@@ -142,6 +151,9 @@ class ContactSurvey(StationProcedure):
             problems.append(f"need crash_ohm ({self.crash_ohm:g}) < target_min_ohm "
                             f"({self.target_min_ohm:g}) < target_max_ohm "
                             f"({self.target_max_ohm:g}) Ohm")
+        if self.resume_needle_at not in RESUME_NEEDLE_AT:
+            problems.append(f"resume_needle_at = {self.resume_needle_at!r}; allowed: "
+                            f"{', '.join(RESUME_NEEDLE_AT)}")
         try:
             fr = self.fractions()
             if not fr or not all(0.05 <= f <= 1.5 for f in fr):
@@ -185,18 +197,21 @@ class ContactSurvey(StationProcedure):
         k = int(state.get("next_spot", 0))
         pos = [int(v) for v in state.get("position", [0, 0])]
         moved = bool(state.get("moved", True))
+        #: the needle's lateral position (x, y steps from the survey's start) as the survey
+        #: last moved it, saved after every lateral burst
+        self.needle_xy = [int(v) for v in state.get(
+            "needle_xy", pos if moved else self.raster(max(k - 1, 0)))]
         spent = float(state.get("lab_time_s", 0.0))
         stem = str(state.get("stem") or f"survey-{datetime.now():%Y%m%d-%H%M%S}")
         folder = survey_folder(ctx)
         needle = self.needle or str((getattr(station.config, "sim", None) or {}).get("needle", ""))
         t0 = station.clock.now()
         ctx.set_metadata(survey_summary=f"{stem}.csv", survey_needle=needle)
+        self.retract(ctx)
         if records or k:
             ctx.log(f"survey resumed: {len(records)} spots done, continuing with spot {k} at "
                     f"({pos[0]}, {pos[1]}) steps")
-        self.retract(ctx)
-        if not moved:
-            self.move_to_next(ctx, k, pos, moved_from=pos)
+            self.return_needle(ctx, k, pos)
         self.to_base(ctx)
         ending = "all spots done"
         while k < self.n_spots:
@@ -215,7 +230,7 @@ class ContactSurvey(StationProcedure):
             self.write(records, folder, stem, needle, figures=False)
             ctx.progress(min(k / self.n_spots, 0.99))
             if k < self.n_spots:
-                self.move_to_next(ctx, k, nxt, moved_from=pos)
+                self.move_to_next(ctx, k, nxt)
             pos = nxt
             ctx.save_resume_state(position=pos, moved=True,
                                   lab_time_s=spent + station.clock.now() - t0)
@@ -326,19 +341,46 @@ class ContactSurvey(StationProcedure):
                 station.positioner.step(-n)
             steps -= n
 
-    def move_to_next(self, ctx: RunContext, k: int, target: list[int],
-                     moved_from: list[int]) -> None:
-        """Retract until open, then step sideways from ``moved_from`` to ``target``."""
+    def needle_on_resume(self, ctx: RunContext) -> tuple[list[int], str]:
+        """Where the needle stands as a resumed survey begins (x, y steps from the survey's
+        start) and why (parameter ``resume_needle_at``, see :data:`RESUME_NEEDLE_AT`)."""
+        where = str(self.resume_needle_at)
+        if where == "auto":
+            where = "origin" if getattr(ctx.station, "fresh_sim_lab", False) else "kept"
+            why = ("a fresh simulated lab: its needle starts at the lateral origin"
+                   if where == "origin" else "the positioner keeps its place across a restart")
+        else:
+            why = f"resume_needle_at = {where}"
+        return ([0, 0] if where == "origin" else list(self.needle_xy)), why
+
+    def return_needle(self, ctx: RunContext, k: int, target: list[int]) -> None:
+        """On resume: move the (retracted) needle from where it stands to spot ``k``'s
+        position ``target``, so the next spot is the plan's, not whatever is under it."""
+        self.needle_xy, why = self.needle_on_resume(ctx)
+        ctx.save_resume_state(needle_xy=list(self.needle_xy), moved=False)
+        if self.needle_xy == list(target):
+            ctx.log(f"needle at ({target[0]}, {target[1]}) steps, spot {k}'s place ({why})")
+        else:
+            ctx.log(f"needle at ({self.needle_xy[0]}, {self.needle_xy[1]}) steps ({why}): "
+                    f"moving it back to spot {k}")
+            self.move_to_next(ctx, k, target)
+        ctx.save_resume_state(position=list(target), moved=True)
+
+    def move_to_next(self, ctx: RunContext, k: int, target: list[int]) -> None:
+        """Retract until open, then step sideways from where the needle stands
+        (``needle_xy``) to ``target`` in bursts of at most ``lateral_steps`` (the driver
+        checks each against its burst limit); the position is saved after each burst."""
         self.retract(ctx)
         station = ctx.station
         for direction, i in (("x", 0), ("y", 1)):
-            left = target[i] - moved_from[i]
             burst = self.lateral_steps
-            while left:
-                n = max(-burst, min(burst, left))
+            while self.needle_xy[i] != target[i]:
+                n = max(-burst, min(burst, target[i] - self.needle_xy[i]))
                 with station.lock:
                     station.positioner.step_lateral(direction, n)  # type: ignore[attr-defined]
-                left -= n
+                self.needle_xy[i] += n
+                ctx.save_resume_state(needle_xy=list(self.needle_xy))
+                ctx.checkpoint()
         ctx.log(f"moved to spot {k} at ({target[0]}, {target[1]}) steps")
 
     def write(self, records: list[dict], folder: Path, stem: str, needle: str,

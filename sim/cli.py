@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import threading
@@ -47,7 +48,6 @@ def main(argv: list[str]) -> int:
     if args.cmd == "commands":
         from pcsdaq.sim.coverage import main_commands
         return main_commands(args.name, args.markdown)
-    load_station_config(args.config)  # one line naming file and key if it is bad
     faults = []
     for spec in args.fault:
         name, _, target = spec.partition(":")
@@ -55,7 +55,13 @@ def main(argv: list[str]) -> int:
             raise UsageError(f"--fault {spec!r}: unknown fault {name!r}; allowed: "
                              f"{', '.join(ALL_FAULTS)}")
         faults.append((name, target or None))
-    lab = SimLab.from_station_file(args.config)
+    # the lab is built on the served clock and seed: its parts (the lock-in's output filter,
+    # the cryostat, the sample's spots) keep the clock and seed they were made with
+    config = load_station_config(args.config)
+    if args.seed is not None:
+        config = dataclasses.replace(config, sim={**config.sim, "seed": args.seed})
+    clock = ScaledClock(args.time_scale) if args.time_scale is not None else None
+    lab = SimLab.from_station_config(config, clock=clock)
     bad_targets = sorted({t for _, t in faults if t is not None} - set(lab.emulators))
     if bad_targets:
         raise UsageError(f"--fault target {', '.join(bad_targets)}: no such emulator; known: "
@@ -64,11 +70,6 @@ def main(argv: list[str]) -> int:
     if unknown:
         parser.error(f"--serial {', '.join(unknown)}: no such emulator; known: "
                      f"{', '.join(lab.emulators)}")
-    if args.time_scale is not None:
-        lab.clock = ScaledClock(args.time_scale)
-    if args.seed is not None:
-        import numpy as np
-        lab.rng = np.random.default_rng(args.seed)
     for name, target in faults:
         lab.inject(name, target)
     stop = threading.Event()
