@@ -19,6 +19,19 @@ from pcsdaq.sim.lab import SimLab
 from pcsdaq.station import load_station_config
 
 
+def served_lab(config_path: str, time_scale: float | None = None,
+               seed: int | None = None) -> SimLab:
+    """The lab ``pcsdaq sim serve`` serves: the station file's, built on a clock at
+    ``time_scale`` (None: the file's) and with ``seed`` (None: the file's). Built so, not
+    changed afterwards: its parts (the lock-in's output filter, the cryostat, the sample's
+    spots) keep the clock and seed they were made with."""
+    config = load_station_config(config_path)  # one line naming file and key if it is bad
+    if seed is not None:
+        config = dataclasses.replace(config, sim={**config.sim, "seed": seed})
+    clock = ScaledClock(time_scale) if time_scale is not None else None
+    return SimLab.from_station_config(config, clock=clock)
+
+
 def main(argv: list[str]) -> int:
     """Entry point of ``pcsdaq sim``; returns the exit code."""
     parser = OneLineParser(prog="pcsdaq sim")
@@ -55,13 +68,7 @@ def main(argv: list[str]) -> int:
             raise UsageError(f"--fault {spec!r}: unknown fault {name!r}; allowed: "
                              f"{', '.join(ALL_FAULTS)}")
         faults.append((name, target or None))
-    # the lab is built on the served clock and seed: its parts (the lock-in's output filter,
-    # the cryostat, the sample's spots) keep the clock and seed they were made with
-    config = load_station_config(args.config)
-    if args.seed is not None:
-        config = dataclasses.replace(config, sim={**config.sim, "seed": args.seed})
-    clock = ScaledClock(args.time_scale) if args.time_scale is not None else None
-    lab = SimLab.from_station_config(config, clock=clock)
+    lab = served_lab(args.config, args.time_scale, args.seed)
     bad_targets = sorted({t for _, t in faults if t is not None} - set(lab.emulators))
     if bad_targets:
         raise UsageError(f"--fault target {', '.join(bad_targets)}: no such emulator; known: "
