@@ -10,7 +10,8 @@ features) / unusable), then run what the regime deserves:
 * ballistic: a short temperature series of adaptive spectra (AdaptiveBiasSweep's sampler)
   up to the Tc the base gap suggests; Tc from the BCS fit of Delta(T) (spectroscopic);
 * intermediate and thermal: R(T) from base up to ``rt_end_K`` (RTLog), Tc by the two-slope
-  crossing; I_c from the dips of the base spectrum;
+  crossing; I_c from the dips of the base spectrum and, on the way back to base, of
+  spectra at ``ic_fractions`` of that Tc (I_c(T));
 * none, short, open, drifting, unusable: logged, nothing more;
 
 then cool back to base, retract until the contact is open, move sideways (ANC300 lateral
@@ -118,6 +119,8 @@ class ContactSurvey(StationProcedure):
                                      maximum=100001, default=120)
     series_fractions = Parameter("Series temperatures as fractions of the estimated Tc",
                                  default="0.45, 0.65, 0.8, 0.9")
+    ic_fractions = Parameter("I_c(T) temperatures as fractions of the R(T) Tc",
+                             default="0.85, 0.6")
     # temperatures
     base_temperature_K = FloatParameter("Base temperature", units="K", minimum=0.3,
                                         maximum=10.0, default=0.5)
@@ -135,8 +138,11 @@ class ContactSurvey(StationProcedure):
 
     def fractions(self) -> list[float]:
         """The series temperatures as fractions of the estimated Tc."""
-        text = str(self.series_fractions).strip().strip("[]")
-        return [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+        return _numbers(self.series_fractions)
+
+    def ic_fraction_list(self) -> list[float]:
+        """The I_c(T) temperatures as fractions of the R(T) Tc (empty: I_c at base only)."""
+        return _numbers(self.ic_fractions)
 
     def validate(self, station_config: StationConfig) -> list[str]:
         """Roles, the lateral axes, windows and limits (no I/O)."""
@@ -161,6 +167,12 @@ class ContactSurvey(StationProcedure):
         except ValueError:
             problems.append(f"series_fractions = {self.series_fractions!r}: expected a list "
                             "of numbers 0.05 to 1.5")
+        try:
+            if not all(0.05 <= f < 1.0 for f in self.ic_fraction_list()):
+                raise ValueError
+        except ValueError:
+            problems.append(f"ic_fractions = {self.ic_fractions!r}: expected a list of "
+                            "numbers 0.05 to 0.99 (or empty)")
         for key in ("step_voltage_V",):
             check_max(problems, key, getattr(self, key),
                       role_limit(station_config, "positioner", "max_voltage_V"), "V",
@@ -390,6 +402,12 @@ class ContactSurvey(StationProcedure):
 
         write_summary(records, folder, stem, needle=needle, figures=figures,
                       attrs={"needle": needle, "parameters": self.parameters_dict()})
+
+
+def _numbers(text: object) -> list[float]:
+    """"0.5, 0.8" (or [0.5, 0.8]) -> [0.5, 0.8]; ValueError on anything else."""
+    text = str(text).strip().strip("[]")
+    return [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
 
 
 def survey_folder(ctx: RunContext) -> Path:

@@ -69,6 +69,17 @@ def test_short_survey_writes_the_table_decisions_and_figures(tmp_path):
     with h5py.File(h5) as f:
         assert list(f["survey/spot"][:]) == list(range(6))
         assert len(json.loads(f["survey/decisions_json"][0])) >= 3
+        ic_of_t = {name: f["survey/ic_of_T"][name][:] for name in f["survey/ic_of_T"]}
+    # I_c(T) from the dips of the dips regimes: at base (the table's ic_A) and on the way
+    # back to base at fractions of Tc, falling as T rises towards Tc
+    dips = [r for r in rows if r["regime"] in ("intermediate", "thermal")]
+    assert dips and {f"spot{int(r['spot']):03d}" for r in dips} == set(ic_of_t)
+    for r in dips:
+        points = ic_of_t[f"spot{int(r['spot']):03d}"]
+        assert points.shape[1] == 2 and len(points) >= 2
+        assert points[0, 1] == pytest.approx(float(r["ic_A"]), rel=1e-5)
+        assert points[0, 0] < 1.0 and all(points[1:, 0] < float(r["tc_K"]))
+        assert all(points[1:, 1] < points[:-1, 1])
     for name in ("tc_histogram", "delta_vs_tc", "tc_vs_diameter"):
         assert len(list(data.glob(f"survey-*_{name}.png"))) == 1
 
