@@ -16,7 +16,8 @@ features) / unusable), then run what the regime deserves:
 
 then cool back to base, retract until the contact is open, move sideways (ANC300 lateral
 axes, a serpentine raster of ``spots_per_row``), and repeat until ``n_spots`` spots or
-``max_lab_time_s`` of lab time. Every decision and its reason is logged, kept in the spot's
+``max_lab_time_s`` of lab time (no spot is begun when less than the median spot's lab
+time is left). Every decision and its reason is logged, kept in the spot's
 record (run metadata ``survey_spotNNN``) and in the summary (:mod:`survey_summary`), which
 is rewritten after each spot into the data folder (``survey-<start>.csv`` / ``.hdf5``;
 figures at the end).
@@ -24,10 +25,12 @@ figures at the end).
 Faults: a link fault during a spot reconnects the station and measures the spot again
 once, then records it as ``fault`` and moves on; an instrument's refusal records the spot as
 ``fault``; a quench, an experiment fault (heater, thermometer) or an abort end the step (the
-engine's safe state). The resume state (``spots`` done, ``next_spot``, its position, whether
-the needle already moved there, the lab time spent) is saved after each spot, so
-``pcsdaq run --resume`` after a crash continues with the next spot; a spot interrupted
-half-way is measured again whole.
+engine's safe state). The resume state (``spots`` done, ``next_spot``, its position, the
+needle's lateral position ``needle_xy`` saved after every lateral burst, the lab time spent)
+is saved as the survey goes, so ``pcsdaq run --resume`` after a crash moves the needle back
+to the next spot's place (from the origin on a fresh simulated lab, else from where it was
+left: ``resume_needle_at``) and continues there; a spot interrupted half-way is measured
+again whole.
 """
 
 from __future__ import annotations
@@ -121,6 +124,8 @@ class ContactSurvey(StationProcedure):
                                  default="0.45, 0.65, 0.8, 0.9")
     ic_fractions = Parameter("I_c(T) temperatures as fractions of the R(T) Tc",
                              default="0.85, 0.6")
+    ic_points = IntegerParameter("Points of an I_c(T) spectrum", minimum=21, maximum=100001,
+                                 default=81)
     # temperatures
     base_temperature_K = FloatParameter("Base temperature", units="K", minimum=0.3,
                                         maximum=10.0, default=0.5)
@@ -228,8 +233,11 @@ class ContactSurvey(StationProcedure):
         ending = "all spots done"
         while k < self.n_spots:
             elapsed = spent + station.clock.now() - t0
-            if elapsed >= self.max_lab_time_s:
-                ending = f"lab-time budget spent ({elapsed / 3600:.2f} h)"
+            typical = typical_spot_s(records)
+            if elapsed + typical > self.max_lab_time_s:
+                ending = (f"lab-time budget spent ({elapsed / 3600:.2f} h of "
+                          f"{self.max_lab_time_s / 3600:.3g} h; a spot takes ~"
+                          f"{typical / 60:.0f} min)")
                 break
             rec = self.one_spot(ctx, k, pos)
             rec["lab_time_s"] = spent + station.clock.now() - t0
@@ -402,6 +410,15 @@ class ContactSurvey(StationProcedure):
 
         write_summary(records, folder, stem, needle=needle, figures=figures,
                       attrs={"needle": needle, "parameters": self.parameters_dict()})
+
+
+def typical_spot_s(records: list[dict]) -> float:
+    """The median lab time a spot took so far (s; 0 before three spots): a spot is not
+    begun when less than that is left of the budget, so the survey ends within it."""
+    ends = [float(r["lab_time_s"]) for r in records if r.get("lab_time_s") is not None]
+    if len(ends) < 3:
+        return 0.0
+    return float(np.median(np.diff([0.0, *ends])))
 
 
 def _numbers(text: object) -> list[float]:

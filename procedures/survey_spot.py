@@ -134,16 +134,16 @@ class SpotMeasurement:
             self.values["ic_of_T"] = [[float(res["temperature_K"]), float(res["ic_A"])]]
         return res
 
-    def uniform_spectrum(self, name: str, **attrs: Any) -> dict:
-        """A uniform spectrum over +-max_bias_mV (segment ``name``) at the present
-        temperature, fitted and annotated (dips, I_c in A, regimes); AnalysisInputError when
-        it cannot be fitted."""
+    def uniform_spectrum(self, name: str, n_points: int | None = None, **attrs: Any) -> dict:
+        """A uniform spectrum of ``n_points`` (default the survey's) over +-max_bias_mV
+        (segment ``name``) at the present temperature, fitted and annotated (dips, I_c in A,
+        regimes); AnalysisInputError when it cannot be fitted."""
         from pcsdaq.analysis.series import annotate_spectrum
         from pcsdaq.analysis.spectrum_fit import fit_spectrum
 
         s, ctx = self.s, self.ctx
         sweep = BiasSweep.from_parameters({
-            "max_bias_mV": s.max_bias_mV, "n_points": s.n_points,
+            "max_bias_mV": s.max_bias_mV, "n_points": n_points or s.n_points,
             "sensitivity_V": s.sensitivity_V, "sine_voltage_V": s.sine_voltage_V,
             "time_constant_s": s.time_constant_s})
         station = ctx.station
@@ -183,7 +183,8 @@ class SpotMeasurement:
                 station.thermometer.set_setpoint(sp)
             try:
                 t = wait_temperature(ctx, sp, max(s.tolerance_K, 0.01 * sp), s.window_s, 1800.0)
-                res = self.uniform_spectrum(f"ic{i:02d}_{sp:.3g}K", setpoint_K=sp, index=i)
+                res = self.uniform_spectrum(f"ic{i:02d}_{sp:.3g}K", s.ic_points,
+                                            setpoint_K=sp, index=i)
             except (StabilityTimeout, AnalysisInputError) as exc:
                 self.decide("I_c point skipped", f"{sp:.3g} K: {exc}")
                 continue

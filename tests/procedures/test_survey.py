@@ -220,3 +220,27 @@ def test_a_dropped_link_costs_a_remeasured_spot_not_the_survey(tmp_path):
     words = [d["decision"] for d in decisions]
     assert words[:2] == ["fault", "measure the spot again"]
     assert "link" in decisions[0]["reason"] and rows[1]["regime"] == "open"
+
+
+def test_where_a_resumed_survey_finds_its_needle_and_when_it_stops_for_the_budget():
+    from types import SimpleNamespace
+
+    from pcsdaq.procedures.survey import typical_spot_s
+
+    survey = ContactSurvey.from_parameters({})
+    survey.needle_xy = [300, 100]
+    fresh = SimpleNamespace(station=SimpleNamespace(fresh_sim_lab=True))
+    kept = SimpleNamespace(station=SimpleNamespace(fresh_sim_lab=False))
+    assert survey.needle_on_resume(fresh)[0] == [0, 0]  # a lab the run made: at the origin
+    assert survey.needle_on_resume(kept)[0] == [300, 100]  # a positioner keeps its place
+    survey.resume_needle_at = "origin"
+    assert survey.needle_on_resume(kept) == ([0, 0], "resume_needle_at = origin")
+    survey.resume_needle_at = "nowhere"
+    from pcsdaq.station import load_station_config
+    problems = survey.validate(load_station_config(packaged_config("station-sim.yaml")))
+    assert any(p.startswith("resume_needle_at = 'nowhere'; allowed: auto, origin, kept")
+               for p in problems)
+    # a spot is not begun when less than the median spot's lab time is left
+    assert typical_spot_s([{"lab_time_s": 100.0}, {"lab_time_s": 250.0}]) == 0.0
+    spots = [{"lab_time_s": t} for t in (100.0, 1600.0, 1700.0, 3700.0)]
+    assert typical_spot_s(spots) == pytest.approx(800.0)  # median of 100, 1500, 100, 2000
