@@ -228,7 +228,8 @@ class ContactSurvey(StationProcedure):
         if records or k:
             ctx.log(f"survey resumed: {len(records)} spots done, continuing with spot {k} at "
                     f"({pos[0]}, {pos[1]}) steps")
-            self.return_needle(ctx, k, pos)
+            if k < self.n_spots:
+                self.return_needle(ctx, k, pos)
         self.to_base(ctx)
         ending = "all spots done"
         while k < self.n_spots:
