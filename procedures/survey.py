@@ -44,7 +44,7 @@ from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
 
 from pcsdaq.errors import PcsdaqError, classify
 from pcsdaq.procedures.adaptive_sweep import ADAPTIVE_COLUMNS
-from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
+from pcsdaq.procedures.base import StationProcedure, role_limit
 from pcsdaq.procedures.conditions import Condition, Conditions
 from pcsdaq.procedures.survey_context import SpotContext
 from pcsdaq.procedures.survey_spot import SpotMeasurement
@@ -73,6 +73,17 @@ class ContactSurvey(StationProcedure):
     """Many contacts, one after another, each classified and measured as its regime deserves."""
 
     NAME: ClassVar[str] = "contact_survey"
+    REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ("lockin", "bias", "dmm", "thermometer",
+                                                 "positioner")
+    ROLE_LIMITS: ClassVar[dict[str, tuple[str, str]]] = {
+        "step_voltage_V": ("positioner", "max_voltage_V"),
+        "steps_per_burst": ("positioner", "max_steps_per_burst"),
+        "retract_steps": ("positioner", "max_steps_per_burst"),
+        "lateral_steps": ("positioner", "max_steps_per_burst"),
+        "rt_end_K": ("thermometer", "max_temperature_K"),
+        "heater_range": ("thermometer", "max_heater_range"),
+        "sine_voltage_V": ("lockin", "max_sine_voltage_V"),
+    }
     #: the needle's lateral position, x and y steps from the survey's start (see execute_on)
     needle_xy: list[int]
     COLUMNS: ClassVar[dict[str, str]] = SURVEY_COLUMNS
@@ -150,10 +161,8 @@ class ContactSurvey(StationProcedure):
         return _numbers(self.ic_fractions)
 
     def validate(self, station_config: StationConfig) -> list[str]:
-        """Roles, the lateral axes, windows and limits (no I/O)."""
-        problems: list[str] = []
-        require_roles(problems, station_config,
-                      ("lockin", "bias", "dmm", "thermometer", "positioner"), self.NAME)
+        """Roles and limits (the table), the lateral axes, windows and fractions (no I/O)."""
+        problems = super().validate(station_config)
         rc = station_config.roles.get("positioner")
         if rc is not None and not hasattr(rc.driver_class, "step_lateral"):
             problems.append(f"{self.NAME}: the positioner {rc.driver_class.__name__} cannot "
@@ -178,21 +187,6 @@ class ContactSurvey(StationProcedure):
         except ValueError:
             problems.append(f"ic_fractions = {self.ic_fractions!r}: expected a list of "
                             "numbers 0.05 to 0.99 (or empty)")
-        for key in ("step_voltage_V",):
-            check_max(problems, key, getattr(self, key),
-                      role_limit(station_config, "positioner", "max_voltage_V"), "V",
-                      "piezo voltage limit")
-        burst = role_limit(station_config, "positioner", "max_steps_per_burst")
-        for key in ("steps_per_burst", "retract_steps", "lateral_steps"):
-            check_max(problems, key, getattr(self, key), burst, "steps", "burst limit")
-        t_max = role_limit(station_config, "thermometer", "max_temperature_K")
-        check_max(problems, "rt_end_K", self.rt_end_K, t_max, "K", "temperature limit")
-        check_max(problems, "sine_voltage_V", self.sine_voltage_V,
-                  role_limit(station_config, "lockin", "max_sine_voltage_V"), "V",
-                  "lock-in sine limit")
-        check_max(problems, "heater_range", self.heater_range,
-                  role_limit(station_config, "thermometer", "max_heater_range"), "",
-                  "heater range limit")
         return problems
 
     def conditions(self) -> Conditions:

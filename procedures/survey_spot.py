@@ -140,6 +140,7 @@ class SpotMeasurement:
         regimes); AnalysisInputError when it cannot be fitted."""
         from pcsdaq.analysis.series import annotate_spectrum
         from pcsdaq.analysis.spectrum_fit import fit_spectrum
+        from pcsdaq.analysis.switching import add_dip_currents
 
         s, ctx = self.s, self.ctx
         sweep = BiasSweep.from_parameters({
@@ -159,6 +160,7 @@ class SpotMeasurement:
         res = fit_spectrum(bias, g, t)
         res["resistance_ohm"] = self.values["R_ohm"]
         res["conductance_in_siemens"] = True
+        add_dip_currents(res, np.array(ctx.column("I_dc_A")), bias)
         return annotate_spectrum(res)
 
     def ic_of_t(self, tc_K: float) -> None:

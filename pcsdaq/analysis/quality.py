@@ -70,7 +70,10 @@ def find_dips_with_depth(bias_mV, g, *, noise: float | None = None) -> list[tupl
     step = float(np.median(np.diff(v))) or 1e-9
     threshold = max(6.0 * (sigma if math.isfinite(sigma) else 0.0), 0.04)
     peaks, props = find_peaks(-smooth, prominence=threshold, width=(None, max(5, 0.06 * v.size)))
-    cand = [(float(v[p]), float(pr)) for p, pr in zip(peaks, props["prominences"])
+    # the smoothing (3 samples) moves a dip resolved by one or two samples of a current-biased
+    # sweep (the bias jumps across it) onto its neighbour: the dip is the data's own minimum
+    at = [p - 1 + int(np.argmin(y[max(p - 1, 0):p + 2])) if p > 0 else p for p in peaks]
+    cand = [(float(v[p]), float(pr)) for p, pr in zip(at, props["prominences"])
             if abs(v[p]) > 3.0 * step]
     out = []
     for pos, prom in cand:

@@ -21,8 +21,9 @@ from pcsdaq.analysis.io import AnalysisInputError
 
 
 def spectrum_jobs(run, options: dict | None = None) -> list[tuple]:
-    """(bias_V, g, temperature_K, options) of every spectrum segment of a run (RunData), with
-    the segment's name, field and resistance in ``options['meta']`` for the summary."""
+    """(bias_V, g, temperature_K, options, meta) of every spectrum segment of a run (RunData),
+    with the segment's name, field and resistance in ``meta`` for the summary, and its DC
+    current and voltage (``sweep_iv``, A and V; taken out by :func:`finish_spectrum`)."""
     from pcsdaq.analysis.readers import spectrum_from_segment
 
     jobs = []
@@ -31,18 +32,24 @@ def spectrum_jobs(run, options: dict | None = None) -> list[tuple]:
             spec = spectrum_from_segment(seg)
             meta = {"segment": seg.name, "field_T": spec.field_T,
                     "resistance_ohm": spec.resistance_ohm, "n_rows": len(spec.bias_V),
-                    "conductance_in_siemens": True}
+                    "conductance_in_siemens": True,
+                    "sweep_iv": (seg.columns.get("I_dc_A"), seg.columns["V_dc_V"])}
             jobs.append((spec.bias_V, spec.g, spec.temperature_K, dict(options or {}), meta))
     return jobs
 
 
 def finish_spectrum(result: dict, meta: dict, temperature_K, **mfp) -> dict:
-    """A batch fit result with the segment's metadata, I_c and regime added."""
+    """A batch fit result with the segment's metadata, I_c (from the sweep's current and
+    voltage across the dips when meta has them, ``sweep_iv``) and regime added."""
     from pcsdaq.analysis.series import annotate_spectrum
+    from pcsdaq.analysis.switching import add_dip_currents
 
+    meta = dict(meta)
+    current, voltage = meta.pop("sweep_iv", (None, None))
     out = {**meta, "temperature_K": temperature_K, **result}
     out["field_T"] = meta.get("field_T")
     if "error" not in out:
+        add_dip_currents(out, current, voltage)
         annotate_spectrum(out, **mfp)
     return out
 

@@ -1,7 +1,8 @@
 """The paper's analyses over a series of spectra and R(T) curves (API of ``pcsdaq analyze``).
 
-* per spectrum: critical current from the dips, I_c = V_c / R_N (V_c the innermost dip pair's
-  mean |bias|, R_N the normal-state resistance of the contact), and the regime from the
+* per spectrum: critical current at the innermost dip pair: the switching current measured
+  across the dip (current-biased sweeps, pcsdaq.analysis.switching), else the integral of
+  dI/dV up to the dip, else V_c / R_N, and the regime from the
   spectrum (dips and Andreev structure) and from the size (Wexler diameter, paper preset, with
   the sample's mean free paths as settings);
 * over a series: Delta(T) from the spectra whose verdict is good or degenerate (the others
@@ -20,24 +21,34 @@ import numpy as np
 from pcsdaq.analysis.io import AnalysisInputError
 
 
+def _innermost_mean(dips_mV: list[float], values: list[float]) -> float:
+    neg = [(abs(d), abs(q)) for d, q in zip(dips_mV, values) if d < 0]
+    pos = [(d, abs(q)) for d, q in zip(dips_mV, values) if d > 0]
+    return float(np.mean([min(side)[1] for side in (neg, pos) if side]))
+
+
 def critical_current_A(dips_mV: list[float], resistance_ohm: float | None,
                        dip_integrals: list[float] | None = None,
-                       conductance_in_siemens: bool = False) -> float | None:
-    """I_c in A at the innermost dip on each side (mean of both signs). With the integrals of
-    the measured dI/dV from 0 to each dip (``dip_integrals``; in A when the conductance is in
-    S, else divided by R_N): the current itself, exact whatever the spectrum below the dip;
-    otherwise V_c / R_N (an underestimate when Andreev reflection raises G below V_c).
-    None when there are no dips or nothing to convert with."""
+                       conductance_in_siemens: bool = False,
+                       dip_currents_A: list[float | None] | None = None) -> float | None:
+    """I_c in A at the innermost dip on each side (mean of both signs). Best: the switching
+    currents measured across each dip (``dip_currents_A``, from the sweep's DC current and
+    voltage, pcsdaq.analysis.switching); else the integrals of the measured dI/dV from 0 to
+    each dip (``dip_integrals``; in A when the conductance is in S, else divided by R_N),
+    right for a densely sampled bias but high by up to a current step where the bias jumps
+    across the dip; otherwise V_c / R_N (an underestimate when Andreev reflection raises G
+    below V_c). None when there are no dips or nothing to convert with."""
     if not dips_mV:
         return None
+    if dip_currents_A and len(dip_currents_A) == len(dips_mV):
+        known = [(d, q) for d, q in zip(dips_mV, dip_currents_A) if q is not None]
+        if known:
+            return _innermost_mean([d for d, _ in known], [q for _, q in known])
     if dip_integrals and len(dip_integrals) == len(dips_mV):
         scale = 1.0 if conductance_in_siemens else (
             1.0 / resistance_ohm if resistance_ohm and math.isfinite(resistance_ohm) else None)
         if scale is not None:
-            neg = [(abs(d), abs(q)) for d, q in zip(dips_mV, dip_integrals) if d < 0]
-            pos = [(d, abs(q)) for d, q in zip(dips_mV, dip_integrals) if d > 0]
-            inner = [min(side)[1] for side in (neg, pos) if side]
-            return float(np.mean(inner)) * scale
+            return _innermost_mean(dips_mV, dip_integrals) * scale
     if not resistance_ohm or not math.isfinite(resistance_ohm):
         return None
     neg_mV = [abs(d) for d in dips_mV if d < 0]
@@ -80,7 +91,8 @@ def annotate_spectrum(result: dict, **mfp) -> dict:
     r = result.get("resistance_ohm")
     result["ic_A"] = critical_current_A(result.get("dips_mV") or [], r,
                                         result.get("dip_integrals"),
-                                        bool(result.get("conductance_in_siemens")))
+                                        bool(result.get("conductance_in_siemens")),
+                                        result.get("dip_currents_A"))
     result["regime_spectrum"] = spectrum_regime(result)
     result["diameter_nm"], result["regime_size"] = size_regime(r, **mfp)
     result["regime"] = result["regime_spectrum"]
@@ -98,6 +110,19 @@ def _trusted_gap(s: dict) -> bool:
         or (below_dips and determined))
 
 
+def _no_hc2_below_dips(fit: dict, below: int, used: int) -> dict:
+    """A Delta(H) fit over gaps fitted below the critical-current dips, reported as failed:
+    such a gap is the BTK part of a contact whose Maxwell part is superconducting up to
+    I_c, a lower bound whose field dependence is not the gap's (PHYSICS.md): its Hc2 is no
+    result. The numbers go under ``rejected``; Hc2 comes from R(T) at several fields."""
+    keys = ("delta0_meV", "hc2_T")
+    rejected = {k: fit.pop(k) for k in keys if k in fit}
+    return {**fit, **{k: None for k in keys}, "rejected": rejected,
+            "failed": f"{below} of the {used} gaps are fitted below the critical-current "
+                      "dips of a contact that is not ballistic (lower bounds): Delta(H) of "
+                      "such gaps does not give Hc2; take Hc2 from R(T) at several fields"}
+
+
 def gap_series(spectra: list[dict]) -> dict[str, Any]:
     """Delta(T), Delta(H), I_c(T), I_c(H) over the fitted spectra of one contact.
 
@@ -106,8 +131,8 @@ def gap_series(spectra: list[dict]) -> dict[str, Any]:
     with Delta determined to 10 % (counted in ``gaps_below_dips``: lower bounds), and gap
     features in the spectrum; the others (``poor``, thermal, no gap features, undetermined)
     are listed in ``left_out`` with their verdicts. A BCS or Delta(H) fit needs >= 3
-    temperatures or fields and is reported as
-    failed, with the reason, when unphysical."""
+    temperatures or fields and is reported as failed, with the reason, when unphysical; a
+    Delta(H) fit over gaps below the dips always (no Hc2 from lower bounds: R(T) gives it)."""
     from pcsdaq.analysis.bcs_fit import fit_gap_vs_field, fit_gap_vs_temperature
 
     fitted = [s for s in spectra if "delta_meV" in s]
@@ -143,6 +168,8 @@ def gap_series(spectra: list[dict]) -> dict[str, Any]:
                                             [s.get("delta_meV_err", math.nan) for s in used])
         except ValueError as exc:
             out["field"] = {"failed": str(exc)}
+        if below and "failed" not in out["field"]:
+            out["field"] = _no_hc2_below_dips(out["field"], below, len(used))
     feat = [(s["temperature_K"], s.get("gap_features")) for s in spectra
             if s.get("temperature_K") is not None and s.get("gap_features") is not None]
     with_f = [t for t, f in feat if f]

@@ -172,7 +172,8 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
         "window_mV": window,
         "success": bool(fit.success and has_features and verdict in ("good", "degenerate")),
         "verdict": verdict, "reasons": reasons, "dips_mV": dips, "at_bound": fit.at_bound,
-        "correlations": fit.correlations, "fixed": fit.fixed, "offset_mV": off_mV,
+        "correlations": fit.correlations, "fixed": fit.fixed, "tied": fit.tied,
+        "offset_mV": off_mV,
         "dip_integrals": dip_integrals, "gap_features": has_features,
         "ranges_at_equal_chi2": ranges,
         "feature_contrast": contrast,
@@ -207,7 +208,7 @@ def equal_chi2_ranges(fit, temperature_K: float, fit_kw: dict, n: int = 9) -> di
     if not pairs:
         return {}
     _, (a, b) = max(pairs)
-    order = ["P", "Z", "delta_meV", "delta2_meV", "weight", "gamma_meV", "gamma2_meV"]
+    order = ["P", "Z", "Z2", "delta_meV", "delta2_meV", "weight", "gamma_meV", "gamma2_meV"]
     first, other = sorted((a, b), key=lambda x: order.index(x) if x in order else 99)
     value, err = fit.values[first], fit.errors[first]
     lo_b, hi_b = fit.bounds[first]
@@ -254,7 +255,9 @@ def _best_fit(v_mV, g, t, *, model, fixed, bounds, initial, smearing_meV, noise=
 def fit_segment(segment, *, model: str = "btk", window_mV: float | None = None,
                 temperature_K: float | None = None, **options) -> dict:
     """:func:`fit_spectrum` of a run segment (columns V_dc_V, dIdV_S, temperature_K) at its
-    mean temperature; adds ``segment``, ``temperature_K``, ``field_T``, ``resistance_ohm``."""
+    mean temperature; adds ``segment``, ``temperature_K``, ``field_T``, ``resistance_ohm``
+    and, when the segment has its DC current (I_dc_A) and dips, ``dip_currents_A`` (the
+    switching current at each dip, A, None where no jump: pcsdaq.analysis.switching)."""
     from pcsdaq.analysis.readers import spectrum_from_segment
 
     spec = spectrum_from_segment(segment)
@@ -265,4 +268,7 @@ def fit_segment(segment, *, model: str = "btk", window_mV: float | None = None,
     res.update({"segment": segment.name, "field_T": spec.field_T if spec.field_T is not None
                 else math.nan, "resistance_ohm": spec.resistance_ohm,
                 "conductance_in_siemens": True})
-    return res
+    from pcsdaq.analysis.switching import add_dip_currents
+
+    cols = segment.columns
+    return add_dip_currents(res, cols.get("I_dc_A"), cols.get("V_dc_V"))

@@ -4,7 +4,10 @@ The lab's chain imposes the current (aux output through a large resistor), so th
 I(V) = (1/R_N) int_0^V G(V') dV' is tabulated on a voltage grid and inverted. In the thermal
 regime a Maxwell term switches on above the critical current (docs/physics.md):
 V(I) = V_BTK(I) + I R_M s(|I| - I_c), with s a smooth step (width 5 % of I_c) so dV/dI stays
-finite and shows the critical-current peak (a dip in dI/dV). Units: A, V, Ohm; gap and
+finite and shows the critical-current peak (a dip in dI/dV). I_c is the current at which
+half of the Maxwell voltage has appeared (s = 1/2, the middle of the jump of V(I) and the
+peak of dV/dI): what the simulator draws (:func:`critical_current_A`) and what the analysis
+measures across each dip (pcsdaq.analysis.switching). Units: A, V, Ohm; gap and
 broadening in meV, temperature in K.
 """
 

@@ -33,6 +33,7 @@ from pcsdaq.storage import read_run
 def describe(path: Path) -> list[str]:
     """Lines saying what a run file holds, with fits of its spectra / R(T)."""
     from pcsdaq.analysis.io import AnalysisInputError
+    from pcsdaq.analysis.series import critical_current_A
     from pcsdaq.analysis.spectrum_fit import fit_segment
     from pcsdaq.analysis.tc import tc_from_rt
 
@@ -51,6 +52,10 @@ def describe(path: Path) -> list[str]:
                 fit = fit_segment(seg)
                 dips = (", dips at " + ", ".join(f"{d:+.2f}" for d in fit["dips_mV"]) + " mV"
                         if fit["dips_mV"] else "")
+                ic = critical_current_A(fit["dips_mV"], fit["resistance_ohm"],
+                                        fit["dip_integrals"], True, fit.get("dip_currents_A"))
+                if ic is not None:
+                    dips += f", I_c = {ic * 1e3:.3g} mA"
                 lines.append(f"  {seg.name}: T = {fit['temperature_K']:.2f} K, B = "
                              f"{fit['field_T']:.2f} T, BTK fit Delta = "
                              f"{fit['delta_meV']:.3f} +- {fit['delta_meV_err']:.3f} meV, Z = "
@@ -115,7 +120,8 @@ def describe_truth(truth: dict) -> str:
             f"Delta(0) = {truth['delta0_meV']:.3f} meV, Z = {truth['z']:.2f}, Gamma = "
             f"{truth['gamma_meV']:.3f} meV, Hc2(0) = {truth['hc2_T']:g} T")
     if truth["maxwell_fraction"] > 0:
-        line += (f", I_c(0) = {truth['critical_current0_A'] * 1e3:.3g} mA (dips; Maxwell "
+        line += (f", I_c(0) = {truth['critical_current0_A'] * 1e3:.3g} mA (dips; I_c(T, B) "
+                 "= I_c(0) (1 - (T/Tc(B))^2)^1.5, Tc(B) = Tc sqrt(1 - B/Hc2); Maxwell "
                  f"{100 * truth['maxwell_fraction']:.0f} % of R_N)")
     return line
 

@@ -186,3 +186,31 @@ def test_gaussian_smearing_convention_round_trip():
     res = fit_spectrum(BIAS_MV * 1e-3, g, 2.0, model="spin", normalized=True, smearing_meV=0.15)
     assert res["delta_meV"] == pytest.approx(2.0, rel=0.01)
     assert res["P"] == pytest.approx(0.3, abs=0.03) and res["smearing_meV"] == 0.15
+
+
+def _field_series(verdict: str, regime: str) -> list[dict]:
+    """Gaps at 0.5 K for 0-6 T: Delta(0) = 2.5 meV, Hc2 = 8 T (the field model)."""
+    return [{"segment": f"B{k}", "temperature_K": 0.5, "field_T": b,
+             "delta_meV": 2.5 * (1 - b / 8.0) ** 0.5, "delta_meV_err": 0.01,
+             "verdict": verdict, "regime_spectrum": regime, "window_mV": 2.0,
+             "gap_features": True} for k, b in enumerate([0.0, 2.0, 4.0, 6.0])]
+
+
+def test_field_fit_gives_hc2_from_trusted_gaps():
+    from pcsdaq.analysis.series import gap_series
+
+    fit = gap_series(_field_series("good", "ballistic"))["field"]
+    assert "failed" not in fit
+    assert fit["hc2_T"] == pytest.approx(8.0, rel=0.01)
+
+
+def test_field_fit_of_gaps_below_the_dips_is_a_failure_with_its_reason():
+    """Gaps fitted below the dips (lower bounds) give no Hc2, however well they fit."""
+    from pcsdaq.analysis.series import gap_series
+
+    out = gap_series(_field_series("not-ballistic", "intermediate"))
+    assert out["gaps_below_dips"] == 4
+    fit = out["field"]
+    assert fit["hc2_T"] is None and fit["delta0_meV"] is None
+    assert fit["rejected"]["hc2_T"] == pytest.approx(8.0, rel=0.01)
+    assert "below the critical-current dips" in fit["failed"] and "R(T)" in fit["failed"]

@@ -103,20 +103,45 @@ def test_gap_distribution_of_one_gap_is_the_plain_spectrum_and_broadens_otherwis
         btk.gap_distribution_conductance(bias, [1.0, 2.0], [1.0], 0.5, 0.1, 2.0)
 
 
-def test_banded_and_dense_kernels_agree(monkeypatch):
+def test_banded_dense_and_convolution_kernels_agree():
     bias = np.linspace(-5, 5, 301)
     def g_of(k):
         return btk.conductance_T0(k.energy_meV, 1.0, 0.4, 0.05)
 
-    dense = btk.ThermalKernel(bias, 1.5, 0.01)
-    monkeypatch.setattr(btk, "_DENSE_MAX", 0)
-    band = btk.ThermalKernel(bias, 1.5, 0.01)
-    assert band._dense is None and dense._dense is not None
+    dense = btk.ThermalKernel(bias, 1.5, 0.01, layout="dense")
+    band = btk.ThermalKernel(bias, 1.5, 0.01, layout="band")
+    conv = btk.ThermalKernel(bias, 1.5, 0.01)
+    assert (dense.layout_used, band.layout_used, conv.layout_used) == \
+        ("dense", "band", "convolution")
     # the dense matrix keeps the tails beyond the band (4e-9 of the weight)
     assert band.apply(g_of(band)) == pytest.approx(dense.apply(g_of(dense)), abs=1e-8)
     stack = np.stack([g_of(band), 2 * g_of(band)], axis=1)
     assert band.apply(stack)[:, 1] == pytest.approx(2 * dense.apply(g_of(dense)), abs=2e-8)
     assert band.matrix == pytest.approx(dense.matrix, abs=1e-8)
+    # the convolution layout puts every bias on its (finer, aligned) grid: same spectrum to
+    # far below the smearing error, and its FFT product is its matrix's product
+    assert conv.step_meV <= 0.01
+    assert conv.apply(g_of(conv)) == pytest.approx(dense.apply(g_of(dense)), abs=1e-6)
+    assert conv.apply(g_of(conv)) == pytest.approx(conv.matrix @ g_of(conv), abs=1e-12)
+    cstack = np.stack([g_of(conv), -g_of(conv)], axis=1)
+    assert conv.apply(cstack)[:, 1] == pytest.approx(-conv.matrix @ g_of(conv), abs=1e-12)
+
+
+def test_even_spectrum_from_the_positive_half_of_a_symmetric_grid():
+    bias = np.linspace(-5, 5, 301)
+    for layout in ("auto", "dense"):
+        kernel = btk.ThermalKernel(bias, 1.5, 0.01, layout=layout)
+        g = btk.conductance_T0(kernel.energy_meV, 1.0, 0.4, 0.05)
+        if kernel.even_from is None:
+            assert layout == "dense"  # the dense grid is symmetric only by chance
+            continue
+        assert kernel.energy_meV[kernel.even_from] >= 0 > kernel.energy_meV[kernel.even_from - 1]
+        half = g[kernel.even_from:]
+        assert kernel.apply(half, even=True) == pytest.approx(kernel.apply(g), abs=1e-12)
+    uneven = btk.ThermalKernel(np.linspace(-4, 5, 301), 1.5, 0.01)
+    assert uneven.even_from is None
+    with pytest.raises(ValueError):
+        uneven.apply(np.ones(5), even=True)
 
 
 @pytest.mark.parametrize("p", [0.0, 0.5])

@@ -34,8 +34,8 @@ def test_sim_serve_subprocess(tmp_path):
     import sys
 
     ports = tmp_path / "ports.json"
-    proc = subprocess.Popen([sys.executable, "-m", "pcsdaq.cli", "sim", "serve", "--json",
-                             str(ports)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "pcsdaq.cli", "sim", "serve", "--free-ports",
+                             "--json", str(ports)], stdout=subprocess.PIPE, text=True)
     try:
         lines = [proc.stdout.readline() for _ in range(6)]
         assert any(line.startswith("ls372") for line in lines)
