@@ -294,7 +294,10 @@ def sweep_range(ctx: RunContext, sweep: BiasSweep) -> dict[str, float]:
     try:
         for _ in range(BIAS_PROBES):
             with station.lock:
-                got = station.bias.set_current(current)
+                station.bias.set_current(current)
+                # read back on the source's own link: over a network the DMM's query can
+                # overtake the set on another link; the read-back returns once it is done
+                got = station.bias.get_current()
                 set_at = station.clock.now()
             station.clock.sleep(set_at + sweep.dc_settle_s - station.clock.now())
             with station.lock:
