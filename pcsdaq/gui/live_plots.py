@@ -220,6 +220,7 @@ class LivePlots:
         self._segment_start = time.time()
         self._setpoint: float | None = None
         self._last_rt: str | None = None
+        self._segment_keys: dict[tuple[int, str], str] = {}  #: (step, name) -> curve key
 
     def begin_segment(self, step: int, name: str, attrs: dict,
                       start_time: float | None = None) -> str:
@@ -228,6 +229,7 @@ class LivePlots:
         label = f"{step + 1}:{name}"
         if attrs.get("temperature_K") is not None:
             label = f"{label} ({float(attrs['temperature_K']):.2f} K)"
+        self._segment_keys[(int(step), str(name))] = label
         self.end_segment()
         # never before the previous segment's last point (a virtual clock runs ahead)
         start = time.time() if start_time is None else float(start_time)
@@ -284,6 +286,15 @@ class LivePlots:
             self._last_clock = max(self._last_clock, float(np.nanmax(clock)))
             if self._setpoint is not None:
                 self.t_time.append("setpoint", clock, np.full(n, self._setpoint), redraw=False)
+
+    def live_fit(self, event: dict) -> bool:
+        """A ``live_fit`` event (step, segment_name, the fit's values): shown over its
+        spectrum; False when that spectrum is not on the plot."""
+        key = event.get("key") or self._segment_keys.get(
+            (int(event.get("step", 0)), str(event.get("segment_name", ""))))
+        if key is None:
+            return False
+        return self.didv.show_live_fit(str(key), event)
 
     def refresh(self) -> None:
         """Draw what arrived since the last refresh."""

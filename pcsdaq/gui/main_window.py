@@ -130,6 +130,8 @@ class MainWindow(QtWidgets.QMainWindow):
             row = ev.get("row", {})
             self.plots.ingest_row(self.segment, row)
             self.dashboard.show_point(row)
+        elif kind == "live_fit":
+            self.plots.live_fit(ev)
         elif kind == "progress":
             self.progress.setValue(int(100 * float(ev.get("overall_fraction", 0.0))))
         elif kind == "status":

@@ -55,13 +55,18 @@ ENV_SWITCH = "PCSDAQ_LIVE_FIT"
 #: the run file's side table of the live fit
 LIVE_TABLE = "live"
 #: its columns (one row per update): the segment index, the points fitted and the points
-#: acquired when it was shown, the run clock's time of showing, the parameters and errors
+#: acquired when it was shown, the run clock's time of showing, the parameters and errors;
+#: the temperature fitted at, the scale and bias offset and (two-gap model) the second gap's
+#: parameters, so a watching GUI can draw the fitted curve from the table alone
 LIVE_COLUMNS: dict[str, str] = {
     "segment": "", "n_points": "", "n_acquired": "", "time_s": "s",
     "delta_meV": "meV", "delta_err_meV": "meV", "Z": "", "Z_err": "",
     "gamma_meV": "meV", "gamma_err_meV": "meV", "P": "", "chi2_red": "", "fit_s": "s",
-    "verdict": TEXT, "model": TEXT,
+    "verdict": TEXT, "model": TEXT, "temperature_K": "K", "scale": "", "offset_mV": "mV",
+    "delta2_meV": "meV", "gamma2_meV": "meV", "weight": "",
 }
+#: the columns that draw the fitted curve (NaN where the model has no such parameter)
+CURVE_COLUMNS = ("scale", "offset_mV", "delta2_meV", "gamma2_meV", "weight")
 #: points a spectrum needs before its first live fit
 MIN_POINTS = 16
 #: the largest share of wall time the worker may spend fitting: after a fit of f s the next
@@ -82,7 +87,8 @@ def _summary(res: Mapping[str, Any]) -> dict[str, Any]:
     return {"delta_meV": res["delta_meV"], "delta_err_meV": res["delta_meV_err"],
             "Z": res["Z"], "Z_err": res["Z_err"], "gamma_meV": res["gamma_meV"],
             "gamma_err_meV": res["gamma_meV_err"], "P": res.get("P", 0.0),
-            "chi2_red": res["chi2_red"], "verdict": res["verdict"], "model": res["model"]}
+            "chi2_red": res["chi2_red"], "verdict": res["verdict"], "model": res["model"],
+            **{k: res.get(k, math.nan) for k in CURVE_COLUMNS}}
 
 
 def fit_snapshot(bias_V: np.ndarray, g: np.ndarray, temperature_K: float,
