@@ -27,7 +27,7 @@ from pcsdaq.gui.fit_worker import (
     warm_up,
 )
 from pcsdaq.gui.live_fit_view import LiveFitOverlay
-from pcsdaq.gui.live_plots import GrowingXY, LivePlot
+from pcsdaq.gui.live_plots import DOWNSAMPLE_FACTOR, GrowingXY, LivePlot
 
 VIEWS = {"dI/dV": ("dI/dV", "S"), "G/G_N": ("G/G_N", ""), "dV/dI": ("dV/dI", "Ohm")}
 #: colour maps: temperature and field never share one
@@ -120,6 +120,8 @@ class SpectraView(QtWidgets.QWidget):
         self.live = LiveFitOverlay(self)  #: the live fit of the spectrum being measured
         lay.addWidget(self.live.label)
         lay.addWidget(self.plot, 1)
+        self.plot.getPlotItem().getViewBox().sigStateChanged.connect(self._zoom_changed)
+        self._zoomed = False
         self.traces: dict[str, SpectrumTrace] = {}
         self._dirty: set[str] = set()
         self.t_bar = self._colour_bar(T_MAP, "T (K)", 5)
@@ -259,7 +261,7 @@ class SpectraView(QtWidgets.QWidget):
         v, g = tr.g.views()
         mode = self.view.currentText()
         if mode == "dI/dV" and level_offset == 0.0:
-            return v, g  # views, no copy: the live fast path
+            return self.plot.shown(tr.g)  # views or the envelope: the live fast path
         gn = _normal_state(v, g) if mode != "dV/dI" or tr.r.n != tr.g.n else math.nan
         if mode == "G/G_N":
             return v, g / gn + level_offset
@@ -271,6 +273,11 @@ class SpectraView(QtWidgets.QWidget):
             return v, r + level_offset * rn
         return v, g + level_offset * gn
 
+    def _zoom_changed(self, *_args) -> None:
+        if self.plot.zoomed() != self._zoomed:  # envelope <-> points (see LivePlot.shown)
+            self._zoomed = self.plot.zoomed()
+            self.redraw_all()
+
     def refresh(self) -> None:
         """Draw the points that arrived since the last refresh."""
         if not self._dirty:
@@ -281,7 +288,8 @@ class SpectraView(QtWidgets.QWidget):
             if tr is None:
                 continue
             if tr.curve is None:
-                tr.curve = self.plot.plot([], [], name=tr.key, pen=pg.mkPen(width=1.5))
+                tr.curve = self.plot.plot([], [], name=tr.key, pen=pg.mkPen(width=1.5),
+                                          autoDownsampleFactor=DOWNSAMPLE_FACTOR)
                 tr.curve.setDownsampling(auto=True, method="peak")
                 tr.curve.setClipToView(True)
                 self._update_bars()
