@@ -80,44 +80,20 @@ def fit_label(res: dict) -> str:
             f"Z={res['Z']:.2f} \u0393={res['gamma_meV']:.3f} meV{extra} [{res['verdict']}]")
 
 
-#: points of a live fit's curve
-LIVE_CURVE_POINTS = 400
-
-
 def _num(fit: dict, key: str, default: float = math.nan) -> float:
     try:
-        value = float(fit.get(key, default))
+        return float(fit.get(key, default))
     except (TypeError, ValueError):
         return default
-    return value
 
 
 def live_fit_curve(fit: dict, bias_lo_V: float, bias_hi_V: float,
                    temperature_K: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The model curve of one live fit (a ``live_fit`` event or a row of the run file's
-    ``/entry/analysis/live``): (bias in V, G/G_N as the fit normalised it, times its scale)
-    on LIVE_CURVE_POINTS biases from ``bias_lo_V`` to ``bias_hi_V``, at the fit's
-    temperature (else ``temperature_K``, K). Runs in the worker process: a thermal BTK curve
-    takes tens of ms on a busy machine."""
-    from pcsdaq.physics import andreev
+    """:func:`pcsdaq.runner.live_fit.model_curve` (for the worker process: a thermal BTK
+    curve takes tens of ms on a busy machine)."""
+    from pcsdaq.runner.live_fit import model_curve
 
-    model = str(fit.get("model") or "btk")
-    names = andreev.MODEL_PARAMETERS[model]
-    params = [_num(fit, n) for n in names]
-    params = [0.0 if n == "P" and not math.isfinite(p) else p  # P: NaN in old files
-              for n, p in zip(names, params, strict=True)]
-    t = _num(fit, "temperature_K")
-    if not math.isfinite(t) or t <= 0:
-        t = float(temperature_K) if temperature_K is not None else 0.0
-    scale = _num(fit, "scale", 1.0)
-    offset_mV = _num(fit, "offset_mV", 0.0)
-    scale = scale if math.isfinite(scale) and scale > 0 else 1.0
-    offset_mV = offset_mV if math.isfinite(offset_mV) else 0.0
-    v = np.linspace(bias_lo_V, bias_hi_V, LIVE_CURVE_POINTS)
-    if not all(math.isfinite(p) for p in params):
-        return v, np.full_like(v, np.nan)
-    g = scale * andreev.conductance(v * 1e3 - offset_mV, model, params, t)
-    return v, g
+    return model_curve(fit, bias_lo_V, bias_hi_V, temperature_K)
 
 
 def live_label(fit: dict) -> str:

@@ -4,10 +4,12 @@ watching a headless run, the rows of its ``/entry/analysis/live`` table) drawn o
 
 Each update sets a label line at once (Delta +- error, Z, Gamma, P or the second gap, the
 verdict, the points fitted of those measured) and the curve's legend entry; the model curve
-itself is computed in the fit worker process (:func:`pcsdaq.gui.fit_worker.live_fit_curve`,
-tens of ms for a thermal curve) and drawn when it comes back. Updates that arrive while a
-curve is being computed are coalesced: only the newest is computed next. When the finished
-spectrum's own fit arrives (the full fit of ``pcsdaq fit``) it replaces the live curve.
+itself comes with the engine's event (its live-fit worker computes it beside the fit) or, for
+a row of a watched file, is computed in the GUI's fit worker process
+(:func:`pcsdaq.gui.fit_worker.live_fit_curve`, tens of ms for a thermal curve) and drawn
+when it comes back; rows that arrive meanwhile are coalesced: only the newest is computed
+next. When the finished spectrum's own fit arrives (the full fit of ``pcsdaq fit``) it
+replaces the live curve.
 """
 
 from __future__ import annotations
@@ -50,12 +52,14 @@ class LiveFitOverlay:
         self.view = view
         self.label = QtWidgets.QLabel("")
         self.label.setStyleSheet("color: #d62728")
+        self.label.hide()  # no room taken until the first live fit
         self.label.setToolTip("the engine's live fit of the spectrum being measured; the "
                               "curve is replaced by the spectrum's full fit when it ends")
         self.states: dict[str, LiveState] = {}
         self.runner = FitRunner(view)
         self.runner.done.connect(self._curve_done)
         self.updates = 0  #: live fit updates received
+        self.errors: list[str] = []  #: curves that could not be computed, why
 
     def show(self, key: str, fit: dict) -> bool:
         """A live fit update for spectrum ``key``: label and legend now, the curve when the
@@ -66,6 +70,7 @@ class LiveFitOverlay:
         self.updates += 1
         text = f"{key}: {live_label(fit)}"
         self.label.setText(text)
+        self.label.show()
         st = self.states.get(key)
         if st is None:
             st = self.states[key] = LiveState(fit)
@@ -74,7 +79,12 @@ class LiveFitOverlay:
             self._set_legend(st.item, live_label(fit))
         if tr.fit is not None:
             return True  # the spectrum's full fit is drawn already: the label only
-        if st.busy:
+        curve = fit.get("curve_bias_V"), fit.get("curve_g")
+        if curve[0] is not None and curve[1] is not None:  # the engine's worker drew it
+            st.curve = (np.asarray(curve[0], dtype=float), np.asarray(curve[1], dtype=float))
+            st.shown += 1
+            self.draw(tr, self.view._offsets().get(key, 0.0), live_label(fit))
+        elif st.busy:
             st.waiting = fit
         else:
             self._submit(tr, st, fit)
@@ -98,7 +108,9 @@ class LiveFitOverlay:
         if st is None or tr is None:
             return
         st.busy = False
-        if isinstance(res, tuple):
+        if isinstance(res, Exception):
+            self.errors.append(f"{key}: {type(res).__name__}: {res}")
+        elif isinstance(res, tuple):
             st.curve = res
             st.shown += 1
             if tr.fit is None:

@@ -72,8 +72,9 @@ class EngineContext:
                                        "temperature_K", *CURVE_COLUMNS) if k in res}
             row.update(n_acquired=n_acquired, time_s=self.clock.now() - self._clock_start)
             self.writer.append_table(LIVE_TABLE, row)
+            curve = {k: res[k] for k in ("curve_bias_V", "curve_g") if k in res}
             self.engine.emit({"type": "live_fit", "step": self.step,
-                              "segment_name": res["segment_name"], **row})
+                              "segment_name": res["segment_name"], **row, **curve})
 
     def finish_live(self, complete: bool) -> None:
         """End of the step's procedure: when it completed, wait (bounded) for its last

@@ -66,6 +66,23 @@ def test_a_live_fit_event_draws_its_curve_and_delta_with_error(window, qtbot):
     assert spectra.live.item(key) is item and not np.allclose(item.getOriginalDataset()[1], y)
 
 
+def test_the_engine_s_curve_is_drawn_at_once(window):
+    from pcsdaq.runner.live_fit import fit_snapshot
+
+    v, g = _spectrum()
+    window.on_event({"type": "segment", "step": 0, "name": "sweep",
+                     "attrs": {"temperature_K": 2.0}})
+    window.on_event({"type": "rows", "segment": window.segment,
+                     "columns": {"V_dc_V": v[:120], "dIdV_S": g[:120]}})
+    fit = fit_snapshot(v[:120], g[:120], 2.0, {})  # as the engine's worker sends it
+    assert len(fit["curve_bias_V"]) == len(fit["curve_g"]) > 100
+    window.on_event({**_fit_event(0.0, 110, 120), **fit})
+    item = window.plots.didv.live.item(window.segment)
+    x, y = item.getOriginalDataset()  # no wait for a worker
+    assert x[0] == pytest.approx(v[0]) and x[-1] == pytest.approx(v[119])
+    np.testing.assert_allclose(y, np.interp(x, v, g), rtol=0.02)
+
+
 def test_the_finished_spectrum_fit_replaces_the_live_curve(window, qtbot):
     v, g = _spectrum()
     window.on_event({"type": "segment", "step": 0, "name": "sweep",
