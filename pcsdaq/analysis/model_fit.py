@@ -3,8 +3,10 @@ parameters and the full covariance.
 
 Models (pcsdaq.physics.andreev): ``btk`` (Delta, Z, Gamma, scale; P fixed at 0), ``spin``
 (Delta, Z, Gamma, P, scale) and ``two-gap`` (Delta, Z, Gamma, Delta2, Gamma2, weight, scale;
-P fixed at 0 unless freed). Any parameter can be fixed (``fixed={"P": 0}``) or bounded
-(``bounds={"Z": (0, 3)}``).
+P fixed at 0 unless freed; the second band's Z2 tied to Z unless fixed or freed). Any
+parameter can be fixed (``fixed={"P": 0}``) or bounded (``bounds={"Z": (0, 3)}``).
+Conventions (pcsdaq.physics.andreev.CONVENTIONS): ``dynes``, ``re-u2``,
+``finite-difference``.
 
 Speed: Levenberg-Marquardt (MINPACK's lmder, called through scipy's thin ``leastsq``) runs
 unbounded on internal variables; a parameter
@@ -19,14 +21,13 @@ by the reduced chi^2. Energies in meV, bias in mV.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import least_squares, leastsq
 
+from pcsdaq.analysis.blas_threads import one_blas_thread
 from pcsdaq.analysis.io import AnalysisInputError
 from pcsdaq.physics import andreev, btk
 
@@ -236,45 +237,6 @@ def initial_guess(bias_mV: np.ndarray, g: np.ndarray, two_gaps: bool = False) ->
             delta, delta2 = d1, d2
     return {"delta_meV": delta, "Z": z, "gamma_meV": 0.1 * delta, "P": 0.0, "scale": scale,
             "delta2_meV": delta2, "gamma2_meV": 0.1 * delta2, "weight": 0.5, "Z2": z}
-
-
-_CONTROLLER: list = []
-_PROCESS_LIMIT: list = []
-
-
-def limit_blas_for_process() -> None:
-    """One BLAS thread for the rest of this process (a batch worker): its fits then skip the
-    per-fit limit of :func:`one_blas_thread`."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - a dependency; tolerate its absence
-        return
-    if not _PROCESS_LIMIT:
-        _PROCESS_LIMIT.append(threadpool_limits(limits=1, user_api="blas"))
-
-
-def one_blas_thread():
-    """Context in which BLAS runs on one thread (threadpoolctl): the kernel products of a fit
-    are small, and several BLAS threads per fit (the default) made a fit 10-15x slower on a
-    busy 2-core machine, more so in a pool of worker processes."""
-    if _PROCESS_LIMIT:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - a dependency; tolerate its absence
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
-def single_blas(func):
-    """Decorator: run ``func`` under :func:`one_blas_thread`."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with one_blas_thread():
-            return func(*args, **kwargs)
-    return wrapper
 
 
 def fit_model(bias_mV, g, temperature_K: float, **options) -> ModelFit:
