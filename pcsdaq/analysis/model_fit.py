@@ -29,6 +29,7 @@ from scipy.optimize import least_squares, leastsq
 
 from pcsdaq.analysis.blas_threads import one_blas_thread
 from pcsdaq.analysis.io import AnalysisInputError
+from pcsdaq.analysis.spectra import quantile
 from pcsdaq.physics import andreev, btk
 
 MODELS = tuple(andreev.MODEL_PARAMETERS)
@@ -196,20 +197,11 @@ class _Evaluator:
         return scale * stack[:, 0], jac
 
 
-def _quantile(x: np.ndarray, q: float) -> float:
-    """np.quantile(x, q) (linear interpolation) from a partial sort: a fraction of the cost."""
-    pos = q * (x.size - 1)
-    j = int(np.floor(pos))
-    k = min(j + 1, x.size - 1)
-    part = np.partition(x, (j, k))
-    return float(part[j] + (pos - j) * (part[k] - part[j]))
-
-
 def initial_guess(bias_mV: np.ndarray, g: np.ndarray, two_gaps: bool = False) -> dict[str, float]:
     """Delta from the conductance peaks (or the half-width of the zero-bias feature), Z from
     whether the zero-bias conductance is enhanced (Andreev) or suppressed (tunnel-like)."""
     mag = np.abs(bias_mV)
-    outer = mag >= _quantile(mag, 0.85)
+    outer = mag >= quantile(mag, 0.85)
     scale = float(np.mean(g[outer]))
     zero = float(np.mean(g[np.argpartition(mag, min(2, mag.size - 1))[:3]])) / scale
     peak = float(np.abs(bias_mV[np.argmax(g)]))
