@@ -28,9 +28,10 @@ def _worker_start() -> None:
     modules imported (scipy.signal and scipy.optimize take seconds on a busy machine; a
     forked worker inherits them from the parent, a spawned one imports them here, not in its
     first task)."""
-    from pcsdaq.analysis import model_fit, spectrum_fit  # noqa: F401
+    from pcsdaq.analysis import spectrum_fit  # noqa: F401
+    from pcsdaq.analysis.blas_threads import limit_blas_for_process
 
-    model_fit.limit_blas_for_process()
+    limit_blas_for_process()
 
 
 def fit_chunk(jobs: Sequence[tuple]) -> list[dict]:

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeResult, least_squares, leastsq
 
-from pcsdaq.analysis.model_fit import initial_guess, single_blas
+from pcsdaq.analysis.blas_threads import single_blas
+from pcsdaq.analysis.model_fit import initial_guess
 from pcsdaq.physics import btk
 
 GAMMA_MIN_MEV = 1e-3

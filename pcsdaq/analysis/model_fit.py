@@ -3,8 +3,10 @@ parameters and the full covariance.
 
 Models (pcsdaq.physics.andreev): ``btk`` (Delta, Z, Gamma, scale; P fixed at 0), ``spin``
 (Delta, Z, Gamma, P, scale) and ``two-gap`` (Delta, Z, Gamma, Delta2, Gamma2, weight, scale;
-P fixed at 0 unless freed). Any parameter can be fixed (``fixed={"P": 0}``) or bounded
-(``bounds={"Z": (0, 3)}``).
+P fixed at 0 unless freed; the second band's Z2 tied to Z unless fixed or freed). Any
+parameter can be fixed (``fixed={"P": 0}``) or bounded (``bounds={"Z": (0, 3)}``).
+Conventions (pcsdaq.physics.andreev.CONVENTIONS): ``dynes``, ``re-u2``,
+``finite-difference``.
 
 Speed: Levenberg-Marquardt (MINPACK's lmder, called through scipy's thin ``leastsq``) runs
 unbounded on internal variables; a parameter
@@ -19,15 +21,15 @@ by the reduced chi^2. Energies in meV, bias in mV.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import least_squares, leastsq
 
+from pcsdaq.analysis.blas_threads import one_blas_thread
 from pcsdaq.analysis.io import AnalysisInputError
+from pcsdaq.analysis.spectra import quantile
 from pcsdaq.physics import andreev, btk
 
 MODELS = tuple(andreev.MODEL_PARAMETERS)
@@ -195,20 +197,11 @@ class _Evaluator:
         return scale * stack[:, 0], jac
 
 
-def _quantile(x: np.ndarray, q: float) -> float:
-    """np.quantile(x, q) (linear interpolation) from a partial sort: a fraction of the cost."""
-    pos = q * (x.size - 1)
-    j = int(np.floor(pos))
-    k = min(j + 1, x.size - 1)
-    part = np.partition(x, (j, k))
-    return float(part[j] + (pos - j) * (part[k] - part[j]))
-
-
 def initial_guess(bias_mV: np.ndarray, g: np.ndarray, two_gaps: bool = False) -> dict[str, float]:
     """Delta from the conductance peaks (or the half-width of the zero-bias feature), Z from
     whether the zero-bias conductance is enhanced (Andreev) or suppressed (tunnel-like)."""
     mag = np.abs(bias_mV)
-    outer = mag >= _quantile(mag, 0.85)
+    outer = mag >= quantile(mag, 0.85)
     scale = float(np.mean(g[outer]))
     zero = float(np.mean(g[np.argpartition(mag, min(2, mag.size - 1))[:3]])) / scale
     peak = float(np.abs(bias_mV[np.argmax(g)]))
@@ -236,45 +229,6 @@ def initial_guess(bias_mV: np.ndarray, g: np.ndarray, two_gaps: bool = False) ->
             delta, delta2 = d1, d2
     return {"delta_meV": delta, "Z": z, "gamma_meV": 0.1 * delta, "P": 0.0, "scale": scale,
             "delta2_meV": delta2, "gamma2_meV": 0.1 * delta2, "weight": 0.5, "Z2": z}
-
-
-_CONTROLLER: list = []
-_PROCESS_LIMIT: list = []
-
-
-def limit_blas_for_process() -> None:
-    """One BLAS thread for the rest of this process (a batch worker): its fits then skip the
-    per-fit limit of :func:`one_blas_thread`."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - a dependency; tolerate its absence
-        return
-    if not _PROCESS_LIMIT:
-        _PROCESS_LIMIT.append(threadpool_limits(limits=1, user_api="blas"))
-
-
-def one_blas_thread():
-    """Context in which BLAS runs on one thread (threadpoolctl): the kernel products of a fit
-    are small, and several BLAS threads per fit (the default) made a fit 10-15x slower on a
-    busy 2-core machine, more so in a pool of worker processes."""
-    if _PROCESS_LIMIT:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - a dependency; tolerate its absence
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
-def single_blas(func):
-    """Decorator: run ``func`` under :func:`one_blas_thread`."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with one_blas_thread():
-            return func(*args, **kwargs)
-    return wrapper
 
 
 def fit_model(bias_mV, g, temperature_K: float, **options) -> ModelFit:

@@ -20,6 +20,8 @@ from functools import cache
 import numpy as np
 from scipy.signal import find_peaks
 
+from pcsdaq.analysis.spectra import quantile
+
 #: a pair of free parameters with |correlation| above this is a candidate degeneracy
 CORRELATION_LIMIT = 0.95
 #: parameters whose sitting at a bound is physical (P = 0, the Gamma floor, weight 0/1)
@@ -62,7 +64,8 @@ def find_dips_with_depth(bias_mV, g, *, noise: float | None = None) -> list[tupl
         return []
     order = np.argsort(v)
     v, y = v[order], y[order]
-    outer = np.abs(v) >= np.quantile(np.abs(v), 0.85)
+    mag = np.abs(v)
+    outer = mag >= quantile(mag, 0.85)
     level = float(np.median(y[outer])) or 1.0
     y = y / level
     sigma = noise_estimate(y) if noise is None else noise / level

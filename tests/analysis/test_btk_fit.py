@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pcsdaq.analysis.btk_fit import fit_btk, fit_gap_distribution, fit_series
-from pcsdaq.analysis.spectra import bias_offset, normalise, symmetrise
+from pcsdaq.analysis.spectra import bias_offset, normalise, quantile, symmetrise
 from pcsdaq.physics import btk
 
 BIAS_V = np.linspace(-8e-3, 8e-3, 400)
@@ -80,3 +80,10 @@ def test_a_real_spectrum_fits_sensibly(shared_dir):
     assert 0.1 < fit.delta_meV < 5.0  # a conventional superconductor's gap at 1.6 K
     model = fit.scale * btk.conductance(bias_V * 1e3, fit.delta_meV, fit.Z, fit.gamma_meV, 1.6)
     assert np.sqrt(np.mean((model - g) ** 2)) < 0.05 * np.ptp(g)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 400, 401])
+def test_quantile_from_a_partial_sort_is_numpys(n):
+    x = np.abs(np.random.default_rng(n).standard_normal(n))
+    for q in (0.0, 0.15, 0.5, 0.85, 1.0):
+        assert quantile(x, q) == pytest.approx(np.quantile(x, q), rel=1e-15, abs=1e-15)
