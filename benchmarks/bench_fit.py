@@ -56,12 +56,12 @@ def quadrature_model(p, bias_mV, t=T_K):
     return scale * out
 
 
-def median_ms(fn, reps):
+def median_ms(fn, reps, clock=time.perf_counter):
     times = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append((time.perf_counter() - t0) * 1e3)
+        times.append((clock() - t0) * 1e3)
     return statistics.median(times)
 
 
@@ -106,9 +106,12 @@ def main() -> None:
         (1 + 0.003 * rng.standard_normal(bias_mV.shape))
     fit_model(bias_mV, gs, T_K, model="spin")
     spin_ms = median_ms(lambda: fit_model(bias_mV, gs, T_K, model="spin"), 15)
+    spin_cpu = median_ms(lambda: fit_model(bias_mV, gs, T_K, model="spin"), 15,
+                         time.process_time)
     sres = fit_model(bias_mV, gs, T_K, model="spin").values
     print(f"5-parameter spin fit (Delta, Gamma, Z, P, scale), 400 points at {T_K} K: "
-          f"{spin_ms:.2f} ms (median of 15; goal <= 5 ms); P = {sres['P']:.3f} (true 0.4), "
+          f"{spin_ms:.2f} ms (median of 15; goal <= 5 ms; CPU time {spin_cpu:.2f} ms, less "
+          f"sensitive to other load); P = {sres['P']:.3f} (true 0.4), "
           f"Delta = {sres['delta_meV']:.4f} meV")
     jobs = []
     for k in range(1000):
@@ -118,6 +121,7 @@ def main() -> None:
         jobs.append((BIAS_V, g1, T_K, {"model": "spin", "normalized": True}))
     from pcsdaq.analysis.batch import fit_chunk
 
+    fit_chunk(jobs[:2])  # warm-up: the first call imports the preprocessing and dip modules
     t0 = time.process_time()
     fit_chunk(jobs[:50])
     per_ms = (time.process_time() - t0) / 50 * 1e3

@@ -122,11 +122,9 @@ def gui_thread_latency(app) -> tuple[float, float, int]:
     timer.timeout.connect(tick)
     timer.start(10)
     engine.start()
-    while not engine.wait(0.0):
-        app.processEvents()
-    deadline = time.perf_counter() + 30.0
-    while win.plots.didv.fits.pending and time.perf_counter() < deadline:
-        app.processEvents()  # the spectra's fits, in the thread pool
+    _pump(app, lambda: engine.wait(0.0), 600)
+    # the spectra's fits, in the thread pool
+    _pump(app, lambda: not win.plots.didv.fits.pending, 30)
     app.processEvents()
     timer.stop()
     points = sum(b.n for b in win.plots.didv.buffers.values())
@@ -154,10 +152,22 @@ class _Ticks:
 
 
 def _pump(app, until, timeout_s: float) -> None:
+    """Run Qt's event loop (as the GUI's app.exec() does: it sleeps between events) until
+    ``until()`` or the timeout; checked every 5 ms. (A loop calling processEvents() without
+    pause competes with the engine's thread for the interpreter lock and a core: it made
+    the stalls it measured.)"""
+    from pyqtgraph.Qt import QtCore
+
     deadline = time.perf_counter() + timeout_s
-    while not until() and time.perf_counter() < deadline:
-        app.processEvents()
-        time.sleep(0.001)
+    if until():
+        return
+    loop = QtCore.QEventLoop()
+    check = QtCore.QTimer()
+    check.timeout.connect(lambda: loop.quit() if until() or time.perf_counter() > deadline
+                          else None)
+    check.start(5)
+    loop.exec()
+    check.stop()
 
 
 def browser_latency(app, n: int = 100_000) -> tuple[float, float, float]:

@@ -12,6 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from pcsdaq.driver_support import guard_number, parse_reply
 from pcsdaq.errors import LimitError, LinkFault
+from pcsdaq.limits import Limit
+
+
+def lakeshore_limits(max_heater_range: float) -> dict[str, Limit]:
+    """The safety limits every Lake Shore controller driver enforces; only the highest heater
+    range index differs between models (5 on the 336, 8 on the 372)."""
+    return {
+        "max_heater_range": Limit("", max_heater_range, description="highest heater range index"),
+        "max_temperature_K": Limit("K", 300.0, description="highest setpoint"),
+        "max_ramp_K_per_min": Limit("K/min", 100.0, description="fastest setpoint ramp"),
+    }
 
 
 def _guard_range(driver: Any, match: re.Match[str]) -> None:

@@ -15,7 +15,11 @@ from typing import Any, ClassVar
 from pymeasure.instruments import Instrument
 
 from pcsdaq.driver_support import StationDriver
-from pcsdaq.drivers._lakeshore_common import LAKESHORE_GUARDS, LakeShoreControlLoop
+from pcsdaq.drivers._lakeshore_common import (
+    LAKESHORE_GUARDS,
+    LakeShoreControlLoop,
+    lakeshore_limits,
+)
 from pcsdaq.errors import ConfigError, LimitError, LinkFault
 from pcsdaq.limits import Limit, SafetyLimits
 
@@ -36,11 +40,7 @@ class LakeShore336(LakeShoreControlLoop, StationDriver, Instrument):
     MODELS = ("336", "350", "340")
 
     COMMAND_GUARDS = LAKESHORE_GUARDS
-    LIMITS: ClassVar[dict[str, Limit]] = {
-        "max_heater_range": Limit("", 5.0, description="highest heater range index"),
-        "max_temperature_K": Limit("K", 300.0, description="highest setpoint"),
-        "max_ramp_K_per_min": Limit("K/min", 100.0, description="fastest setpoint ramp"),
-    }
+    LIMITS: ClassVar[dict[str, Limit]] = lakeshore_limits(max_heater_range=5.0)
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "model": (str, "336", "'336', '350' or '340'"),
         "input": (str, "A", "sensor input A-D"),

@@ -14,7 +14,11 @@ from typing import Any, ClassVar
 from pymeasure.instruments import Instrument
 
 from pcsdaq.driver_support import StationDriver
-from pcsdaq.drivers._lakeshore_common import LAKESHORE_GUARDS, LakeShoreControlLoop
+from pcsdaq.drivers._lakeshore_common import (
+    LAKESHORE_GUARDS,
+    LakeShoreControlLoop,
+    lakeshore_limits,
+)
 from pcsdaq.errors import ConfigError, LimitError, LinkFault
 from pcsdaq.limits import Limit
 
@@ -44,11 +48,7 @@ class LakeShore372(LakeShoreControlLoop, StationDriver, Instrument):
     MODELS = ("372",)
 
     COMMAND_GUARDS = LAKESHORE_GUARDS
-    LIMITS: ClassVar[dict[str, Limit]] = {
-        "max_heater_range": Limit("", 8.0, description="highest heater range index"),
-        "max_temperature_K": Limit("K", 300.0, description="highest setpoint"),
-        "max_ramp_K_per_min": Limit("K/min", 100.0, description="fastest setpoint ramp"),
-    }
+    LIMITS: ClassVar[dict[str, Limit]] = lakeshore_limits(max_heater_range=8.0)
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "channel": ((str, int), "A", "measurement channel: 'A' (control input) or 1-16"),
         "output": (int, 0, "heater output: 0 sample, 1 warm-up, 2 still"),

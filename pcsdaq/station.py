@@ -75,6 +75,9 @@ class Station:
         self.clock = clock
         self.lock = threading.RLock()
         self.adapter_factory: AdapterFactory | None = None
+        #: True when this process made the simulated lab the station talks to (``--sim``):
+        #: its needle starts at the lab's lateral origin, not where an earlier run left it
+        self.fresh_sim_lab = False
         for role in self.ROLES:
             setattr(self, role, self.instruments.get(role))
 

@@ -18,7 +18,6 @@ import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter
 
 from pcsdaq.procedures.adaptive_sampling import AdaptiveBiasSampler, StopRule, jump_wait_s
-from pcsdaq.procedures.base import check_max, role_limit
 from pcsdaq.procedures.bias_sweep import (
     SWEEP_COLUMNS,
     BiasSweep,
@@ -60,8 +59,6 @@ class AdaptiveBiasSweep(BiasSweep):
         if self.n_points > self.max_points:
             problems.append(f"{self.NAME}: n_points (coarse pass) = {self.n_points} exceeds "
                             f"max_points = {self.max_points}")
-        check_max(problems, "max_current_A", self.max_current_A,
-                  role_limit(station_config, "bias", "max_current_A"), "A", "bias limit")
         return problems
 
     def estimate_duration_s(self, station_config: StationConfig) -> float:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pymeasure.experiment import FloatParameter, IntegerParameter
 
 from pcsdaq.errors import PcsdaqError
-from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
+from pcsdaq.procedures.base import StationProcedure
 from pcsdaq.procedures.bias_sweep import contact_resistance
 from pcsdaq.procedures.lockin_parameters import sine_voltage_parameter, time_constant_parameter
 
@@ -39,6 +39,13 @@ class NeedleApproach(StationProcedure):
     stored as run metadata."""
 
     NAME: ClassVar[str] = "needle_approach"
+    REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ("lockin", "positioner")
+    ROLE_LIMITS: ClassVar[dict[str, tuple[str, str]]] = {
+        "step_voltage_V": ("positioner", "max_voltage_V"),
+        "steps_per_burst": ("positioner", "max_steps_per_burst"),
+        "retract_steps": ("positioner", "max_steps_per_burst"),
+        "sine_voltage_V": ("lockin", "max_sine_voltage_V"),
+    }
     COLUMNS: ClassVar[dict[str, str]] = {"time_s": "s", "steps_total": "", "R_Ohm": "Ohm",
                                          "X_V": "V", "Y_V": "V"}
     SIGNAL: ClassVar[str] = "R_Ohm"
@@ -62,27 +69,14 @@ class NeedleApproach(StationProcedure):
     time_constant_s = time_constant_parameter(0.03, maximum=30.0)
 
     def validate(self, station_config: StationConfig) -> list[str]:
-        """Window order and piezo/excitation limits (no I/O)."""
-        problems: list[str] = []
-        require_roles(problems, station_config, ("lockin", "positioner"), self.NAME)
+        """Piezo and excitation limits (the table) and the window order (no I/O)."""
+        problems = super().validate(station_config)
         if self.crash_ohm >= self.target_min_ohm:
             problems.append(f"crash_ohm = {self.crash_ohm:g} Ohm must be below "
                             f"target_min_ohm = {self.target_min_ohm:g} Ohm")
         if self.target_min_ohm >= self.target_max_ohm:
             problems.append(f"target_min_ohm = {self.target_min_ohm:g} Ohm must be below "
                             f"target_max_ohm = {self.target_max_ohm:g} Ohm")
-        check_max(problems, "step_voltage_V", self.step_voltage_V,
-                  role_limit(station_config, "positioner", "max_voltage_V"), "V",
-                  "piezo voltage limit")
-        check_max(problems, "steps_per_burst", self.steps_per_burst,
-                  role_limit(station_config, "positioner", "max_steps_per_burst"), "steps",
-                  "burst limit")
-        check_max(problems, "retract_steps", self.retract_steps,
-                  role_limit(station_config, "positioner", "max_steps_per_burst"), "steps",
-                  "burst limit")
-        check_max(problems, "sine_voltage_V", self.sine_voltage_V,
-                  role_limit(station_config, "lockin", "max_sine_voltage_V"), "V",
-                  "lock-in sine limit")
         return problems
 
     def estimate_duration_s(self, station_config: StationConfig) -> float:

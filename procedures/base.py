@@ -148,6 +148,11 @@ class StationProcedure(Procedure):
     COLUMNS: ClassVar[dict[str, str]] = {}
     SIGNAL: ClassVar[str] = ""
     AXES: ClassVar[list[str]] = []
+    #: roles the procedure cannot run without (checked before any I/O)
+    REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ()
+    #: parameter -> (role, limit key): a value (each element of a list) whose magnitude must
+    #: not exceed that role's configured limit; see :func:`role_limit_problems`
+    ROLE_LIMITS: ClassVar[dict[str, tuple[str, str]]] = {}
     #: pymeasure's column labels of COLUMNS ("V_dc (V)" ...) plus "segment"; set per subclass
     DATA_COLUMNS: ClassVar[list[str]] = []
     #: parameters of the pymeasure runner only: not plan keys, not in the engine's record
@@ -210,8 +215,12 @@ class StationProcedure(Procedure):
         return {name: getattr(self, name) for name in self.parameter_specs()}
 
     def validate(self, station_config: StationConfig) -> list[str]:
-        """Problems running this on the station (no I/O): each names key, value and range."""
-        return []
+        """Problems running this on the station (no I/O): each names key, value and range.
+
+        The roles of ``REQUIRED_ROLES`` and the parameters of ``ROLE_LIMITS`` are checked
+        here (:func:`role_limit_problems`); subclasses add what a table cannot say (window
+        order, ramp tables, budgets) and call this first."""
+        return role_limit_problems(self, station_config)
 
     def estimate_duration_s(self, station_config: StationConfig) -> float:
         """Expected duration in physical seconds."""
@@ -284,6 +293,48 @@ class StationProcedure(Procedure):
             (log.info if ok else log.error)("%s: safe state: %s", self.NAME, text)
         if self._owns_station:
             station.close()
+
+
+#: (role, limit key) -> (how a message names the limit, unit of the value): the limits a
+#: procedure parameter can be bounded by, named once for every procedure's messages
+ROLE_LIMIT_NAMES: dict[tuple[str, str], tuple[str, str]] = {
+    ("bias", "max_current_A"): ("bias limit", "A"),
+    ("lockin", "max_sine_voltage_V"): ("lock-in sine limit", "V"),
+    ("positioner", "max_voltage_V"): ("piezo voltage limit", "V"),
+    ("positioner", "max_steps_per_burst"): ("burst limit", "steps"),
+    ("thermometer", "max_temperature_K"): ("temperature limit", "K"),
+    ("thermometer", "max_ramp_K_per_min"): ("ramp limit", "K/min"),
+    ("thermometer", "max_heater_range"): ("heater range limit", ""),
+    ("magnet", "max_field_T"): ("field limit", "T"),
+}
+
+
+def role_limit_problems(procedure: StationProcedure,
+                        station_config: StationConfig) -> list[str]:
+    """The declarative part of :meth:`StationProcedure.validate` (no I/O): the roles in
+    ``REQUIRED_ROLES``, then every parameter of ``ROLE_LIMITS`` against its role's configured
+    limit, element by element for lists (``fields_T[2]``). A value that is not stated (NaN)
+    or zero needs no role; any other value of a parameter whose role the station lacks is a
+    problem naming the role."""
+    problems: list[str] = []
+    require_roles(problems, station_config, procedure.REQUIRED_ROLES, procedure.NAME)
+    missing: set[str] = set()
+    for name, (role, key) in procedure.ROLE_LIMITS.items():
+        value = getattr(procedure, name)
+        items = ([(f"{name}[{i}]", v) for i, v in enumerate(value)]
+                 if isinstance(value, list | tuple) else [(name, value)])
+        used = [(label, float(v)) for label, v in items
+                if math.isfinite(float(v)) and float(v) != 0.0]
+        if role not in station_config.roles:
+            if used and role not in procedure.REQUIRED_ROLES and role not in missing:
+                missing.add(role)
+                require_roles(problems, station_config, (role,), procedure.NAME)
+            continue
+        what, unit = ROLE_LIMIT_NAMES.get((role, key), (f"{role} {key}", ""))
+        limit = role_limit(station_config, role, key)
+        for label, v in used:
+            check_max(problems, label, v, limit, unit, what)
+    return problems
 
 
 def role_limit(station_config: StationConfig, role: str, key: str) -> float | None:

@@ -14,7 +14,7 @@ from pymeasure.experiment import (
 )
 
 from pcsdaq.errors import LimitError, PcsdaqError
-from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
+from pcsdaq.procedures.base import StationProcedure, check_max, role_limit
 from pcsdaq.procedures.conditions import KEEPS_BOTH, Conditions
 from pcsdaq.procedures.lockin_parameters import (
     sensitivity_parameter,
@@ -126,6 +126,9 @@ class BiasSweep(StationProcedure):
     """One dI/dV(V) spectrum: DC current points through the bias role, lock-in X/Y and DMM."""
 
     NAME: ClassVar[str] = "bias_sweep"
+    REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ("lockin", "bias", "dmm")
+    ROLE_LIMITS: ClassVar[dict[str, tuple[str, str]]] = {
+        "sine_voltage_V": ("lockin", "max_sine_voltage_V")}
     COLUMNS: ClassVar[dict[str, str]] = SWEEP_COLUMNS
     SIGNAL: ClassVar[str] = "dIdV_S"
     AXES: ClassVar[list[str]] = ["V_dc_V"]
@@ -170,9 +173,9 @@ class BiasSweep(StationProcedure):
                            self.n_points, self.direction, fraction, self.dense_factor)
 
     def validate(self, station_config: StationConfig) -> list[str]:
-        """Bias and excitation against the station's limits (no I/O)."""
-        problems: list[str] = []
-        require_roles(problems, station_config, ("lockin", "bias", "dmm"), self.NAME)
+        """The table's roles and limits, then the bias range: ``max_bias_mV`` against the
+        DMM range, or ``max_current_A`` against the bias limit (no I/O)."""
+        problems = super().validate(station_config)
         if self.max_bias_mV > 0:
             # the current follows from the resistance measured as the sweep starts: checked
             # against the bias limit then, before any current is sent (sweep_range)
@@ -190,9 +193,6 @@ class BiasSweep(StationProcedure):
             if self.dense_bias_mV > 0:
                 problems.append(f"dense_bias_mV = {self.dense_bias_mV:g} mV needs max_bias_mV "
                                 "(the bias range in mV); use dense_fraction with max_current_A")
-        check_max(problems, "sine_voltage_V", self.sine_voltage_V,
-                  role_limit(station_config, "lockin", "max_sine_voltage_V"), "V",
-                  "lock-in sine limit")
         return problems
 
     def point_time_s(self, dmm_reading_s: float = 0.0) -> float:
@@ -294,7 +294,10 @@ def sweep_range(ctx: RunContext, sweep: BiasSweep) -> dict[str, float]:
     try:
         for _ in range(BIAS_PROBES):
             with station.lock:
-                got = station.bias.set_current(current)
+                station.bias.set_current(current)
+                # read back on the source's own link: over a network the DMM's query can
+                # overtake the set on another link; the read-back returns once it is done
+                got = station.bias.get_current()
                 set_at = station.clock.now()
             station.clock.sleep(set_at + sweep.dc_settle_s - station.clock.now())
             with station.lock:

@@ -10,9 +10,6 @@ from pymeasure.experiment import FloatParameter, IntegerParameter
 from pcsdaq.procedures.base import (
     FloatListParameter,
     StationProcedure,
-    check_max,
-    require_roles,
-    role_limit,
 )
 from pcsdaq.procedures.bias_sweep import (
     FLAG_TEMPERATURE_INVALID,
@@ -56,6 +53,16 @@ class RTLog(StationProcedure):
     a fault late in a long log does not send it back to start_K."""
 
     NAME: ClassVar[str] = "rt_log"
+    REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ("lockin", "thermometer")
+    ROLE_LIMITS: ClassVar[dict[str, tuple[str, str]]] = {
+        "start_K": ("thermometer", "max_temperature_K"),
+        "end_K": ("thermometer", "max_temperature_K"),
+        "rate_K_per_min": ("thermometer", "max_ramp_K_per_min"),
+        "heater_range": ("thermometer", "max_heater_range"),
+        "current_A": ("bias", "max_current_A"),  # 0: no DC current, no bias source needed
+        "sine_voltage_V": ("lockin", "max_sine_voltage_V"),
+        "fields_T": ("magnet", "max_field_T"),  # all 0 T: no magnet needed
+    }
     COLUMNS: ClassVar[dict[str, str]] = {"time_s": "s", "temperature_K": "K",
                                          "sensor_ohm": "Ohm", "R_Ohm": "Ohm", "X_V": "V",
                                          "Y_V": "V", "field_T": "T", "flags": ""}
@@ -81,35 +88,14 @@ class RTLog(StationProcedure):
                                default=36000.0)
 
     def validate(self, station_config: StationConfig) -> list[str]:
-        """Temperatures, rate, heater, current and fields against the limits (no I/O)."""
-        problems: list[str] = []
-        require_roles(problems, station_config, ("lockin", "thermometer"), self.NAME)
-        t_max = role_limit(station_config, "thermometer", "max_temperature_K")
-        check_max(problems, "start_K", self.start_K, t_max, "K", "temperature limit")
-        check_max(problems, "end_K", self.end_K, t_max, "K", "temperature limit")
-        check_max(problems, "rate_K_per_min", self.rate_K_per_min,
-                  role_limit(station_config, "thermometer", "max_ramp_K_per_min"), "K/min",
-                  "ramp limit")
-        check_max(problems, "heater_range", self.heater_range,
-                  role_limit(station_config, "thermometer", "max_heater_range"), "",
-                  "heater range limit")
-        if self.current_A:
-            require_roles(problems, station_config, ("bias",), self.NAME)
-            check_max(problems, "current_A", self.current_A,
-                      role_limit(station_config, "bias", "max_current_A"), "A", "bias limit")
-        check_max(problems, "sine_voltage_V", self.sine_voltage_V,
-                  role_limit(station_config, "lockin", "max_sine_voltage_V"), "V",
-                  "lock-in sine limit")
+        """Temperatures, rate, heater, current and fields against the limits (the table),
+        and a timeout long enough for the ramp (no I/O)."""
+        problems = super().validate(station_config)
         ramp_s = 60.0 * abs(self.start_K - self.end_K) / self.rate_K_per_min
         if ramp_s > self.timeout_s:
             problems.append(f"timeout_s = {self.timeout_s:g} s is shorter than the ramp "
                             f"({ramp_s:.0f} s from {self.start_K:g} to {self.end_K:g} K at "
                             f"{self.rate_K_per_min:g} K/min): the log would end unfinished")
-        if any(self.fields_T):
-            require_roles(problems, station_config, ("magnet",), self.NAME)
-            b_max = role_limit(station_config, "magnet", "max_field_T")
-            for i, b in enumerate(self.fields_T):
-                check_max(problems, f"fields_T[{i}]", b, b_max, "T", "field limit")
         return problems
 
     def conditions(self) -> Conditions:

@@ -95,6 +95,7 @@ class _Stabilised(BiasSweep):
     on_timeout = ListParameter("On timeout", choices=["continue", "fail"], default="continue")
 
     def _validate_heater(self, problems: list[str], station_config: StationConfig) -> None:
+        """The heater range against the thermometer's limit (a series that stabilises)."""
         require_roles(problems, station_config, ("thermometer",), self.NAME)
         check_max(problems, "heater_range", self.heater_range,
                   role_limit(station_config, "thermometer", "max_heater_range"), "",
@@ -122,6 +123,13 @@ class TemperatureSeries(_Stabilised):
     sweep."""
 
     NAME: ClassVar[str] = "temperature_series"
+    REQUIRED_ROLES: ClassVar[tuple[str, ...]] = (*BiasSweep.REQUIRED_ROLES, "thermometer")
+    ROLE_LIMITS: ClassVar[dict[str, tuple[str, str]]] = {
+        **BiasSweep.ROLE_LIMITS,
+        "heater_range": ("thermometer", "max_heater_range"),
+        "setpoints_K": ("thermometer", "max_temperature_K"),
+        "field_T": ("magnet", "max_field_T"),  # not stated (NaN) or 0 T: no magnet needed
+    }
 
     setpoints_K = FloatListParameter("Temperature setpoints", units="K", minimum=0.3,
                                      maximum=320.0, default=[2.0, 5.0, 10.0])
@@ -130,17 +138,10 @@ class TemperatureSeries(_Stabilised):
     keep_field = BooleanParameter("Keep the present field", default=False)
 
     def validate(self, station_config: StationConfig) -> list[str]:
-        """Sweep limits plus every setpoint, the heater range and the field (no I/O)."""
+        """Sweep limits plus every setpoint, the heater range and the field (the table), and
+        the field stated one way only (no I/O)."""
         problems = super().validate(station_config)
-        self._validate_heater(problems, station_config)
-        t_max = role_limit(station_config, "thermometer", "max_temperature_K")
-        for i, sp in enumerate(self.setpoints_K):
-            check_max(problems, f"setpoints_K[{i}]", sp, t_max, "K", "temperature limit")
         problems += both_given_problem("field_T", self.field_T, "keep_field", self.keep_field)
-        if is_stated(self.field_T) and self.field_T != 0.0:
-            require_roles(problems, station_config, ("magnet",), self.NAME)
-            check_max(problems, "field_T", self.field_T,
-                      role_limit(station_config, "magnet", "max_field_T"), "T", "field limit")
         return problems
 
     def conditions(self) -> Conditions:
@@ -190,6 +191,12 @@ class FieldSeries(_Stabilised):
     (QuenchError)."""
 
     NAME: ClassVar[str] = "field_series"
+    REQUIRED_ROLES: ClassVar[tuple[str, ...]] = (*BiasSweep.REQUIRED_ROLES, "magnet")
+    ROLE_LIMITS: ClassVar[dict[str, tuple[str, str]]] = {
+        **BiasSweep.ROLE_LIMITS,
+        "fields_T": ("magnet", "max_field_T"),
+        "temperature_K": ("thermometer", "max_temperature_K"),  # NaN: not stated
+    }
 
     fields_T = FloatListParameter("Fields", units="T", minimum=-7.0, maximum=7.0,
                                   default=[0.0, 1.0, 2.0])
@@ -206,19 +213,12 @@ class FieldSeries(_Stabilised):
         """Sweep limits plus every field against the magnet limit and the temperature (no
         I/O; the driver also checks the ramp-rate table when ramping)."""
         problems = super().validate(station_config)
-        require_roles(problems, station_config, ("magnet",), self.NAME)
-        b_max = role_limit(station_config, "magnet", "max_field_T")
-        for i, b in enumerate(self.fields_T):
-            check_max(problems, f"fields_T[{i}]", b, b_max, "T", "field limit")
         problems += field_path_problems(station_config, self.fields_T,
                                         self.ramp_rate_T_per_min, self.zero_at_end)
         problems += both_given_problem("temperature_K", self.temperature_K,
                                        "keep_temperature", self.keep_temperature)
-        if is_stated(self.temperature_K):
+        if is_stated(self.temperature_K):  # stabilised there: the heater range matters
             self._validate_heater(problems, station_config)
-            check_max(problems, "temperature_K", self.temperature_K,
-                      role_limit(station_config, "thermometer", "max_temperature_K"), "K",
-                      "temperature limit")
         return problems
 
     def conditions(self) -> Conditions:

@@ -10,12 +10,14 @@ features) / unusable), then run what the regime deserves:
 * ballistic: a short temperature series of adaptive spectra (AdaptiveBiasSweep's sampler)
   up to the Tc the base gap suggests; Tc from the BCS fit of Delta(T) (spectroscopic);
 * intermediate and thermal: R(T) from base up to ``rt_end_K`` (RTLog), Tc by the two-slope
-  crossing; I_c from the dips of the base spectrum;
+  crossing; I_c from the dips of the base spectrum and, on the way back to base, of
+  spectra at ``ic_fractions`` of that Tc (I_c(T));
 * none, short, open, drifting, unusable: logged, nothing more;
 
 then cool back to base, retract until the contact is open, move sideways (ANC300 lateral
 axes, a serpentine raster of ``spots_per_row``), and repeat until ``n_spots`` spots or
-``max_lab_time_s`` of lab time. Every decision and its reason is logged, kept in the spot's
+``max_lab_time_s`` of lab time (no spot is begun when less than the median spot's lab
+time is left). Every decision and its reason is logged, kept in the spot's
 record (run metadata ``survey_spotNNN``) and in the summary (:mod:`survey_summary`), which
 is rewritten after each spot into the data folder (``survey-<start>.csv`` / ``.hdf5``;
 figures at the end).
@@ -23,10 +25,12 @@ figures at the end).
 Faults: a link fault during a spot reconnects the station and measures the spot again
 once, then records it as ``fault`` and moves on; an instrument's refusal records the spot as
 ``fault``; a quench, an experiment fault (heater, thermometer) or an abort end the step (the
-engine's safe state). The resume state (``spots`` done, ``next_spot``, its position, whether
-the needle already moved there, the lab time spent) is saved after each spot, so
-``pcsdaq run --resume`` after a crash continues with the next spot; a spot interrupted
-half-way is measured again whole.
+engine's safe state). The resume state (``spots`` done, ``next_spot``, its position, the
+needle's lateral position ``needle_xy`` saved after every lateral burst, the lab time spent)
+is saved as the survey goes, so ``pcsdaq run --resume`` after a crash moves the needle back
+to the next spot's place (from the origin on a fresh simulated lab, else from where it was
+left: ``resume_needle_at``) and continues there; a spot interrupted half-way is measured
+again whole.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
 
 from pcsdaq.errors import PcsdaqError, classify
 from pcsdaq.procedures.adaptive_sweep import ADAPTIVE_COLUMNS
-from pcsdaq.procedures.base import StationProcedure, check_max, require_roles, role_limit
+from pcsdaq.procedures.base import StationProcedure, role_limit
 from pcsdaq.procedures.conditions import Condition, Conditions
 from pcsdaq.procedures.survey_context import SpotContext
 from pcsdaq.procedures.survey_spot import SpotMeasurement
@@ -54,6 +58,11 @@ SURVEY_COLUMNS = {**ADAPTIVE_COLUMNS, "spot": "", "steps_total": "", "R_Ohm": "O
                   "sensor_ohm": "Ohm"}
 #: a contact reading above this (Ohm) is open: safe to move sideways
 OPEN_OHM = 1e4
+#: where the needle stands when a survey resumes (parameter ``resume_needle_at``): ``origin``
+#: (a fresh simulated lab, or a positioner reset), ``kept`` (where the survey last moved it:
+#: a real positioner, a served lab that kept running), ``auto`` (origin when the run made
+#: its own simulated lab, ``--sim``; kept otherwise)
+RESUME_NEEDLE_AT = ("auto", "origin", "kept")
 
 
 class SurveyEnd(PcsdaqError):
@@ -64,6 +73,19 @@ class ContactSurvey(StationProcedure):
     """Many contacts, one after another, each classified and measured as its regime deserves."""
 
     NAME: ClassVar[str] = "contact_survey"
+    REQUIRED_ROLES: ClassVar[tuple[str, ...]] = ("lockin", "bias", "dmm", "thermometer",
+                                                 "positioner")
+    ROLE_LIMITS: ClassVar[dict[str, tuple[str, str]]] = {
+        "step_voltage_V": ("positioner", "max_voltage_V"),
+        "steps_per_burst": ("positioner", "max_steps_per_burst"),
+        "retract_steps": ("positioner", "max_steps_per_burst"),
+        "lateral_steps": ("positioner", "max_steps_per_burst"),
+        "rt_end_K": ("thermometer", "max_temperature_K"),
+        "heater_range": ("thermometer", "max_heater_range"),
+        "sine_voltage_V": ("lockin", "max_sine_voltage_V"),
+    }
+    #: the needle's lateral position, x and y steps from the survey's start (see execute_on)
+    needle_xy: list[int]
     COLUMNS: ClassVar[dict[str, str]] = SURVEY_COLUMNS
     SIGNAL: ClassVar[str] = "dIdV_S"
     AXES: ClassVar[list[str]] = ["V_dc_V"]
@@ -76,6 +98,8 @@ class ContactSurvey(StationProcedure):
     lateral_steps = IntegerParameter("Lateral steps between spots", minimum=1,
                                      maximum=100000, default=100)
     needle = Parameter("Needle material for the summary (default the station's)", default="")
+    resume_needle_at = Parameter("Needle position on resume (auto, origin or kept)",
+                                 default="auto")
     # approach
     target_min_ohm = FloatParameter("Target R min", units="Ohm", minimum=0.01, maximum=1e6,
                                     default=1.5)
@@ -109,6 +133,10 @@ class ContactSurvey(StationProcedure):
                                      maximum=100001, default=120)
     series_fractions = Parameter("Series temperatures as fractions of the estimated Tc",
                                  default="0.45, 0.65, 0.8, 0.9")
+    ic_fractions = Parameter("I_c(T) temperatures as fractions of the R(T) Tc",
+                             default="0.85, 0.6")
+    ic_points = IntegerParameter("Points of an I_c(T) spectrum", minimum=21, maximum=100001,
+                                 default=81)
     # temperatures
     base_temperature_K = FloatParameter("Base temperature", units="K", minimum=0.3,
                                         maximum=10.0, default=0.5)
@@ -126,14 +154,15 @@ class ContactSurvey(StationProcedure):
 
     def fractions(self) -> list[float]:
         """The series temperatures as fractions of the estimated Tc."""
-        text = str(self.series_fractions).strip().strip("[]")
-        return [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+        return _numbers(self.series_fractions)
+
+    def ic_fraction_list(self) -> list[float]:
+        """The I_c(T) temperatures as fractions of the R(T) Tc (empty: I_c at base only)."""
+        return _numbers(self.ic_fractions)
 
     def validate(self, station_config: StationConfig) -> list[str]:
-        """Roles, the lateral axes, windows and limits (no I/O)."""
-        problems: list[str] = []
-        require_roles(problems, station_config,
-                      ("lockin", "bias", "dmm", "thermometer", "positioner"), self.NAME)
+        """Roles and limits (the table), the lateral axes, windows and fractions (no I/O)."""
+        problems = super().validate(station_config)
         rc = station_config.roles.get("positioner")
         if rc is not None and not hasattr(rc.driver_class, "step_lateral"):
             problems.append(f"{self.NAME}: the positioner {rc.driver_class.__name__} cannot "
@@ -142,6 +171,9 @@ class ContactSurvey(StationProcedure):
             problems.append(f"need crash_ohm ({self.crash_ohm:g}) < target_min_ohm "
                             f"({self.target_min_ohm:g}) < target_max_ohm "
                             f"({self.target_max_ohm:g}) Ohm")
+        if self.resume_needle_at not in RESUME_NEEDLE_AT:
+            problems.append(f"resume_needle_at = {self.resume_needle_at!r}; allowed: "
+                            f"{', '.join(RESUME_NEEDLE_AT)}")
         try:
             fr = self.fractions()
             if not fr or not all(0.05 <= f <= 1.5 for f in fr):
@@ -149,21 +181,12 @@ class ContactSurvey(StationProcedure):
         except ValueError:
             problems.append(f"series_fractions = {self.series_fractions!r}: expected a list "
                             "of numbers 0.05 to 1.5")
-        for key in ("step_voltage_V",):
-            check_max(problems, key, getattr(self, key),
-                      role_limit(station_config, "positioner", "max_voltage_V"), "V",
-                      "piezo voltage limit")
-        burst = role_limit(station_config, "positioner", "max_steps_per_burst")
-        for key in ("steps_per_burst", "retract_steps", "lateral_steps"):
-            check_max(problems, key, getattr(self, key), burst, "steps", "burst limit")
-        t_max = role_limit(station_config, "thermometer", "max_temperature_K")
-        check_max(problems, "rt_end_K", self.rt_end_K, t_max, "K", "temperature limit")
-        check_max(problems, "sine_voltage_V", self.sine_voltage_V,
-                  role_limit(station_config, "lockin", "max_sine_voltage_V"), "V",
-                  "lock-in sine limit")
-        check_max(problems, "heater_range", self.heater_range,
-                  role_limit(station_config, "thermometer", "max_heater_range"), "",
-                  "heater range limit")
+        try:
+            if not all(0.05 <= f < 1.0 for f in self.ic_fraction_list()):
+                raise ValueError
+        except ValueError:
+            problems.append(f"ic_fractions = {self.ic_fractions!r}: expected a list of "
+                            "numbers 0.05 to 0.99 (or empty)")
         return problems
 
     def conditions(self) -> Conditions:
@@ -185,24 +208,31 @@ class ContactSurvey(StationProcedure):
         k = int(state.get("next_spot", 0))
         pos = [int(v) for v in state.get("position", [0, 0])]
         moved = bool(state.get("moved", True))
+        #: the needle's lateral position (x, y steps from the survey's start) as the survey
+        #: last moved it, saved after every lateral burst
+        self.needle_xy = [int(v) for v in state.get(
+            "needle_xy", pos if moved else self.raster(max(k - 1, 0)))]
         spent = float(state.get("lab_time_s", 0.0))
         stem = str(state.get("stem") or f"survey-{datetime.now():%Y%m%d-%H%M%S}")
         folder = survey_folder(ctx)
         needle = self.needle or str((getattr(station.config, "sim", None) or {}).get("needle", ""))
         t0 = station.clock.now()
         ctx.set_metadata(survey_summary=f"{stem}.csv", survey_needle=needle)
+        self.retract(ctx)
         if records or k:
             ctx.log(f"survey resumed: {len(records)} spots done, continuing with spot {k} at "
                     f"({pos[0]}, {pos[1]}) steps")
-        self.retract(ctx)
-        if not moved:
-            self.move_to_next(ctx, k, pos, moved_from=pos)
+            if k < self.n_spots:
+                self.return_needle(ctx, k, pos)
         self.to_base(ctx)
         ending = "all spots done"
         while k < self.n_spots:
             elapsed = spent + station.clock.now() - t0
-            if elapsed >= self.max_lab_time_s:
-                ending = f"lab-time budget spent ({elapsed / 3600:.2f} h)"
+            typical = typical_spot_s(records)
+            if elapsed + typical > self.max_lab_time_s:
+                ending = (f"lab-time budget spent ({elapsed / 3600:.2f} h of "
+                          f"{self.max_lab_time_s / 3600:.3g} h; a spot takes ~"
+                          f"{typical / 60:.0f} min)")
                 break
             rec = self.one_spot(ctx, k, pos)
             rec["lab_time_s"] = spent + station.clock.now() - t0
@@ -215,7 +245,7 @@ class ContactSurvey(StationProcedure):
             self.write(records, folder, stem, needle, figures=False)
             ctx.progress(min(k / self.n_spots, 0.99))
             if k < self.n_spots:
-                self.move_to_next(ctx, k, nxt, moved_from=pos)
+                self.move_to_next(ctx, k, nxt)
             pos = nxt
             ctx.save_resume_state(position=pos, moved=True,
                                   lab_time_s=spent + station.clock.now() - t0)
@@ -326,19 +356,46 @@ class ContactSurvey(StationProcedure):
                 station.positioner.step(-n)
             steps -= n
 
-    def move_to_next(self, ctx: RunContext, k: int, target: list[int],
-                     moved_from: list[int]) -> None:
-        """Retract until open, then step sideways from ``moved_from`` to ``target``."""
+    def needle_on_resume(self, ctx: RunContext) -> tuple[list[int], str]:
+        """Where the needle stands as a resumed survey begins (x, y steps from the survey's
+        start) and why (parameter ``resume_needle_at``, see :data:`RESUME_NEEDLE_AT`)."""
+        where = str(self.resume_needle_at)
+        if where == "auto":
+            where = "origin" if getattr(ctx.station, "fresh_sim_lab", False) else "kept"
+            why = ("a fresh simulated lab: its needle starts at the lateral origin"
+                   if where == "origin" else "the positioner keeps its place across a restart")
+        else:
+            why = f"resume_needle_at = {where}"
+        return ([0, 0] if where == "origin" else list(self.needle_xy)), why
+
+    def return_needle(self, ctx: RunContext, k: int, target: list[int]) -> None:
+        """On resume: move the (retracted) needle from where it stands to spot ``k``'s
+        position ``target``, so the next spot is the plan's, not whatever is under it."""
+        self.needle_xy, why = self.needle_on_resume(ctx)
+        ctx.save_resume_state(needle_xy=list(self.needle_xy), moved=False)
+        if self.needle_xy == list(target):
+            ctx.log(f"needle at ({target[0]}, {target[1]}) steps, spot {k}'s place ({why})")
+        else:
+            ctx.log(f"needle at ({self.needle_xy[0]}, {self.needle_xy[1]}) steps ({why}): "
+                    f"moving it back to spot {k}")
+            self.move_to_next(ctx, k, target)
+        ctx.save_resume_state(position=list(target), moved=True)
+
+    def move_to_next(self, ctx: RunContext, k: int, target: list[int]) -> None:
+        """Retract until open, then step sideways from where the needle stands
+        (``needle_xy``) to ``target`` in bursts of at most ``lateral_steps`` (the driver
+        checks each against its burst limit); the position is saved after each burst."""
         self.retract(ctx)
         station = ctx.station
         for direction, i in (("x", 0), ("y", 1)):
-            left = target[i] - moved_from[i]
             burst = self.lateral_steps
-            while left:
-                n = max(-burst, min(burst, left))
+            while self.needle_xy[i] != target[i]:
+                n = max(-burst, min(burst, target[i] - self.needle_xy[i]))
                 with station.lock:
                     station.positioner.step_lateral(direction, n)  # type: ignore[attr-defined]
-                left -= n
+                self.needle_xy[i] += n
+                ctx.save_resume_state(needle_xy=list(self.needle_xy))
+                ctx.checkpoint()
         ctx.log(f"moved to spot {k} at ({target[0]}, {target[1]}) steps")
 
     def write(self, records: list[dict], folder: Path, stem: str, needle: str,
@@ -348,6 +405,21 @@ class ContactSurvey(StationProcedure):
 
         write_summary(records, folder, stem, needle=needle, figures=figures,
                       attrs={"needle": needle, "parameters": self.parameters_dict()})
+
+
+def typical_spot_s(records: list[dict]) -> float:
+    """The median lab time a spot took so far (s; 0 before three spots): a spot is not
+    begun when less than that is left of the budget, so the survey ends within it."""
+    ends = [float(r["lab_time_s"]) for r in records if r.get("lab_time_s") is not None]
+    if len(ends) < 3:
+        return 0.0
+    return float(np.median(np.diff([0.0, *ends])))
+
+
+def _numbers(text: object) -> list[float]:
+    """"0.5, 0.8" (or [0.5, 0.8]) -> [0.5, 0.8]; ValueError on anything else."""
+    text = str(text).strip().strip("[]")
+    return [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
 
 
 def survey_folder(ctx: RunContext) -> Path:

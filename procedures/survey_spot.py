@@ -125,13 +125,26 @@ class SpotMeasurement:
 
     def base_spectrum(self) -> dict | None:
         """A uniform spectrum over +-max_bias_mV at base temperature, fitted and judged."""
+        try:
+            res = self.uniform_spectrum("base")
+        except AnalysisInputError as exc:
+            self.decide("unusable spectrum", f"the base spectrum cannot be fitted: {exc}")
+            return None
+        if res.get("ic_A") is not None:
+            self.values["ic_of_T"] = [[float(res["temperature_K"]), float(res["ic_A"])]]
+        return res
+
+    def uniform_spectrum(self, name: str, n_points: int | None = None, **attrs: Any) -> dict:
+        """A uniform spectrum of ``n_points`` (default the survey's) over +-max_bias_mV
+        (segment ``name``) at the present temperature, fitted and annotated (dips, I_c in A,
+        regimes); AnalysisInputError when it cannot be fitted."""
         from pcsdaq.analysis.series import annotate_spectrum
         from pcsdaq.analysis.spectrum_fit import fit_spectrum
         from pcsdaq.analysis.switching import add_dip_currents
 
         s, ctx = self.s, self.ctx
         sweep = BiasSweep.from_parameters({
-            "max_bias_mV": s.max_bias_mV, "n_points": s.n_points,
+            "max_bias_mV": s.max_bias_mV, "n_points": n_points or s.n_points,
             "sensitivity_V": s.sensitivity_V, "sine_voltage_V": s.sine_voltage_V,
             "time_constant_s": s.time_constant_s})
         station = ctx.station
@@ -140,19 +153,52 @@ class SpotMeasurement:
         env = Environment(station, sweep.env_interval_s)
         t, b = env.read(force=True)
         rng = sweep_range(ctx, sweep)
-        ctx.begin_segment("base", temperature_K=t, field_T=b, **rng)
+        ctx.begin_segment(name, temperature_K=t, field_T=b, **attrs, **rng)
         measure_sweep(ctx, sweep, env, max_current_A=rng["max_current_A"])
         bias = np.array(ctx.column("V_dc_V"))
         g = np.array(ctx.column("dIdV_S"))
-        try:
-            res = fit_spectrum(bias, g, t)
-        except AnalysisInputError as exc:
-            self.decide("unusable spectrum", f"the base spectrum cannot be fitted: {exc}")
-            return None
+        res = fit_spectrum(bias, g, t)
         res["resistance_ohm"] = self.values["R_ohm"]
         res["conductance_in_siemens"] = True
         add_dip_currents(res, np.array(ctx.column("I_dc_A")), bias)
         return annotate_spectrum(res)
+
+    def ic_of_t(self, tc_K: float) -> None:
+        """I_c(T): uniform spectra on the way back to base, at ``ic_fractions`` of the R(T)
+        Tc (highest first: the stage cools anyway), I_c from each one's dips
+        (:func:`pcsdaq.analysis.series.critical_current_A`, through annotate_spectrum); a
+        temperature without dips gives no point."""
+        s, ctx = self.s, self.ctx
+        setpoints = sorted((f * tc_K for f in s.ic_fraction_list()
+                            if s.base_temperature_K < f * tc_K <= s.rt_end_K), reverse=True)
+        if not setpoints:
+            return
+        self.decide("I_c(T)", f"dip spectra at {', '.join(f'{t:.3g}' for t in setpoints)} K "
+                    f"(fractions {s.ic_fractions} of Tc = {tc_K:.3g} K)")
+        station = ctx.station
+        with station.lock:
+            station.thermometer.set_ramp(0.0, enabled=False)
+            station.thermometer.set_heater_range(s.heater_range)
+        points = list(self.values.get("ic_of_T") or [])
+        for i, sp in enumerate(setpoints):
+            with station.lock:
+                station.thermometer.set_setpoint(sp)
+            try:
+                t = wait_temperature(ctx, sp, max(s.tolerance_K, 0.01 * sp), s.window_s, 1800.0)
+                res = self.uniform_spectrum(f"ic{i:02d}_{sp:.3g}K", s.ic_points,
+                                            setpoint_K=sp, index=i)
+            except (StabilityTimeout, AnalysisInputError) as exc:
+                self.decide("I_c point skipped", f"{sp:.3g} K: {exc}")
+                continue
+            ic = res.get("ic_A")
+            if ic is None:  # near Tc the dips may sink into the noise; lower down they return
+                self.decide("no I_c at this temperature", f"no dips at {t:.3g} K")
+                continue
+            points.append([t, float(ic)])
+        self.values["ic_of_T"] = sorted(points)
+        if len(points) > 1:
+            self.decide("I_c(T)", "; ".join(f"{t:.3g} K: {ic * 1e3:.3g} mA"
+                                            for t, ic in sorted(points)))
 
     def classify(self, res: dict | None) -> str:
         """The regime from the base spectrum's fit (see the module doc of survey)."""
@@ -266,3 +312,5 @@ class SpotMeasurement:
                            tc_definition="two-slope crossing of R(T) (paper SI VII)")
         self.decide("Tc", f"R(T): two-slope {tc.tc_two_slope_K:.3g} K, midpoint "
                     f"{tc.tc_midpoint_K:.3g} K")
+        if base is not None and base.get("dips_mV") and math.isfinite(tc.tc_two_slope_K):
+            self.ic_of_t(float(tc.tc_two_slope_K))

@@ -6,7 +6,9 @@ Wexler diameter (``diameter_nm``, paper preset), the ``regime`` (ballistic, inte
 thermal, none, short, open, drifting, unusable, fault), ``tc_K`` with its named definition
 (``tc_definition``), Delta(0) (``delta_meV``), ``Z``, ``gamma_meV``, I_c (``ic_A``), the
 ``verdict`` and the reason for it. The HDF5 file holds the same table (one dataset per
-column) and every decision taken, spot by spot, as JSON. Figures (matplotlib Agg, PNG):
+column), every decision taken, spot by spot, as JSON, and I_c(T) where it was measured
+(``/survey/ic_of_T/spotNNN``: rows of T in K and I_c in A; the table's ``ic_A`` is the
+base temperature's). Figures (matplotlib Agg, PNG):
 the Tc histogram by needle (the paper's figure 1f), Delta vs Tc with the BCS line
 Delta = 1.764 k_B Tc, and Tc vs contact diameter.
 """
@@ -74,6 +76,15 @@ def write_hdf5(records: list[dict], path: Path, attrs: dict[str, Any]) -> Path:
         grp.create_dataset("decisions_json", data=np.array(
             [json.dumps(rec.get("decisions", []), default=str) for rec in records],
             dtype=h5py.string_dtype()))
+        ic = grp.create_group("ic_of_T")
+        ic.attrs["columns"] = "T_K, ic_A"
+        for rec in records:
+            points = rec.get("ic_of_T") or []
+            if points:
+                ds = ic.create_dataset(f"spot{int(rec['spot']):03d}",
+                                       data=np.array(points, dtype=float).reshape(-1, 2))
+                ds.attrs["columns"] = "T_K, ic_A"
+                ds.attrs["units"] = "K, A"
     tmp.replace(path)
     return path
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import threading
@@ -16,6 +17,19 @@ from pcsdaq.errors import UsageError
 from pcsdaq.sim.faults import ALL_FAULTS
 from pcsdaq.sim.lab import SimLab
 from pcsdaq.station import load_station_config
+
+
+def served_lab(config_path: str, time_scale: float | None = None,
+               seed: int | None = None) -> SimLab:
+    """The lab ``pcsdaq sim serve`` serves: the station file's, built on a clock at
+    ``time_scale`` (None: the file's) and with ``seed`` (None: the file's). Built so, not
+    changed afterwards: its parts (the lock-in's output filter, the cryostat, the sample's
+    spots) keep the clock and seed they were made with."""
+    config = load_station_config(config_path)  # one line naming file and key if it is bad
+    if seed is not None:
+        config = dataclasses.replace(config, sim={**config.sim, "seed": seed})
+    clock = ScaledClock(time_scale) if time_scale is not None else None
+    return SimLab.from_station_config(config, clock=clock)
 
 
 def main(argv: list[str]) -> int:
@@ -47,7 +61,6 @@ def main(argv: list[str]) -> int:
     if args.cmd == "commands":
         from pcsdaq.sim.coverage import main_commands
         return main_commands(args.name, args.markdown)
-    load_station_config(args.config)  # one line naming file and key if it is bad
     faults = []
     for spec in args.fault:
         name, _, target = spec.partition(":")
@@ -55,7 +68,7 @@ def main(argv: list[str]) -> int:
             raise UsageError(f"--fault {spec!r}: unknown fault {name!r}; allowed: "
                              f"{', '.join(ALL_FAULTS)}")
         faults.append((name, target or None))
-    lab = SimLab.from_station_file(args.config)
+    lab = served_lab(args.config, args.time_scale, args.seed)
     bad_targets = sorted({t for _, t in faults if t is not None} - set(lab.emulators))
     if bad_targets:
         raise UsageError(f"--fault target {', '.join(bad_targets)}: no such emulator; known: "
@@ -64,11 +77,6 @@ def main(argv: list[str]) -> int:
     if unknown:
         parser.error(f"--serial {', '.join(unknown)}: no such emulator; known: "
                      f"{', '.join(lab.emulators)}")
-    if args.time_scale is not None:
-        lab.clock = ScaledClock(args.time_scale)
-    if args.seed is not None:
-        import numpy as np
-        lab.rng = np.random.default_rng(args.seed)
     for name, target in faults:
         lab.inject(name, target)
     stop = threading.Event()

@@ -25,7 +25,7 @@ RUN_SUFFIXES = (".h5", ".hdf5", ".nxs")
 #: columns of the summary table, in order (parameters and errors follow)
 SUMMARY_COLUMNS = ("file", "segment", "temperature_K", "field_T", "resistance_ohm", "regime",
                    "verdict", "model")
-PARAMETERS = ("delta_meV", "Z", "gamma_meV", "P", "delta2_meV", "gamma2_meV", "weight",
+PARAMETERS = ("delta_meV", "Z", "gamma_meV", "P", "delta2_meV", "gamma2_meV", "weight", "Z2",
               "scale")
 
 

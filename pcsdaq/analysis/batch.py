@@ -23,6 +23,16 @@ def _single_threaded_blas() -> None:
         os.environ.setdefault(var, "1")
 
 
+def _worker_start() -> None:
+    """Once per pool worker: BLAS on one thread for the worker's life, and the fitting
+    modules imported (scipy.signal and scipy.optimize take seconds on a busy machine; a
+    forked worker inherits them from the parent, a spawned one imports them here, not in its
+    first task)."""
+    from pcsdaq.analysis import model_fit, spectrum_fit  # noqa: F401
+
+    model_fit.limit_blas_for_process()
+
+
 def fit_chunk(jobs: Sequence[tuple]) -> list[dict]:
     """Fit each (bias_V, g, temperature_K, options) of a chunk; errors become {"error": ...}."""
     from pcsdaq.analysis.spectrum_fit import fit_spectrum
@@ -61,6 +71,8 @@ def fit_many(jobs: Sequence[tuple], *, workers: int | None = None, chunk: int | 
         return []
     workers = default_workers() if workers is None else max(int(workers), 1)
     if chunk is None:
+        # at least four tasks per worker (a late chunk costs little idle time), at most 50
+        # spectra each; one task per spectrum would pay the pool's round trip each time
         chunk = max(1, min(50, total // (4 * workers) or 1))
     parts = _chunks(jobs, chunk)
     results: list[list[dict] | None] = [None] * len(parts)
@@ -92,7 +104,11 @@ def fit_many(jobs: Sequence[tuple], *, workers: int | None = None, chunk: int | 
                 progress(done, total)
     else:
         _single_threaded_blas()
-        with ProcessPoolExecutor(max_workers=min(workers, len(parts))) as pool:
+        # imported before the workers fork, so that they start with it
+        from pcsdaq.analysis import spectrum_fit  # noqa: F401
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(parts)),
+                                 initializer=_worker_start) as pool:
             from concurrent.futures import Future
             from concurrent.futures import as_completed as done_first
 

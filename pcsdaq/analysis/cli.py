@@ -83,6 +83,7 @@ def add_spectrum_options(parser: argparse.ArgumentParser) -> None:
     """Reading, preprocessing and model options shared by ``fit`` and ``analyze``."""
     from pcsdaq.analysis.model_fit import MODELS
     from pcsdaq.analysis.readers import BIAS_UNITS, QUANTITIES
+    from pcsdaq.physics import andreev
 
     parser.add_argument("--model", choices=MODELS, default="btk",
                         help="btk (P = 0), spin (free P), two-gap (delta2, weight)")
@@ -102,16 +103,19 @@ def add_spectrum_options(parser: argparse.ArgumentParser) -> None:
                              "by the mean high-bias conductance")
     parser.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE",
                         help="fix a parameter (delta_meV, Z, gamma_meV, P, scale, delta2_meV, "
-                             "gamma2_meV, weight), e.g. --fix P=0; NAME=free frees one the "
-                             "model fixes (P of two-gap)")
+                             "gamma2_meV, weight, Z2), e.g. --fix P=0; NAME=free frees one the "
+                             "model fixes or ties (P of two-gap; Z2, the second band's Z, "
+                             "which is Z unless fixed or freed)")
     parser.add_argument("--bound", action="append", default=[], metavar="NAME=LO:HI",
                         help="bound a parameter, e.g. --bound Z=0:3")
     parser.add_argument("--window-mV", default=None, help="fit only |V| <= this bias, mV")
     parser.add_argument("--smearing-meV", default="0", help="extra Gaussian smearing omega, meV "
                         "(kernel exp(-x^2/4 omega^2)); 0: Dynes Gamma and temperature only")
-    parser.add_argument("--convention", choices=("dynes", "re-u2"), default="dynes",
-                        help="Gamma convention: dynes (complex energy, docs/physics.md) or re-u2 "
-                             "(Re(u^2) of some public codes; btk and spin models)")
+    parser.add_argument("--convention", choices=andreev.CONVENTIONS, default="dynes",
+                        help="dynes (complex energy, docs/physics.md), re-u2 (Gamma through "
+                             "Re(u^2) as some public codes; btk and spin models) or "
+                             "finite-difference (Dynes, G as the difference of I(V) over each "
+                             "bias step, normalised at the largest |V|)")
     parser.add_argument("--normalized", action="store_true",
                         help="the conductance is already G/G_N (no normalisation)")
     parser.add_argument("--symmetrize", action="store_true",

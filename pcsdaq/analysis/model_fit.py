@@ -6,11 +6,13 @@ Models (pcsdaq.physics.andreev): ``btk`` (Delta, Z, Gamma, scale; P fixed at 0),
 P fixed at 0 unless freed). Any parameter can be fixed (``fixed={"P": 0}``) or bounded
 (``bounds={"Z": (0, 3)}``).
 
-Speed: Levenberg-Marquardt (MINPACK) runs unbounded on internal variables; a parameter
+Speed: Levenberg-Marquardt (MINPACK's lmder, called through scipy's thin ``leastsq``) runs
+unbounded on internal variables; a parameter
 bounded on both sides is mapped as x = lo + (hi - lo)(sin u + 1)/2 (MINUIT's transform: an
 optimum at a bound, such as P = 0, is a smooth minimum in u and converges in a few steps),
 one bounded on one side by reflection, x = lo + |u|. The analytic gradients of the model go
-through the thermal kernel with the model, so one evaluation is one matrix product. The
+through the thermal kernel with the model (one FFT convolution or matrix product for all
+columns; only E >= 0 is computed when the grid is symmetric and g(E) even). The
 covariance is computed afterwards in the parameters themselves, J^T J at the optimum scaled
 by the reduced chi^2. Energies in meV, bias in mV.
 """
@@ -23,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import least_squares
+from scipy.optimize import least_squares, leastsq
 
 from pcsdaq.analysis.io import AnalysisInputError
 from pcsdaq.physics import andreev, btk
@@ -34,6 +36,9 @@ GAMMA_MIN_MEV = 1e-3
 _TOL = 1e-8
 #: parameters fixed unless the caller frees them (fixed={"P": None} frees P in two-gap)
 DEFAULT_FIXED = {"btk": {"P": 0.0}, "spin": {}, "two-gap": {"P": 0.0}}
+#: parameters equal to another unless the caller fixes or frees them (two-gap: one Z for
+#: both bands by default; fixed={"Z2": None} fits a second band's Z of its own)
+DEFAULT_TIED = {"btk": {}, "spin": {}, "two-gap": {"Z2": "Z"}}
 
 
 def parameter_names(model: str) -> tuple[str, ...]:
@@ -47,7 +52,7 @@ def default_bounds(model: str, span_mV: float) -> dict[str, tuple[float, float]]
     """Default (lo, hi) of every parameter for a spectrum reaching |V| = span_mV."""
     b = {"delta_meV": (1e-3, span_mV), "Z": (0.0, 10.0), "gamma_meV": (GAMMA_MIN_MEV, span_mV),
          "P": (0.0, 1.0), "delta2_meV": (1e-3, span_mV), "gamma2_meV": (GAMMA_MIN_MEV, span_mV),
-         "weight": (0.0, 1.0), "scale": (0.0, math.inf)}
+         "weight": (0.0, 1.0), "Z2": (0.0, 10.0), "scale": (0.0, math.inf)}
     return {n: b[n] for n in parameter_names(model)}
 
 
@@ -73,6 +78,8 @@ class ModelFit:
     bias_mV: np.ndarray = field(repr=False)
     data: np.ndarray = field(repr=False)
     fitted: np.ndarray = field(repr=False)
+    #: parameters set equal to another (name -> the other's name), e.g. {"Z2": "Z"}
+    tied: dict[str, str] = field(default_factory=dict)
 
     @property
     def correlations(self) -> dict[str, float]:
@@ -116,13 +123,15 @@ def _from_internal(u, lo, hi):
 _KERNELS: dict = {}
 
 
-def _kernel(bias_mV: np.ndarray, temperature_K: float, step_meV: float, smearing_meV: float):
+def _kernel(bias_mV: np.ndarray, temperature_K: float, step_meV: float, smearing_meV: float,
+            layout: str = "auto"):
     """The thermal kernel for these biases and settings, kept for the next spectrum measured
     on the same biases at the same temperature (a series or a batch: built once)."""
-    key = (hash(bias_mV.tobytes()), bias_mV.size, temperature_K, step_meV, smearing_meV)
+    key = (hash(bias_mV.tobytes()), bias_mV.size, temperature_K, step_meV, smearing_meV, layout)
     kernel = _KERNELS.get(key)
     if kernel is None or not np.array_equal(kernel.bias_meV, bias_mV):
-        kernel = btk.ThermalKernel(bias_mV, temperature_K, step_meV, smearing_meV=smearing_meV)
+        kernel = btk.ThermalKernel(bias_mV, temperature_K, step_meV, smearing_meV=smearing_meV,
+                                   layout=layout)
         if len(_KERNELS) >= 8:
             _KERNELS.pop(next(iter(_KERNELS)))
         _KERNELS[key] = kernel
@@ -130,48 +139,78 @@ def _kernel(bias_mV: np.ndarray, temperature_K: float, step_meV: float, smearing
 
 
 class _Evaluator:
-    """scale * G(V; params) through the thermal kernel, and its Jacobian by parameter name."""
+    """scale * G(V; params) through the thermal kernel, and its Jacobian by parameter name.
+
+    Set up once per fit: the kernel (cached across fits on the same biases), the energies the
+    model is evaluated on (only E >= 0 of a symmetric grid when the convention's g(E) is even:
+    half the work), the convention's sampling of the biases."""
 
     def __init__(self, model, bias_mV, temperature_K, gamma_hint_meV, smearing_meV=0.0,
-                 convention="dynes"):
+                 convention="dynes", shared_z2=False):
         self.model = model
         self.convention = convention
+        self.shared_z2 = shared_z2
         self.names = parameter_names(model)
         self.bias = bias_mV
+        self.fd = convention == "finite-difference"
+        sampled = andreev.finite_difference_biases(bias_mV) if self.fd else bias_mV
+        self.largest = int(np.argmax(np.abs(bias_mV)))
         self.t0 = temperature_K <= 0 and smearing_meV <= 0
         self.cell = 0.0
+        self.even = False
+        self.energy = sampled
         if not self.t0:
             step = btk.energy_step_meV(max(temperature_K, 0.05), gamma_hint_meV)
-            self.kernel = _kernel(bias_mV, max(temperature_K, 0.0), step, smearing_meV)
+            # re-u2's g has an unresolved step at the gap edge: its fits keep the grid they
+            # were validated on (the matrix layout) rather than the aligned convolution grid
+            self.kernel = _kernel(sampled, max(temperature_K, 0.0), step, smearing_meV,
+                                  "matrix" if convention == "re-u2" else "auto")
             self.cell = self.kernel.step_meV
+            self.even = self.kernel.even_from is not None and \
+                convention in andreev.EVEN_CONVENTIONS
+            self.energy = self.kernel.energy_meV[self.kernel.even_from:] if self.even \
+                else self.kernel.energy_meV
 
     def __call__(self, x: np.ndarray, need_p: bool = True):
         phys = x[:-1]
         scale = x[-1]
-        energy = self.bias if self.t0 else self.kernel.energy_meV
-        if self.convention != "dynes":
-            stack = andreev.convention_T0_with_gradient(self.convention, energy, phys)
+        if self.convention == "re-u2":
+            stack = andreev.convention_T0_with_gradient(self.convention, self.energy, phys)
         elif self.model == "two-gap":
-            # mypy cannot count *phys and fears it reaches the keywords
-            stack = andreev.two_gap_T0_with_gradient(  # type: ignore[misc]
-                energy, *phys, cell_meV=self.cell)
+            d1, z, g1, p, d2, g2, w, z2 = phys
+            stack = andreev.two_gap_T0_with_gradient(
+                self.energy, d1, z, g1, p, d2, g2, w, z2=None if self.shared_z2 else z2,
+                cell_meV=self.cell)
         else:
+            # mypy cannot count *phys and fears it reaches the keywords
             stack = andreev.spin_T0_with_gradient(  # type: ignore[misc]
-                energy, *phys, cell_meV=self.cell, p_gradient=need_p)
+                self.energy, *phys, cell_meV=self.cell, p_gradient=need_p)
         if not self.t0:
-            stack = self.kernel.apply(stack)
+            stack = self.kernel.apply(stack, even=self.even)
+        if self.fd:
+            stack = andreev.finite_difference(stack, self.largest)
         jac = np.empty((len(self.bias), len(x)))
-        jac[:, :-1] = scale * stack[:, 1:]
+        np.multiply(stack[:, 1:], scale, out=jac[:, :-1])
         jac[:, -1] = stack[:, 0]
         return scale * stack[:, 0], jac
+
+
+def _quantile(x: np.ndarray, q: float) -> float:
+    """np.quantile(x, q) (linear interpolation) from a partial sort: a fraction of the cost."""
+    pos = q * (x.size - 1)
+    j = int(np.floor(pos))
+    k = min(j + 1, x.size - 1)
+    part = np.partition(x, (j, k))
+    return float(part[j] + (pos - j) * (part[k] - part[j]))
 
 
 def initial_guess(bias_mV: np.ndarray, g: np.ndarray, two_gaps: bool = False) -> dict[str, float]:
     """Delta from the conductance peaks (or the half-width of the zero-bias feature), Z from
     whether the zero-bias conductance is enhanced (Andreev) or suppressed (tunnel-like)."""
-    outer = np.abs(bias_mV) >= np.quantile(np.abs(bias_mV), 0.85)
+    mag = np.abs(bias_mV)
+    outer = mag >= _quantile(mag, 0.85)
     scale = float(np.mean(g[outer]))
-    zero = float(np.mean(g[np.argsort(np.abs(bias_mV))[:3]])) / scale
+    zero = float(np.mean(g[np.argpartition(mag, min(2, mag.size - 1))[:3]])) / scale
     peak = float(np.abs(bias_mV[np.argmax(g)]))
     span = float(np.max(np.abs(bias_mV)))
     if zero > 1.1:  # Andreev-like plateau: the gap is near where g falls to halfway
@@ -196,16 +235,30 @@ def initial_guess(bias_mV: np.ndarray, g: np.ndarray, two_gaps: bool = False) ->
             d1, d2 = sorted(float(bias_mV[pos][k]) for k in top)
             delta, delta2 = d1, d2
     return {"delta_meV": delta, "Z": z, "gamma_meV": 0.1 * delta, "P": 0.0, "scale": scale,
-            "delta2_meV": delta2, "gamma2_meV": 0.1 * delta2, "weight": 0.5}
+            "delta2_meV": delta2, "gamma2_meV": 0.1 * delta2, "weight": 0.5, "Z2": z}
 
 
 _CONTROLLER: list = []
+_PROCESS_LIMIT: list = []
+
+
+def limit_blas_for_process() -> None:
+    """One BLAS thread for the rest of this process (a batch worker): its fits then skip the
+    per-fit limit of :func:`one_blas_thread`."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a dependency; tolerate its absence
+        return
+    if not _PROCESS_LIMIT:
+        _PROCESS_LIMIT.append(threadpool_limits(limits=1, user_api="blas"))
 
 
 def one_blas_thread():
     """Context in which BLAS runs on one thread (threadpoolctl): the kernel products of a fit
     are small, and several BLAS threads per fit (the default) made a fit 10-15x slower on a
     busy 2-core machine, more so in a pool of worker processes."""
+    if _PROCESS_LIMIT:
+        return contextlib.nullcontext()
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover - a dependency; tolerate its absence
@@ -240,18 +293,23 @@ def fit_model_unlimited(bias_mV, g, temperature_K: float, *, model: str = "spin"
     (lo, hi); ``initial``: name -> start value. Raises AnalysisInputError for unknown names,
     bounds that exclude their start, or data that cannot determine the parameters."""
     names = parameter_names(model)
-    if convention not in andreev.CONVENTIONS:
-        raise AnalysisInputError(f"convention {convention!r}; allowed: "
-                                 f"{', '.join(andreev.CONVENTIONS)}")
-    if convention != "dynes" and model == "two-gap":
-        raise AnalysisInputError(f"convention {convention} is for the btk and spin models")
+    try:
+        andreev.check_convention(model, convention)
+    except ValueError as exc:
+        raise AnalysisInputError(str(exc)) from None
     bias = np.asarray(bias_mV, dtype=float)
     y = np.asarray(g, dtype=float)
+    if convention == "finite-difference" and np.any(np.diff(bias) <= 0):
+        # the differences are taken over increasing bias
+        order = np.argsort(bias, kind="stable")
+        bias, y = bias[order], y[order]
     span = float(np.max(np.abs(bias))) if bias.size else 0.0
     fix = dict(DEFAULT_FIXED[model])
+    tied = dict(DEFAULT_TIED[model])
     for k, v in (fixed or {}).items():
         if k not in names:
             raise AnalysisInputError(f"cannot fix {k!r}: model {model} has {', '.join(names)}")
+        tied.pop(k, None)
         if v is None:
             fix.pop(k, None)
         else:
@@ -263,7 +321,7 @@ def fit_model_unlimited(bias_mV, g, temperature_K: float, *, model: str = "spin"
         if not lo < hi:
             raise AnalysisInputError(f"bound {k}={lo}:{hi}: need LO < HI")
         lims[k] = (float(lo), float(hi))
-    free = [n for n in names if n not in fix]
+    free = [n for n in names if n not in fix and n not in tied]
     if bias.size < len(free) + 4:
         raise AnalysisInputError(f"only {bias.size} points for {len(free)} free parameters "
                                  f"(need >= {len(free) + 4})")
@@ -276,7 +334,9 @@ def fit_model_unlimited(bias_mV, g, temperature_K: float, *, model: str = "spin"
     if model == "spin" and "P" not in (initial or {}) and "P" not in fix:
         start["P"] = 0.2
     start.update(fix)
+    start.update({k: start[src] for k, src in tied.items()})
     x_full = np.array([start[n] for n in names], dtype=float)
+    ties = [(names.index(k), names.index(src)) for k, src in tied.items()]
     idx = [names.index(n) for n in free]
     lo = np.array([lims[n][0] for n in free])
     hi = np.array([lims[n][1] for n in free])
@@ -288,13 +348,15 @@ def fit_model_unlimited(bias_mV, g, temperature_K: float, *, model: str = "spin"
             raise AnalysisInputError(f"{n} fixed at {v} lies outside its bounds {lo_n}:{hi_n}")
     gammas = [x_full[names.index(n)] for n in ("gamma_meV", "gamma2_meV") if n in names]
     evaluator = _Evaluator(model, bias, temperature_K, max(0.5 * min(gammas), 0.02),
-                           smearing_meV, convention)
+                           smearing_meV, convention, shared_z2="Z2" in tied)
     need_p = "P" in free
     cache: dict = {}
 
     def full(xf):
         out = x_full.copy()
         out[idx] = xf
+        for k, src in ties:
+            out[k] = out[src]
         return out
 
     def evaluate(u):
@@ -305,15 +367,20 @@ def fit_model_unlimited(bias_mV, g, temperature_K: float, *, model: str = "spin"
             xf = np.array([p[0] for p in pairs])
             dx = np.array([p[1] for p in pairs])
             value, jac = evaluator(full(xf), need_p)
-            cache[key] = (value - y, jac[:, idx] * dx)
+            cache[key] = (value - y, jac[:, idx] * dx, value, jac)
         return cache[key]
 
     u0 = np.array([_to_internal(x0[i], lo[i], hi[i]) for i in range(len(free))])
     with np.errstate(all="ignore"):
-        sol = least_squares(lambda u: evaluate(u)[0], u0, jac=lambda u: evaluate(u)[1],
-                            method="lm", x_scale="jac", ftol=_TOL, xtol=_TOL, gtol=_TOL)
-        xf = np.array([_from_internal(ui, lo[i], hi[i])[0] for i, ui in enumerate(sol.x)])
-        ok = bool(sol.success) and bool(np.all(np.isfinite(xf)))
+        # MINPACK's lmder through leastsq: the same Levenberg-Marquardt as
+        # least_squares(method="lm", x_scale="jac") without its per-call wrappers
+        u_opt, _, _, _, status = leastsq(lambda u: evaluate(u)[0], u0,
+                                         Dfun=lambda u: evaluate(u)[1], full_output=True,
+                                         ftol=_TOL, xtol=_TOL, gtol=_TOL,
+                                         maxfev=100 * len(u0))
+        u_opt = np.atleast_1d(u_opt)
+        xf = np.array([_from_internal(ui, lo[i], hi[i])[0] for i, ui in enumerate(u_opt)])
+        ok = status in (1, 2, 3, 4) and bool(np.all(np.isfinite(xf)))
         if not ok:
             tr = least_squares(lambda v: evaluator(full(v), need_p)[0] - y,
                                np.clip(np.nan_to_num(xf, nan=0.5), lo + 1e-9 * width,
@@ -321,7 +388,10 @@ def fit_model_unlimited(bias_mV, g, temperature_K: float, *, model: str = "spin"
                                jac=lambda v: evaluator(full(v), need_p)[1][:, idx],
                                bounds=(lo, hi), method="trf", x_scale="jac")
             xf, ok = tr.x, bool(tr.success)
-        value, jac = evaluator(full(xf), need_p)
+            cache.clear()
+        # the optimiser's last evaluation is usually at its optimum: reuse it
+        last = cache.get(u_opt.tobytes()) if ok else None
+        value, jac = (last[2], last[3]) if last is not None else evaluator(full(xf), need_p)
     x = full(xf)
     resid = y - value
     dof = max(len(y) - len(free), 1)
@@ -336,10 +406,14 @@ def fit_model_unlimited(bias_mV, g, temperature_K: float, *, model: str = "spin"
     errs = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     values = {n: float(v) for n, v in zip(names, x)}
     values["Z"] = abs(values["Z"])
+    if "Z2" in values:
+        values["Z2"] = abs(values["Z2"])
     errors = {n: 0.0 for n in names}
     errors.update({n: float(e) for n, e in zip(free, errs)})
+    for k, src in tied.items():
+        values[k], errors[k] = values[src], errors[src]
     at_bound = [n for i, n in enumerate(free)
                 if min(abs(xf[i] - lo[i]), abs(hi[i] - xf[i])) <= 1e-4 * width[i]]
     return ModelFit(model, values, errors, free, cov, fix, lims, at_bound, chi2_red,
                     float(np.sqrt(np.mean(resid**2))), len(y), float(temperature_K), ok,
-                    bias, y, value)
+                    bias, y, value, tied)

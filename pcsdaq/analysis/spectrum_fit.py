@@ -172,7 +172,8 @@ def fit_spectrum(bias_V, g, temperature_K: float, *, model: str = "btk",
         "window_mV": window,
         "success": bool(fit.success and has_features and verdict in ("good", "degenerate")),
         "verdict": verdict, "reasons": reasons, "dips_mV": dips, "at_bound": fit.at_bound,
-        "correlations": fit.correlations, "fixed": fit.fixed, "offset_mV": off_mV,
+        "correlations": fit.correlations, "fixed": fit.fixed, "tied": fit.tied,
+        "offset_mV": off_mV,
         "dip_integrals": dip_integrals, "gap_features": has_features,
         "ranges_at_equal_chi2": ranges,
         "feature_contrast": contrast,
@@ -207,7 +208,7 @@ def equal_chi2_ranges(fit, temperature_K: float, fit_kw: dict, n: int = 9) -> di
     if not pairs:
         return {}
     _, (a, b) = max(pairs)
-    order = ["P", "Z", "delta_meV", "delta2_meV", "weight", "gamma_meV", "gamma2_meV"]
+    order = ["P", "Z", "Z2", "delta_meV", "delta2_meV", "weight", "gamma_meV", "gamma2_meV"]
     first, other = sorted((a, b), key=lambda x: order.index(x) if x in order else 99)
     value, err = fit.values[first], fit.errors[first]
     lo_b, hi_b = fit.bounds[first]

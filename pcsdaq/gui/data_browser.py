@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PyQt6 import QtCore, QtWidgets
 
-from pcsdaq.gui.fit_worker import FitRunner
+from pcsdaq.gui.fit_worker import FitRunner, warm_up
 from pcsdaq.gui.live_plots import RTPlot
 from pcsdaq.gui.spectra_view import SpectraView
 
@@ -81,15 +81,22 @@ class DataBrowser(QtWidgets.QWidget):
         self.spectra.fits.done.connect(self._fit_done)
         self.loader = FitRunner(self)
         self.loader.done.connect(self._loaded)
+        warm_up()  # the worker process starts with the window, not at the first open or fit
 
     def open_runs(self, paths: list[str]) -> None:
         """Read these run files and text spectra in the thread pool, then add their segments
         to the list (checked: overlaid) and emit ``opened``; a file that cannot be read is
         named with the reason in the result line."""
         self.result.setText("reading " + ", ".join(Path(p).name for p in paths) + "...")
-        self.loader.submit(tuple(paths), _read_files, list(paths), in_process=False)
+        # in the worker process: h5py holds the interpreter lock while it reads (a 10^5-row
+        # run stalled the GUI thread ~100 ms when read in a pool thread)
+        self.loader.submit(tuple(paths), _read_files, list(paths))
 
     def _loaded(self, _key: object, found: object, _thread: str) -> None:
+        if isinstance(found, Exception):  # the worker process died
+            self.result.setText(f"cannot read: {found}")
+            self.opened.emit(len(self.segments))
+            return
         assert isinstance(found, tuple)
         opened, problems = found
         for path, segments in opened:

@@ -80,6 +80,40 @@ def fit_label(res: dict) -> str:
             f"Z={res['Z']:.2f} \u0393={res['gamma_meV']:.3f} meV{extra} [{res['verdict']}]")
 
 
+def _num(fit: dict, key: str, default: float = math.nan) -> float:
+    try:
+        return float(fit.get(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def live_fit_curve(fit: dict, bias_lo_V: float, bias_hi_V: float,
+                   temperature_K: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pcsdaq.runner.live_fit.model_curve` (for the worker process: a thermal BTK
+    curve takes tens of ms on a busy machine)."""
+    from pcsdaq.runner.live_fit import model_curve
+
+    return model_curve(fit, bias_lo_V, bias_hi_V, temperature_K)
+
+
+def live_label(fit: dict) -> str:
+    """One line for a live fit: Delta +- its error, Z, Gamma (P for the spin model, the
+    second gap for two-gap), the verdict and the points fitted of those measured."""
+    def num(key: str, fmt: str) -> str:
+        value = _num(fit, key)
+        return format(value, fmt) if math.isfinite(value) else "--"
+
+    model = str(fit.get("model") or "btk")
+    extra = f" P={num('P', '.2f')}" if model == "spin" else ""
+    if model == "two-gap":
+        extra = f" \u0394\u2082={num('delta2_meV', '.3f')} meV"
+    n, m = _num(fit, "n_points"), _num(fit, "n_acquired")
+    points = f", {int(n)} of {int(m)} points" if math.isfinite(n) and math.isfinite(m) else ""
+    return (f"live fit: \u0394={num('delta_meV', '.3f')}\u00b1{num('delta_err_meV', '.3f')} "
+            f"meV Z={num('Z', '.2f')} \u0393={num('gamma_meV', '.3f')} meV{extra} "
+            f"[{fit.get('verdict', '')}{', ' + model if model != 'btk' else ''}{points}]")
+
+
 _executor: concurrent.futures.ProcessPoolExecutor | None = None
 _executor_lock = threading.Lock()
 

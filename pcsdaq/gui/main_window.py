@@ -4,7 +4,11 @@ commands go out to the engine; no instrument I/O on the GUI thread."""
 
 from __future__ import annotations
 
+import collections
 import logging
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6 import QtCore, QtWidgets
@@ -20,21 +24,64 @@ from pcsdaq.gui.watch_panel import WatchPanel
 
 #: live plots are redrawn at most this often (points arrive much faster)
 REDRAW_MS = 100
+#: the longest the GUI thread spends on queued engine events in one go, s
+DRAIN_BUDGET_S = 0.02
 
 
 class EventBridge(QtCore.QObject):
     """Carries engine events (dicts) from the engine's worker thread into the Qt thread.
 
-    Pass ``bridge.post`` to ``engine.subscribe``; the signal is delivered with a queued
-    connection, so slots run on the GUI thread.
+    Pass ``bridge.post`` to ``engine.subscribe``. Events are queued and handed to the GUI
+    thread in batches: the first event of a batch wakes the GUI thread (one queued signal),
+    which then calls each of ``handlers`` (and emits ``posted``, if connected) for every
+    event queued by then, in order. One wake-up per batch rather than per point, and plain
+    calls rather than a signal per event: with the engine's thread running flat out, each
+    pass through Qt costs the GUI thread a wait for the interpreter lock (up to the 5 ms
+    switch interval), and a backlog of single-point wake-ups stalled it for 100-300 ms
+    (benchmarks/bench_gui.py).
     """
 
     #: named ``posted``, not ``event``: a signal called ``event`` would shadow QObject.event
     posted = QtCore.pyqtSignal(dict)
+    _wake = QtCore.pyqtSignal()
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._queue: collections.deque[dict] = collections.deque()
+        self._lock = threading.Lock()
+        self._scheduled = False
+        #: called on the GUI thread with each event
+        self.handlers: list[Callable[[dict], None]] = []
+        self._wake.connect(self.drain,  # type: ignore[call-arg]  # stubs lack the type
+                           QtCore.Qt.ConnectionType.QueuedConnection)
 
     def post(self, event: dict) -> None:
-        """Thread-safe: emit ``event`` for the GUI thread."""
-        self.posted.emit(dict(event))
+        """Thread-safe: queue ``event`` for the GUI thread."""
+        with self._lock:
+            self._queue.append(dict(event))
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._wake.emit()
+
+    def drain(self) -> None:
+        """On the GUI thread: emit ``posted`` for the queued events, oldest first, for at
+        most DRAIN_BUDGET_S; what is left waits for the next turn of the event loop (timers
+        and paints go first)."""
+        deadline = time.perf_counter() + DRAIN_BUDGET_S
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._scheduled = False
+                    return
+                event = self._queue.popleft()
+            for handler in self.handlers:
+                handler(event)
+            if self.receivers(self.posted):  # type: ignore[arg-type]
+                self.posted.emit(event)
+            if time.perf_counter() > deadline:
+                break
+        self._wake.emit()  # the rest after the events already waiting (still scheduled)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -96,8 +143,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.watcher: FolderWatcher | None = None  #: follows a watched headless run
         self.watch_panel: WatchPanel | None = None
         self.bridge = EventBridge()
-        self.bridge.posted.connect(self.on_event,  # type: ignore[call-arg]  # stubs lack the type
-                                   QtCore.Qt.ConnectionType.QueuedConnection)
+        self.bridge.handlers.append(self.on_event)
         self.queue.message.connect(lambda m: self.log.append("error", m))
         self.dashboard.alarm.connect(self.raise_alarm)
         self._log_handler = LogHandler(self.bridge.post)
@@ -130,6 +176,8 @@ class MainWindow(QtWidgets.QMainWindow):
             row = ev.get("row", {})
             self.plots.ingest_row(self.segment, row)
             self.dashboard.show_point(row)
+        elif kind == "live_fit":
+            self.plots.live_fit(ev)
         elif kind == "progress":
             self.progress.setValue(int(100 * float(ev.get("overall_fraction", 0.0))))
         elif kind == "status":

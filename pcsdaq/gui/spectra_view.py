@@ -1,7 +1,8 @@
 """The spectra plot a PCAR user reads: raw dI/dV, normalised G/G_N or dV/dI against bias,
 one curve per spectrum coloured by its temperature (one colour map) or field (another), each
 with its colour bar; a waterfall offset; keep the last N spectra or clear; the fitted curve
-over each finished spectrum with Delta, Z, Gamma and the verdict in the legend.
+over each finished spectrum with Delta, Z, Gamma and the verdict in the legend; while a
+spectrum is measured, the engine's live fit of it (:mod:`pcsdaq.gui.live_fit_view`).
 
 Fits run in the thread pool (:mod:`pcsdaq.gui.fit_worker`); this widget only draws.
 Normalisation is :func:`pcsdaq.analysis.spectra.normalise` (mean G of the outermost 15 % of
@@ -25,7 +26,8 @@ from pcsdaq.gui.fit_worker import (
     spectrum_segment,
     warm_up,
 )
-from pcsdaq.gui.live_plots import GrowingXY, LivePlot
+from pcsdaq.gui.live_fit_view import LiveFitOverlay
+from pcsdaq.gui.live_plots import DOWNSAMPLE_FACTOR, GrowingXY, LivePlot
 
 VIEWS = {"dI/dV": ("dI/dV", "S"), "G/G_N": ("G/G_N", ""), "dV/dI": ("dV/dI", "Ohm")}
 #: colour maps: temperature and field never share one
@@ -115,7 +117,11 @@ class SpectraView(QtWidgets.QWidget):
         bar.addStretch(1)
         lay.addLayout(bar)
         self.plot = LivePlot("Bias", "V", "dI/dV", "S")
+        self.live = LiveFitOverlay(self)  #: the live fit of the spectrum being measured
+        lay.addWidget(self.live.label)
         lay.addWidget(self.plot, 1)
+        self.plot.getPlotItem().getViewBox().sigStateChanged.connect(self._zoom_changed)
+        self._zoomed = False
         self.traces: dict[str, SpectrumTrace] = {}
         self._dirty: set[str] = set()
         self.t_bar = self._colour_bar(T_MAP, "T (K)", 5)
@@ -212,7 +218,13 @@ class SpectraView(QtWidgets.QWidget):
             return
         assert isinstance(res, dict)
         tr.fit = res
+        self.live.superseded(tr.key)
         self._draw_fit(tr, self._offsets().get(tr.key, 0.0))
+
+    def show_live_fit(self, key: str, fit: dict) -> bool:
+        """A live fit update (a ``live_fit`` event, or a row of a watched run's live table)
+        for spectrum ``key``; False when that spectrum is not shown."""
+        return self.live.show(key, fit)
 
     def clear(self) -> None:
         """Remove every spectrum and fit."""
@@ -222,6 +234,7 @@ class SpectraView(QtWidgets.QWidget):
 
     def _drop(self, key: str) -> None:
         tr = self.traces.pop(key)
+        self.live.drop(key)
         for item in (tr.curve, tr.fit_curve):
             if item is not None:
                 self.plot.removeItem(item)
@@ -248,7 +261,7 @@ class SpectraView(QtWidgets.QWidget):
         v, g = tr.g.views()
         mode = self.view.currentText()
         if mode == "dI/dV" and level_offset == 0.0:
-            return v, g  # views, no copy: the live fast path
+            return self.plot.shown(tr.g)  # views or the envelope: the live fast path
         gn = _normal_state(v, g) if mode != "dV/dI" or tr.r.n != tr.g.n else math.nan
         if mode == "G/G_N":
             return v, g / gn + level_offset
@@ -260,6 +273,11 @@ class SpectraView(QtWidgets.QWidget):
             return v, r + level_offset * rn
         return v, g + level_offset * gn
 
+    def _zoom_changed(self, *_args) -> None:
+        if self.plot.zoomed() != self._zoomed:  # envelope <-> points (see LivePlot.shown)
+            self._zoomed = self.plot.zoomed()
+            self.redraw_all()
+
     def refresh(self) -> None:
         """Draw the points that arrived since the last refresh."""
         if not self._dirty:
@@ -270,7 +288,8 @@ class SpectraView(QtWidgets.QWidget):
             if tr is None:
                 continue
             if tr.curve is None:
-                tr.curve = self.plot.plot([], [], name=tr.key, pen=pg.mkPen(width=1.5))
+                tr.curve = self.plot.plot([], [], name=tr.key, pen=pg.mkPen(width=1.5),
+                                          autoDownsampleFactor=DOWNSAMPLE_FACTOR)
                 tr.curve.setDownsampling(auto=True, method="peak")
                 tr.curve.setClipToView(True)
                 self._update_bars()
@@ -285,6 +304,7 @@ class SpectraView(QtWidgets.QWidget):
         for tr in self.traces.values():
             if tr.fit is not None:
                 self._draw_fit(tr, offsets[tr.key])
+        self.live.redraw_all(offsets)
 
     def _draw_fit(self, tr: SpectrumTrace, level_offset: float) -> None:
         res = tr.fit

@@ -9,7 +9,9 @@ thread-safe bridge), so the same plots, queue and alarms show a watched run:
   segment's clock start time), ``rows`` (a block of new rows, column -> array), and when
   its status record appears ``step_finished`` and, for a failed or aborted run, a
   ``status`` and an error ``log`` line with the reason; rows whose ``flags`` column is set
-  (lock-in overload, unlock, invalid thermometer) give one ``alarm`` line per run;
+  (lock-in overload, unlock, invalid thermometer) give one ``alarm`` line per run; each
+  new row of its live-fit table (``/entry/analysis/live``) a ``live_fit`` event, as the
+  engine sends them (plus ``key``, the spectrum's curve key);
 * the run's state file (``pcsdaq-run-*.state.json``): ``queue`` events with each step's
   status, and ``progress``;
 * the run log (``pcsdaq-run-*.log``): its warnings and errors as ``log`` events, with
@@ -35,6 +37,8 @@ from pcsdaq.errors import PcsdaqError
 from pcsdaq.storage import layout as L
 from pcsdaq.storage.follow import RunFollower
 
+#: the run file's live-fit table (pcsdaq.runner.live_fit)
+LIVE_GROUP = "entry/analysis/live"
 #: how often the folder is read, ms
 POLL_MS = 150
 STATE_GLOB = "pcsdaq-run-*.state.json"
@@ -66,6 +70,9 @@ class _Followed:
     def __init__(self, path: Path, follower: RunFollower, step: int) -> None:
         self.path, self.follower, self.step = path, follower, step
         self.segment = f"{step + 1}:main"
+        self.segment_names: list[str] = []  #: segment names in file order
+        self.segment_keys: list[str] = []  #: their curve keys
+        self.live_rows = 0  #: rows of the live-fit table posted
         self.queued: list[tuple[int, str, dict]] = []
         self.flags_seen = 0
         self.failures = 0
@@ -181,9 +188,12 @@ class FolderWatcher(QtCore.QObject):
             f.segment = f"{f.step + 1}:{name}"
             if attrs.get("temperature_K") is not None:
                 f.segment = f"{f.segment} ({float(attrs['temperature_K']):.2f} K)"
+            f.segment_names.append(name)
+            f.segment_keys.append(f.segment)
             self.post({"type": "segment", "step": f.step, "name": name, "attrs": attrs,
                        "start_time": _epoch(attrs.get("start_time")), "key": f.segment})
         self._rows(f, cols, start - base, n - base)
+        self._live_fits(f)
         if closed:
             assert status_ds is not None
             record = json.loads(status_ds.asstr()[-1])
@@ -204,6 +214,35 @@ class FolderWatcher(QtCore.QObject):
                            "message": f"{f.path.name}: {flag_words(new)}"})
                 self.post({"type": "log", "level": "warning",
                            "message": f"{f.path.name}: {flag_words(new)}"})
+
+    def _live_fits(self, f: _Followed) -> None:
+        """Post the live-fit table's new rows whose spectrum has been posted."""
+        group = f.follower._file.get(LIVE_GROUP)
+        if group is None:
+            return
+        swmr = f.follower._file.swmr_mode
+        columns = {}
+        for name, ds in group.items():
+            if swmr:
+                ds.refresh()
+            columns[name] = ds
+        n = min((ds.shape[0] for ds in columns.values()), default=0)
+        if n <= f.live_rows:
+            return
+        block = {name: (ds.asstr()[f.live_rows:n] if ds.dtype.kind == "O"
+                        else ds[f.live_rows:n]) for name, ds in columns.items()}
+        for i in range(n - f.live_rows):
+            row = {k: (str(v[i]) if isinstance(v[i], str | bytes) else float(v[i]))
+                   for k, v in block.items()}
+            seg = row.get("segment", math.nan)
+            index = int(seg) if math.isfinite(seg) else -1  # type: ignore[arg-type]
+            if not 0 <= index < len(f.segment_keys):
+                n = f.live_rows + i  # its spectrum's segment is not posted yet
+                break
+            self.post({"type": "live_fit", "step": f.step, **row,
+                       "segment_name": f.segment_names[index],
+                       "key": f.segment_keys[index]})
+        f.live_rows = n
 
     def _close(self, f: _Followed, record: dict) -> None:
         status, reason = record.get("status", "finished"), record.get("reason") or ""

@@ -6,7 +6,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
-from pcsdaq.runner.live_fit import LIVE_TABLE, LiveFitter
+from pcsdaq.runner.live_fit import CURVE_COLUMNS, LIVE_TABLE, LiveFitter
 from pcsdaq.storage import RunWriter
 
 if TYPE_CHECKING:
@@ -68,11 +68,13 @@ class EngineContext:
                 n_acquired = res["n_points"]  # the final fit of a finished spectrum
             row = {k: res[k] for k in ("segment", "n_points", "delta_meV", "delta_err_meV",
                                        "Z", "Z_err", "gamma_meV", "gamma_err_meV", "P",
-                                       "chi2_red", "fit_s", "verdict", "model")}
+                                       "chi2_red", "fit_s", "verdict", "model",
+                                       "temperature_K", *CURVE_COLUMNS) if k in res}
             row.update(n_acquired=n_acquired, time_s=self.clock.now() - self._clock_start)
             self.writer.append_table(LIVE_TABLE, row)
+            curve = {k: res[k] for k in ("curve_bias_V", "curve_g") if k in res}
             self.engine.emit({"type": "live_fit", "step": self.step,
-                              "segment_name": res["segment_name"], **row})
+                              "segment_name": res["segment_name"], **row, **curve})
 
     def finish_live(self, complete: bool) -> None:
         """End of the step's procedure: when it completed, wait (bounded) for its last

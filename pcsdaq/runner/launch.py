@@ -83,9 +83,10 @@ def open_station(station_path: str | Path, *, sim: str | None = None,
     if sim == "inprocess":
         # the emulator of each role's model (a LakeShore336 with model "350" talks to the 350)
         names = ports_adapter_factory({n: n for n in lab.emulators}, config, str(station_path))
-        return connect_with_retries(lambda: Station.open(
-            config, adapter_factory=lambda d, r: lab.adapter(names(d, r)),
-            clock=clock)), lab, None
+        station = connect_with_retries(lambda: Station.open(
+            config, adapter_factory=lambda d, r: lab.adapter(names(d, r)), clock=clock))
+        station.fresh_sim_lab = True
+        return station, lab, None
     if sim != "tcp":
         raise ConfigError(f"sim mode {sim!r}; allowed: inprocess, tcp")
     server = lab.serve(ports={name: 0 for name in lab.emulators})
@@ -96,4 +97,5 @@ def open_station(station_path: str | Path, *, sim: str | None = None,
     except Exception:
         server.close()
         raise
+    station.fresh_sim_lab = True
     return station, lab, server

@@ -140,3 +140,34 @@ def test_t_vs_clock_time_with_setpoint(qtbot):
     np.testing.assert_allclose(x[-5:], 1.0e9 + 60.0 * np.arange(5))
     sx, sy = plots.t_time.buffers["setpoint"].views()
     assert np.all(sy[-5:] == 5.0) and np.isnan(sy[0])
+
+
+def test_a_large_curve_is_drawn_from_its_envelope_and_zoomed_from_its_points(qtbot):
+    from pcsdaq.gui.live_plots import BLOCK, DECIMATE_ABOVE
+
+    rng = np.random.default_rng(3)
+    n = DECIMATE_ABOVE + 10 * BLOCK + 7
+    x = np.arange(n, dtype=float)
+    y = rng.standard_normal(n)
+    y[DECIMATE_ABOVE // 2] = np.nan  # a break in the line
+    plot = LivePlot("t", "s", "T", "K")
+    qtbot.addWidget(plot)
+    plot.append("T", x[:1000], y[:1000])
+    assert len(plot.curves["T"].getOriginalDataset()[0]) == 1000  # small: the points
+    plot.append("T", x[1000:n - 3], y[1000:n - 3])
+    plot.append("T", x[n - 3:], y[n - 3:])  # incremental: only new blocks are reduced
+    ex, ey = plot.curves["T"].getOriginalDataset()
+    assert len(ex) < n / 10
+    # each block's minimum and maximum, in order, then the newest points as they are
+    blocks = y[: n // BLOCK * BLOCK].reshape(-1, BLOCK)
+    assert np.nanmax(ey) == np.nanmax(y) and np.nanmin(ey) == np.nanmin(y)
+    assert np.all(np.diff(ex[~np.isnan(ex)]) > 0)
+    assert np.isnan(ey).sum() == 1  # the block with the break keeps its points
+    np.testing.assert_array_equal(ey[-(n % BLOCK):], y[-(n % BLOCK):])
+    clean = ~np.isnan(blocks).any(axis=1)
+    assert len(ex) == 2 * clean.sum() + BLOCK * (~clean).sum() + n % BLOCK
+    plot.getPlotItem().getViewBox().setXRange(10.0, 500.0)  # the user zooms in: the points
+    x_shown, y_shown = plot.curves["T"].getOriginalDataset()
+    assert len(x_shown) == n and np.array_equal(y_shown, y, equal_nan=True)
+    plot.getPlotItem().getViewBox().enableAutoRange()
+    assert len(plot.curves["T"].getOriginalDataset()[0]) == len(ex)

@@ -3,6 +3,7 @@ state, dashboard, data browser, settings, screenshot."""
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -163,24 +164,63 @@ def test_settings_remember_the_geometry(sim_station, tmp_path, qtbot, settings):
     assert third.settings.value("last_run_dir") == str(tmp_path / "runs")
 
 
-def test_screenshot_of_a_real_simulated_series(window, qtbot, tmp_path):
-    """Saves a screenshot; PCSDAQ_UPDATE_SCREENSHOT=1 writes it to docs/ for the README."""
-    _lab, _station, engine, win = window
+def test_screenshot_of_a_real_simulated_series(sim_station, qtbot, tmp_path, settings,
+                                               monkeypatch):
+    """A temperature series with the engine's live fit on, paused while a later spectrum
+    is measured: the finished spectra with their fits, the live fit's curve over the one
+    being measured, Delta +- error in the label. Saves a screenshot;
+    PCSDAQ_UPDATE_SCREENSHOT=1 writes it to docs/ for the README."""
+    from pcsdaq.runner import live_fit
+
+    monkeypatch.setattr(live_fit, "WORKER_NICE", 0)  # a busy machine would starve it
+    lab, station = sim_station
+    lab.contact.place()
+    engine = RunEngine(station, tmp_path / "data", live_fit=True)  # the suite's switch is off
+    win = MainWindow(engine, settings=settings)
+    win.dashboard.timer.stop()
+    qtbot.addWidget(win)
     win.resize(1280, 820)
-    engine.enqueue(PlanStep("temperature_series", dict(SWEEP, setpoints_K=[2.0, 5.0, 8.0],
-                                                       n_points=151, window_s=10.0)))
-    click(qtbot, win.controls.buttons["start"])
-    qtbot.waitUntil(lambda: win.status_label.text() == "finished", timeout=60000)
-    win.dashboard.refresh()
-    qtbot.waitUntil(lambda: win.dashboard.labels["temperature"].text() != "-", timeout=5000)
-    win.plots.refresh()
     win.show()
-    qtbot.waitExposed(win)
-    out = tmp_path / "gui-screenshot.png"
-    if os.environ.get("PCSDAQ_UPDATE_SCREENSHOT") == "1":
-        out = Path(__file__).resolve().parents[2] / "docs" / "gui-screenshot.png"
-    assert win.grab().save(str(out), "PNG")
-    assert out.stat().st_size > 10000
+    engine.enqueue(PlanStep("temperature_series", dict(SWEEP, setpoints_K=[2.0, 5.0, 8.0],
+                                                       n_points=301, window_s=10.0)))
+    # a real sweep takes minutes; the simulated one (no waits) would be over before the live
+    # fit's worker has started on a busy machine: 20 ms per point, as a fast lock-in
+    engine.subscribe(lambda ev: time.sleep(0.02) if ev["type"] == "point" else None)
+    spectra = win.plots.didv
+
+    def live_curve_on_a_spectrum_being_measured():
+        keys = list(spectra.traces)
+        if len(keys) < 2 or spectra.traces[keys[-1]].finished:
+            return False
+        st = spectra.live.states.get(keys[-1])  # a good fit of most of a half sweep
+        return st is not None and st.item is not None and st.fit["verdict"] == "good" \
+            and st.fit["n_points"] >= 120
+
+    try:
+        click(qtbot, win.controls.buttons["start"])
+        qtbot.waitUntil(live_curve_on_a_spectrum_being_measured, timeout=120000)
+        click(qtbot, win.controls.buttons["pause"])
+        qtbot.waitUntil(lambda: win.status_label.text().startswith("paused"), timeout=20000)
+        win.plots.refresh()
+        win.dashboard.refresh()
+        qtbot.waitUntil(lambda: win.dashboard.labels["temperature"].text() != "-",
+                        timeout=5000)
+        qtbot.waitUntil(lambda: all(t.fit is not None for t in
+                                    list(spectra.traces.values())[:-1]), timeout=60000)
+        key = list(spectra.traces)[-1]
+        assert spectra.live.label.text().startswith(key) and "\u00b1" in \
+            spectra.live.label.text()
+        assert spectra.traces[key].fit is None and spectra.live.item(key) is not None
+        qtbot.waitExposed(win)
+        win.plots.refresh()
+        out = tmp_path / "gui-screenshot.png"
+        if os.environ.get("PCSDAQ_UPDATE_SCREENSHOT") == "1":
+            out = Path(__file__).resolve().parents[2] / "docs" / "gui-screenshot.png"
+        assert win.grab().save(str(out), "PNG")
+        assert out.stat().st_size > 10000
+    finally:
+        engine.abort("test over")
+        engine.wait(30)
 
 
 def test_cli_help_exits_cleanly():

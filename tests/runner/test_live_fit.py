@@ -162,6 +162,55 @@ def test_each_spectrum_of_a_temperature_series_gets_its_final_live_fit(live_engi
     assert _gone(engine.live_worker_pid)
 
 
+@pytest.mark.slow
+def test_the_fit_shown_is_at_most_two_updates_behind_the_data(tmp_path):
+    """Issue 12: the fit shown is at most 2 updates behind the data. At each live_fit event
+    (update i) the data has n_acquired(i) points; the fit shown at update i must have fitted
+    at least the points acquired by update i - 2 (by design: those of update i - 1, since
+    the newest snapshot goes out as soon as the worker is free). On a real-time clock, so
+    the sweep and the fits overlap as in the lab (settle waits of ~0.1 s per point)."""
+    from pcsdaq.clock import ScaledClock
+    from pcsdaq.sim.lab import SimLab
+    from pcsdaq.station import Station, packaged_config
+
+    path = packaged_config("station-sim.yaml")
+    clock = ScaledClock(1.0)
+    lab = SimLab.from_station_file(str(path), clock=clock)
+    station = Station.from_file(path, adapter_factory=lab.adapter_factory(), clock=clock)
+    walk_in(lab)
+    lab.cryostat.set_temperature(lab.cryostat.base_K)
+    engine = RunEngine(station, tmp_path / "data", plan_source="test", live_fit=True)
+    acquired = 0
+    updates: list[tuple[int, int, int]] = []  # (points fitted, event's n_acquired, counted)
+
+    def watch(event):
+        nonlocal acquired
+        if event["type"] == "point":
+            acquired += 1
+        elif event["type"] == "live_fit":
+            updates.append((event["n_points"], event["n_acquired"], acquired))
+
+    engine.subscribe(watch)
+    engine.queue = [PlanStep("bias_sweep", {**SWEEP, "n_points": 81})]
+    try:
+        assert engine.run_blocking() == "finished"
+    finally:
+        station.close()
+    fitted = [u[0] for u in updates]
+    shown_at = [u[2] for u in updates]
+    assert len(updates) >= 4, updates  # a spectrum followed while it is acquired
+    assert [u[1] for u in updates[:-1]] == shown_at[:-1]  # the event tells the truth
+    assert fitted[-1] == shown_at[-1] == 81  # the last fit has every point
+    behind = [sum(1 for j in range(i) if shown_at[j] > fitted[i]) for i in range(len(updates))]
+    print(f"live fit: {len(updates)} updates, (fitted, acquired when shown): "
+          f"{list(zip(fitted, shown_at, strict=True))}, at most {max(behind)} behind")
+    assert max(behind) <= 2, list(zip(fitted, shown_at, behind, strict=True))
+    assert all(fitted[i] >= shown_at[i - 1] for i in range(1, len(updates)))
+    live = read_run(engine.files[0]).tables["live"]
+    assert list(live["n_points"]) == fitted and list(live["n_acquired"]) == [
+        u[1] for u in updates]
+
+
 def test_the_worker_ends_when_the_engine_process_is_killed(tmp_path):
     import signal
     import subprocess

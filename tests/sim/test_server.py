@@ -34,8 +34,8 @@ def test_sim_serve_subprocess(tmp_path):
     import sys
 
     ports = tmp_path / "ports.json"
-    proc = subprocess.Popen([sys.executable, "-m", "pcsdaq.cli", "sim", "serve", "--json",
-                             str(ports)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "pcsdaq.cli", "sim", "serve", "--free-ports",
+                             "--json", str(ports)], stdout=subprocess.PIPE, text=True)
     try:
         lines = [proc.stdout.readline() for _ in range(6)]
         assert any(line.startswith("ls372") for line in lines)
@@ -89,3 +89,19 @@ def test_sim_serve_puts_named_instruments_on_serial_ports(tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+def test_served_lab_runs_every_part_on_the_served_clock_and_seed():
+    """`pcsdaq sim serve --time-scale 300 --seed 11`: the lock-in's output filter settles on
+    the lab's clock (it kept the station file's 20x clock: a served contact's resistance
+    read low, then crept up as if drifting) and the sample's spots come from the seed."""
+    from pcsdaq.clock import ScaledClock
+    from pcsdaq.sim.cli import served_lab
+    from pcsdaq.station import packaged_config
+
+    lab = served_lab(str(packaged_config("station-sim.yaml")), time_scale=300.0, seed=11)
+    assert isinstance(lab.clock, ScaledClock) and lab.clock.scale == 300.0
+    assert lab.emulators["sr830"].filter.clock is lab.clock
+    assert lab.seed == 11 and lab.contact.spots.seed == 11
+    default = served_lab(str(packaged_config("station-sim.yaml")))
+    assert default.clock.scale == 20.0 and default.seed == 7  # the station file's
