@@ -9,10 +9,13 @@ one or two samples see the dip: neither the current at the dip's sample nor the 
 the sampled dI/dV up to it (the trapezoid bridges the jump with the dip's own low
 conductance) is I_c to better than a current step. Here the voltage itself says how much of
 the jump each sample near the dip has made: with the branches below and above the jump
-(straight lines through the two samples on each side, outside the jump),
+(straight lines through the samples on each side, outside the jump, over as much current as
+the jump spans, two samples at least),
 s_k = (V_k - V_below(I_k)) / (V_above(I_k) - V_below(I_k)), and I_c is where s crosses 1/2
 (linear between samples). With a sweep that resolves the step this is its midpoint; with
-one sample in the step, that sample's s places I_c between its neighbours. Units: A, V.
+one sample in the step, that sample's s places I_c between its neighbours. A switch whose
+dip the sampled conductance steps over is found in V(I) itself (:func:`find_switches_mV`).
+Units: A, V (mV for bias positions, as ``dips_mV``).
 """
 
 from __future__ import annotations
