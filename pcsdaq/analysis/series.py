@@ -89,7 +89,9 @@ def annotate_spectrum(result: dict, **mfp) -> dict:
     """Add ``ic_A``, ``regime_spectrum``, ``diameter_nm``, ``regime_size`` and ``regime`` (the
     spectrum's, which sees dips the size alone cannot) to a fit result, in place."""
     r = result.get("resistance_ohm")
-    result["ic_A"] = critical_current_A(result.get("dips_mV") or [], r,
+    # dips of the conductance, else switches seen in V(I) (pcsdaq.analysis.switching)
+    result["ic_A"] = critical_current_A(result.get("dips_mV") or result.get("switches_mV") or [],
+                                        r,
                                         result.get("dip_integrals"),
                                         bool(result.get("conductance_in_siemens")),
                                         result.get("dip_currents_A"))

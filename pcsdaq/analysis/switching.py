@@ -9,10 +9,13 @@ one or two samples see the dip: neither the current at the dip's sample nor the 
 the sampled dI/dV up to it (the trapezoid bridges the jump with the dip's own low
 conductance) is I_c to better than a current step. Here the voltage itself says how much of
 the jump each sample near the dip has made: with the branches below and above the jump
-(straight lines through the two samples on each side, outside the jump),
+(straight lines through the samples on each side, outside the jump, over as much current as
+the jump spans, two samples at least),
 s_k = (V_k - V_below(I_k)) / (V_above(I_k) - V_below(I_k)), and I_c is where s crosses 1/2
 (linear between samples). With a sweep that resolves the step this is its midpoint; with
-one sample in the step, that sample's s places I_c between its neighbours. Units: A, V.
+one sample in the step, that sample's s places I_c between its neighbours. A switch whose
+dip the sampled conductance steps over is found in V(I) itself (:func:`find_switches_mV`).
+Units: A, V (mV for bias positions, as ``dips_mV``).
 """
 
 from __future__ import annotations
@@ -107,12 +110,59 @@ def critical_currents_A(current_A, voltage_V, dips_mV: list[float]) -> list[floa
     return [switching_current_A(current_A, voltage_V, d * 1e-3) for d in dips_mV]
 
 
+def find_switches_mV(current_A, voltage_V) -> list[float]:
+    """Bias (mV, signed, the middle of the jump) of the innermost switch on each side of a
+    current-biased sweep, found in V(I) itself: between samples k and k+1 the straight line
+    through the two samples above (k+2, k+3) passes, at the interval's middle current, above
+    the line through the two below (k-1, k) by over a fifth of the voltage there and ten
+    times the scatter of V's second differences (noise), more than at the neighbouring
+    intervals. It finds a switch whose dip the sampled conductance steps over (one sample
+    inside the jump, between the levels below and above); smooth Andreev structure offsets
+    such lines by its curvature only."""
+    i_all = np.asarray(current_A, dtype=float)
+    v_all = np.asarray(voltage_V, dtype=float)
+    out = []
+    for sign in (-1.0, 1.0):
+        ok = np.isfinite(i_all) & np.isfinite(v_all) & (i_all * sign > 0)
+        if ok.sum() < 6:
+            continue
+        i, v = np.abs(i_all[ok]), v_all[ok] * sign
+        order = np.argsort(i, kind="stable")
+        i, v = np.concatenate([[0.0], i[order]]), np.concatenate([[0.0], v[order]])
+        keep = np.concatenate([[True], np.diff(i) > 0])
+        i, v = i[keep], v[keep]
+        noise = float(np.median(np.abs(np.diff(v, 2))))
+        k = np.arange(1, i.size - 3)
+        mid = 0.5 * (i[k] + i[k + 1])
+        below = v[k] + (v[k] - v[k - 1]) / (i[k] - i[k - 1]) * (mid - i[k])
+        above = v[k + 2] + (v[k + 3] - v[k + 2]) / (i[k + 3] - i[k + 2]) * (mid - i[k + 2])
+        offset = above - below
+        for m in range(offset.size):
+            if offset[m] > max(0.2 * abs(below[m]), 10.0 * noise) and \
+                    offset[m] >= offset[max(m - 1, 0)] and \
+                    offset[m] >= offset[min(m + 1, offset.size - 1)]:
+                out.append(sign * 0.5 * (v[k[m]] + v[k[m] + 1]) * 1e3)
+                break
+    return out
+
+
 def add_dip_currents(result: dict, current_A, voltage_V) -> dict:
     """Add ``dip_currents_A`` (A at each of ``result['dips_mV']``, None where no jump) to a
     fit result of a current-biased sweep, its DC current (A) and voltage (V, the bias
-    offset of the fit removed); in place. Nothing without dips or currents."""
+    offset of the fit removed); in place. Without dips in the conductance, switches found
+    in V(I) (:func:`find_switches_mV`) go into ``switches_mV`` with their currents (the
+    sampling stepped over their dips). Nothing without currents."""
+    if current_A is None or voltage_V is None or not len(current_A):
+        return result
+    v = np.asarray(voltage_V, dtype=float) - float(result.get("offset_mV") or 0.0) * 1e-3
     dips = result.get("dips_mV") or []
-    if dips and current_A is not None and voltage_V is not None and len(current_A):
-        v = np.asarray(voltage_V, dtype=float) - float(result.get("offset_mV") or 0.0) * 1e-3
+    if dips:
         result["dip_currents_A"] = critical_currents_A(current_A, v, dips)
+        return result
+    switches = find_switches_mV(current_A, v)
+    found = [(d, q) for d, q in zip(switches, critical_currents_A(current_A, v, switches))
+             if q is not None]
+    if found:
+        result["switches_mV"] = [d for d, _ in found]
+        result["dip_currents_A"] = [q for _, q in found]
     return result

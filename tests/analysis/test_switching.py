@@ -8,7 +8,7 @@ import pytest
 
 from pcsdaq.analysis.series import critical_current_A
 from pcsdaq.analysis.spectrum_fit import _integral_to
-from pcsdaq.analysis.switching import add_dip_currents, switching_current_A
+from pcsdaq.analysis.switching import add_dip_currents, find_switches_mV, switching_current_A
 from pcsdaq.physics.contact import current_biased_response
 
 KW = {"r_normal_ohm": 4.0, "delta_meV": 2.5, "z": 0.5, "gamma_meV": 0.2,
@@ -70,4 +70,29 @@ def test_the_measured_currents_come_before_the_integrals():
     assert ic == pytest.approx(0.5e-3, rel=0.03)
     # without currents: the integrals (here a stand-in of 1 A), then V_c / R_N
     assert critical_current_A(res["dips_mV"], 4.0, [1.0, 1.0], True) == 1.0
-    assert add_dip_currents({"dips_mV": []}, i, v) == {"dips_mV": []}
+    assert add_dip_currents({"dips_mV": []}, None, None) == {"dips_mV": []}
+
+
+@pytest.mark.parametrize("z", [0.0, 0.3, 1.0, 3.0])
+def test_a_ballistic_sweep_has_no_switch(z):
+    """Andreev structure (any Z, a tunnel-like zero-bias peak of dV/dI included) is no jump."""
+    i = np.linspace(-3e-3, 3e-3, 201)
+    v, _ = current_biased_response(i, **{**KW, "z": z})
+    assert find_switches_mV(i, v) == []
+    assert "switches_mV" not in add_dip_currents({"dips_mV": []}, i, v)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.2, 0.4, 0.6, 0.8])
+def test_a_switch_is_found_in_v_of_i_wherever_the_samples_fall(shift):
+    """Whether a sample lands in the jump's foot (its dI/dV between the levels below and
+    above: no dip in the conductance), in its middle or past it, V(I) shows the switch of
+    a thermal-like contact (60 % Maxwell) sampled in steps of a third of I_c, and its I_c."""
+    ic, max_A, step = 0.5e-3, 4e-3, 0.16e-3
+    pos = np.arange(step * shift, max_A, step)
+    i = np.concatenate([-pos[::-1], pos])
+    v, _ = current_biased_response(i, r_maxwell_ohm=6.0, critical_current_A=ic, **KW)
+    found = find_switches_mV(i, v)
+    assert len(found) == 2 and found[0] < 0 < found[1]
+    res = add_dip_currents({"dips_mV": [], "offset_mV": 0.0}, i, v)
+    assert res["switches_mV"] == found
+    assert all(q == pytest.approx(ic, rel=0.05, abs=0.3 * step) for q in res["dip_currents_A"])
