@@ -180,6 +180,14 @@ def test_the_fit_shown_is_at_most_two_updates_behind_the_data(tmp_path):
     walk_in(lab)
     lab.cryostat.set_temperature(lab.cryostat.base_K)
     engine = RunEngine(station, tmp_path / "data", plan_source="test", live_fit=True)
+    # the worker up before the sweep starts: its interpreter start and imports take seconds
+    # on a loaded machine (a whole 8 s sweep here), and this checks the lag of the fits
+    # that follow the data, not the start-up (the engine uses a live fit it already has)
+    from pcsdaq.runner.live_fit import LiveFitter
+
+    engine.live = LiveFitter(report=engine.log)
+    engine.live.start()
+    assert engine.live._ready is not None and engine.live._ready.result(timeout=120)
     acquired = 0
     updates: list[tuple[int, int, int]] = []  # (points fitted, event's n_acquired, counted)
 
