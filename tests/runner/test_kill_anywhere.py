@@ -74,18 +74,24 @@ def test_kill_minus_9_at_random_moments_loses_no_flushed_point(tmp_path):
     sweep = {"max_current_A": 5e-4, "sensitivity_V": 1e-5, "time_constant_s": 0.001,
              "dense_fraction": 0.0}
     plan.write_text(yaml.safe_dump({"station": str(station), "steps": [
-        {"procedure": "bias_sweep", "parameters": dict(sweep, n_points=60)},
+        # ~6 s of sweeping after start-up on a quiet machine: longer than the longest
+        # random moment (1.5 s), so most runs are killed, and steps still finish between
+        {"procedure": "bias_sweep", "parameters": dict(sweep, n_points=600)},
         {"procedure": "temperature_series", "parameters": dict(
-            sweep, n_points=20, setpoints_K=[2.0, 2.5, 2.0], window_s=5.0, heater_range=4)},
-        {"procedure": "bias_sweep", "parameters": dict(sweep, n_points=60)}]}))
-    data = tmp_path / "data"
-    args = [*PCSDAQ, "run", str(plan), "--data", str(data), "--resume"]
+            sweep, n_points=200, setpoints_K=[2.0, 2.5, 2.0], window_s=5.0, heater_range=4)},
+        {"procedure": "bias_sweep", "parameters": dict(sweep, n_points=600)}]}))
+    # a plan that finished between kills (the kills took long enough to get it done: a
+    # fast machine) starts over in a fresh folder, so every one of the KILLS runs has a
+    # plan to be killed in
+    folders = [tmp_path / "data0"]
     rng = random.Random(14)
     seen: dict = {}  # file -> rows a reader saw flushed just before a kill
     killed_with_file = 0
     ended = []  # return codes: -9 when killed, 0 when the plan finished first
     try:
         for _ in range(KILLS):
+            data = folders[-1]
+            args = [*PCSDAQ, "run", str(plan), "--data", str(data), "--resume"]
             log = (tmp_path / "out.txt").open("a")
             child = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
             _wait_until_it_holds_the_folder(child, data)
@@ -104,18 +110,25 @@ def test_kill_minus_9_at_random_moments_loses_no_flushed_point(tmp_path):
             log.close()
             ended.append(child.returncode)
             killed_with_file += bool(files)
-        # one pcsdaq command touches the folder ...
-        proc = subprocess.run([*PCSDAQ, "recover", str(data)], capture_output=True, text=True,
-                              timeout=60)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+            if child.returncode == 0:
+                folders.append(tmp_path / f"data{len(folders)}")
+        # one pcsdaq command touches each folder ...
+        for data in folders:
+            if data.exists():
+                proc = subprocess.run([*PCSDAQ, "recover", str(data)], capture_output=True,
+                                      text=True, timeout=60)
+                assert proc.returncode == 0, proc.stdout + proc.stderr
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(10)
     # ... and every file opens in a plain reader, holding every row a reader saw flushed
-    files = sorted(data.glob("*.h5"))
+    files = sorted(f for data in folders for f in data.glob("*.h5"))
     out = (tmp_path / "out.txt").read_text()
+    print(f"kill -9: {ended.count(-signal.SIGKILL)} of {KILLS} runs killed, "
+          f"{len(folders) - 1} plans finished between kills, {len(seen)} files snapshotted")
     assert set(ended) <= {0, -signal.SIGKILL}, out
-    assert ended.count(-signal.SIGKILL) >= KILLS * 3 // 4, (ended, out)
+    # most runs killed; the others finished a plan that earlier runs had taken far
+    assert ended.count(-signal.SIGKILL) >= KILLS * 2 // 3, (ended, out)
     assert killed_with_file >= KILLS // 2 and len(seen) >= 3, (killed_with_file, len(seen))
     statuses = []
     for path in files:
@@ -127,5 +140,6 @@ def test_kill_minus_9_at_random_moments_loses_no_flushed_point(tmp_path):
             assert len(rows) >= len(before), path
             np.testing.assert_array_equal(rows[: len(before)], before)
     assert "interrupted" in statuses
-    assert not list(data.glob(".*.part"))  # no half-made file of a run killed at creation
+    # no half-made file of a run killed at creation
+    assert not [p for data in folders for p in data.glob(".*.part")]
     assert set(statuses) <= {"interrupted", "finished", "aborted", "failed"}, statuses
