@@ -102,7 +102,9 @@ class LiveFitOverlay:
                            tr.temperature_K)
 
     def _curve_done(self, job: object, res: object, _thread: str) -> None:
-        key, fit = job  # type: ignore[misc]
+        assert isinstance(job, tuple)
+        key: str = job[0]
+        fit: dict = job[1]
         st = self.states.get(key)
         tr = self.view.traces.get(key)
         if st is None or tr is None:

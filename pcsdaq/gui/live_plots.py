@@ -84,7 +84,7 @@ class GrowingXY:
         px, py = x[rows, order], y[rows, order]
         gaps = np.flatnonzero(nan.any(axis=1))
         start = 0
-        for i in gaps:  # rare: e.g. one per segment of T vs time
+        for i in gaps.tolist():  # rare: e.g. one per segment of T vs time
             self._env.extend(px[start:i].ravel(), py[start:i].ravel())
             self._env.extend(x[i], y[i])
             start = i + 1

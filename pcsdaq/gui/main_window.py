@@ -77,7 +77,7 @@ class EventBridge(QtCore.QObject):
                 event = self._queue.popleft()
             for handler in self.handlers:
                 handler(event)
-            if self.receivers(self.posted):  # type: ignore[arg-type]
+            if self.receivers(self.posted):
                 self.posted.emit(event)
             if time.perf_counter() > deadline:
                 break

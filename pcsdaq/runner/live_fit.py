@@ -136,7 +136,7 @@ def _num(fit: Mapping[str, Any], key: str, default: float = math.nan) -> float:
 
 
 def model_curve(fit: Mapping[str, Any], bias_lo_V: float, bias_hi_V: float,
-                   temperature_K: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                temperature_K: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The model curve of one live fit (a ``live_fit`` event or a row of the run file's
     ``/entry/analysis/live``): (bias in V, G/G_N as the fit normalised it, times its scale)
     on LIVE_CURVE_POINTS biases from ``bias_lo_V`` to ``bias_hi_V``, at the fit's
