@@ -63,9 +63,11 @@ class EngineContext:
         for res in results:
             if res["step"] != self.step or self.writer.closed:
                 continue  # a late fit of an earlier step's spectrum
-            n_acquired = self.live.n_acquired if self.live is not None else 0
-            if self.live is not None and self.live.current_segment != res["segment"]:
-                n_acquired = res["n_points"]  # the final fit of a finished spectrum
+            # the spectrum's points by now: all of a finished one (the fit in flight when
+            # it ended has fewer than the spectrum holds)
+            live = self.live
+            known = live.acquired_in(res["step"], res["segment"]) if live is not None else None
+            n_acquired = res["n_points"] if known is None else known
             row = {k: res[k] for k in ("segment", "n_points", "delta_meV", "delta_err_meV",
                                        "Z", "Z_err", "gamma_meV", "gamma_err_meV", "P",
                                        "chi2_red", "fit_s", "verdict", "model",

@@ -259,6 +259,8 @@ class LiveFitter:
         #: finished spectra's last snapshots, oldest first (each is the only fit of its
         #: last points: not stale, so kept until sent)
         self._finals: dict[tuple[int, int], _Snapshot] = {}
+        #: points of each finished spectrum ((step, segment index) -> count)
+        self._final_counts: dict[tuple[int, int], int] = {}
         self._inflight: tuple[Future, _Snapshot, float] | None = None
         self._next_at = 0.0  # time.monotonic() before which no new snapshot goes out
         self.duty = DUTY
@@ -320,6 +322,8 @@ class LiveFitter:
 
     def _finish_segment(self) -> None:
         seg = self._segment
+        if seg is not None:
+            self._final_counts[(seg.step, seg.index)] = len(seg.bias)
         if seg is not None and len(seg.bias) > seg.fitted_n:
             snap = seg.snapshot()
             if snap is not None:
@@ -346,6 +350,14 @@ class LiveFitter:
     def n_acquired(self) -> int:
         """Points of the current spectrum so far."""
         return len(self._segment.bias) if self._segment is not None else 0
+
+    def acquired_in(self, step: int, segment: int) -> int | None:
+        """Points spectrum ``segment`` of ``step`` has now: the current one's so far, a
+        finished one's in all; None for a spectrum this live fit has not seen."""
+        seg = self._segment
+        if seg is not None and (seg.step, seg.index) == (step, segment):
+            return len(seg.bias)
+        return self._final_counts.get((step, segment))
 
     # -- results out --------------------------------------------------------------------
     def poll(self) -> list[dict[str, Any]]:

@@ -5,11 +5,6 @@ import pytest
 from pcsdaq.runner.engine import RunEngine
 
 
-def walk_in(lab, low=20.0, high=40.0):
-    """Put the simulated needle in contact with R inside [low, high] Ohm (no station I/O)."""
-    return lab.contact.place(high, low)
-
-
 @pytest.fixture
 def engine_on_sim(sim_station, tmp_path):
     """(lab, station, engine, events): an engine writing into tmp_path/data."""

@@ -5,7 +5,7 @@ any current is sent."""
 
 import numpy as np
 import pytest
-from conftest import walk_in
+from lab_helpers import walk_in
 
 from pcsdaq.runner.plan import PlanStep
 from pcsdaq.sim.magnet import HOLDING

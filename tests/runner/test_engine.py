@@ -5,7 +5,7 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import walk_in
+from lab_helpers import walk_in
 
 from pcsdaq.runner.plan import PlanStep
 from pcsdaq.storage import read_run

@@ -5,7 +5,7 @@ import logging
 
 import numpy as np
 import pytest
-from conftest import walk_in
+from lab_helpers import walk_in
 
 from pcsdaq.errors import InstrumentError, LimitError
 from pcsdaq.procedures.bias_sweep import (

@@ -2,14 +2,14 @@
 events, the worker process gone after a finished, aborted or fit-failing run."""
 
 import io
-import math
 import multiprocessing
 import os
 import threading
 
 import numpy as np
 import pytest
-from conftest import walk_in
+from lab_helpers import walk_in
+from live_fit_stub import fixed_time_fit
 
 from pcsdaq.runner import live_fit
 from pcsdaq.runner.engine import RunEngine
@@ -161,18 +161,6 @@ def test_each_spectrum_of_a_temperature_series_gets_its_final_live_fit(live_engi
     names = {e["segment_name"] for e in events if e["type"] == "live_fit"}
     assert names == {seg.name for seg in run.segments}
     assert _gone(engine.live_worker_pid)
-
-
-def fixed_time_fit(bias_V, g, temperature_K, options):
-    """Stand-in for live_fit.fit_snapshot that takes a fixed 0.2 s (runs in the worker)."""
-    import time
-
-    time.sleep(0.2)
-    return {"delta_meV": 1.0, "delta_err_meV": 0.01, "Z": 0.5, "Z_err": 0.01,
-            "gamma_meV": 0.1, "gamma_err_meV": 0.01, "P": 0.0, "chi2_red": 1.0,
-            "verdict": "good", "model": "btk", "temperature_K": float(temperature_K),
-            "scale": 1.0, "offset_mV": 0.0, "delta2_meV": math.nan,
-            "gamma2_meV": math.nan, "weight": math.nan, "fit_s": 0.2}
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import walk_in
+from lab_helpers import walk_in
 
 from pcsdaq.runner.engine import RunEngine
 from pcsdaq.runner.plan import PlanStep

@@ -3,7 +3,7 @@ run` says about the instruments a crashed run left behind."""
 
 import pytest
 import yaml
-from conftest import walk_in
+from lab_helpers import walk_in
 
 from pcsdaq.cli import main
 from pcsdaq.clock import VirtualClock

@@ -17,7 +17,7 @@ import tracemalloc
 from collections import Counter
 
 import pytest
-from conftest import walk_in
+from lab_helpers import walk_in
 
 from pcsdaq.procedures.bias_sweep import (
     FLAG_OVERLOAD_LATCHED,
