@@ -34,6 +34,9 @@ class SR830AuxBias(StationDriver):
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "aux_output": (int, 1, "SR830 AUX OUT used for the bias (1-4)"),
         "series_resistance_ohm": (float, 1e3, "resistor from AUX OUT to the contact, Ohm"),
+        "confirm_set": (bool, False, "read the setting back after each set: the next "
+                        "reading on another instrument's link then sees the new bias (a "
+                        "network or a busy host can reorder messages on separate links)"),
     }
 
     def __init__(self, lockin: SR830, name: str | None = None, *, limits: dict | None = None,
@@ -58,12 +61,15 @@ class SR830AuxBias(StationDriver):
         return safety
 
     def set_current(self, current: float) -> float:
-        """Source ``current`` in A; returns the current really sourced (1 mV aux steps).
+        """Source ``current`` in A; returns the current really sourced (1 mV aux steps; read
+        back from the lock-in with the ``confirm_set`` setting).
 
         Refused (nothing sent) beyond max_current_A or when I * R exceeds the lock-in's
         aux voltage limit."""
         self.safety.check_abs("max_current_A", current, what="bias current")
         volts = self.lockin.set_aux_voltage(self._output, current * self._resistance)
+        if self.settings["confirm_set"]:  # one query: returns once the set is done
+            volts = self.lockin.aux_voltage(self._output)
         return volts / self._resistance
 
     def get_current(self) -> float:

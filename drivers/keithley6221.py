@@ -40,6 +40,9 @@ class Keithley6221(StationDriver, Instrument):
     )
     SETTINGS: ClassVar[dict[str, tuple[Any, Any, str]]] = {
         "compliance_V": (float, 1.0, "voltage compliance, V (0.1-105)"),
+        "confirm_set": (bool, False, "read the setting back after each set: the next "
+                        "reading on another instrument's link then sees the new bias (a "
+                        "network or a busy host can reorder messages on separate links)"),
     }
 
     compliance_voltage = Instrument.control(
@@ -66,12 +69,15 @@ class Keithley6221(StationDriver, Instrument):
         return safety
 
     def set_current(self, current: float) -> float:
-        """Source ``current`` in A (refused beyond max_current_A; nothing sent); returns it."""
+        """Source ``current`` in A (refused beyond max_current_A; nothing sent); returns it
+        (as read back with the ``confirm_set`` setting)."""
         self.safety.check_abs("max_current_A", current, what="bias current")
         self.write(f"SOUR:CURR {current:.6e}")
         if not self._output_on:
             self.write("OUTP ON")
             self._output_on = True
+        if self.settings["confirm_set"]:  # one query: returns once the set is done
+            return self.get_current()
         return current
 
     def get_current(self) -> float:

@@ -30,9 +30,15 @@ def served_station(station: dict, resources: dict[str, str],
                    time_scale: float | None = None) -> dict:
     """Copy of a station file's data whose roles point at the ``resources`` served
     ({emulator: VISA resource}); the clock runs at ``time_scale`` when given (the served
-    lab's), and ``sim.ports`` lists the TCP ports served."""
+    lab's), ``sim.ports`` lists the TCP ports served, and the bias source confirms each set
+    (``confirm_set``) unless the file says otherwise."""
     out = json.loads(json.dumps(station))  # a deep copy of plain YAML data
-    for entry in (out.get("roles") or {}).values():
+    for role, entry in (out.get("roles") or {}).items():
+        if role == "bias" and isinstance(entry, dict):
+            # each emulator answers on its own thread: a busy host can let the DMM's query
+            # overtake the bias set on another socket (the lab's scaled clock makes the
+            # sweep's DC settle wait microseconds); the bias source reads its set back
+            entry.setdefault("settings", {}).setdefault("confirm_set", True)
         if not isinstance(entry, dict) or entry.get("resource") is None:
             continue  # a driver riding on another role (uses: ...)
         name = emulator_for(entry.get("driver", ""), entry.get("settings"))

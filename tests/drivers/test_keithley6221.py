@@ -23,6 +23,13 @@ def test_first_set_switches_the_output_on_once():
         assert src.check_errors() == []
 
 
+def test_confirm_set_reads_the_current_back():
+    with expected_protocol(Keithley6221, CONNECT + [
+            ("SOUR:CURR 1.000000e-03", None), ("OUTP ON", None), ("SOUR:CURR?", "1.0E-03")],
+            settings={"confirm_set": True}) as src:
+        assert src.set_current(1e-3) == pytest.approx(1e-3)
+
+
 def test_limits_send_nothing():
     with expected_protocol(Keithley6221, CONNECT, limits={"max_current_A": 1e-3}) as src:
         with pytest.raises(LimitError):

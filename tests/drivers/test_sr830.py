@@ -121,6 +121,16 @@ def test_bias_converts_current_through_the_resistor():
         assert conv["series_resistance_ohm"] == 1e3 and conv["resolution_A"] == 1e-6
 
 
+def test_bias_confirm_set_reads_the_aux_output_back():
+    """confirm_set: the set is followed by its query on the lock-in's link (the returned
+    current is the one read back); without it, one write a point."""
+    with lockin([("AUXV 1,0.500", None), ("AUXV? 1", "0.500")]) as li:
+        bias = SR830AuxBias(li, settings={"confirm_set": True})
+        assert bias.set_current(5e-4) == pytest.approx(5e-4)
+    with lockin([("AUXV 1,0.500", None)]) as li:
+        assert SR830AuxBias(li).set_current(5e-4) == pytest.approx(5e-4)
+
+
 def test_bias_limits_send_nothing():
     with lockin([], limits={"max_aux_voltage_V": 1.0}) as li:
         bias = SR830AuxBias(li, settings={"series_resistance_ohm": 1e3},

@@ -67,6 +67,9 @@ def test_station_out_is_a_station_file_for_the_served_lab(served):
     assert config.time_scale == 500
     data = yaml.safe_load(station.read_text())
     assert data["sim"]["ports"]["sr830"] == int(resources["sr830"].split("::")[2])
+    # the bias source reads each set back: the DMM's query on its own socket cannot
+    # overtake it (emulators answer on their own threads)
+    assert config.roles["bias"].settings["confirm_set"] is True
 
 
 def test_run_uses_the_served_station_file(served, tmp_path):
