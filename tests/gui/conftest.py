@@ -21,3 +21,17 @@ def _no_worker_outlives_its_test(qapp):
     yield
     _drain_pool()
     qapp.processEvents()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """A main window with no engine (as `pcsdaq gui --watch` opens it), settings in
+    tmp_path; stops watching at the end. Test files with a window of their own (on the
+    simulated lab) define a fixture of this name, which takes precedence."""
+    from pcsdaq.gui.main_window import MainWindow
+
+    settings = QtCore.QSettings(str(tmp_path / "gui.ini"), QtCore.QSettings.Format.IniFormat)
+    win = MainWindow(None, settings=settings)
+    qtbot.addWidget(win)
+    yield win
+    win.stop_watching()

@@ -4,9 +4,7 @@ Z, Gamma in the label and the legend; a newer event replaces them."""
 
 import numpy as np
 import pytest
-from PyQt6 import QtCore
 
-from pcsdaq.gui.main_window import MainWindow
 from pcsdaq.physics import andreev
 from pcsdaq.runner.live_fit import LIVE_COLUMNS, LIVE_TABLE
 from pcsdaq.storage import RunWriter
@@ -25,15 +23,6 @@ def _fit_event(delta, n_points, n_acquired, **extra):
 def _spectrum(n=201):
     v = np.linspace(-8e-3, 8e-3, n)
     return v, 0.04 * andreev.conductance(v * 1e3, "btk", TRUTH, 2.0)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QtCore.QSettings(str(tmp_path / "gui.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(None, settings=settings)
-    qtbot.addWidget(win)
-    yield win
-    win.stop_watching()
 
 
 def test_a_live_fit_event_draws_its_curve_and_delta_with_error(window, qtbot):

@@ -8,10 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
-from PyQt6 import QtCore
 
-from pcsdaq.gui.main_window import MainWindow
 from pcsdaq.storage import RunWriter
 
 RUN = [sys.executable, "-c", "import sys; from pcsdaq.cli import main; sys.exit(main())"]
@@ -28,15 +25,6 @@ def start_run(repo_root, data):
                              "--sim", "inprocess", "--time-scale", "0", "--data", str(data)],
                             cwd=repo_root, env=_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QtCore.QSettings(str(tmp_path / "gui.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(None, settings=settings)
-    qtbot.addWidget(win)
-    yield win
-    win.stop_watching()
 
 
 def _points(win) -> int:

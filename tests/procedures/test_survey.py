@@ -1,7 +1,6 @@
 """contact_survey on the in-process simulated lab: the summary table, the decisions, each
 regime's treatment, and a kill -9 in the middle of `pcsdaq run` finished by --resume."""
 
-import csv
 import json
 import os
 import signal
@@ -12,6 +11,7 @@ import time
 import h5py
 import pytest
 import yaml
+from survey_helpers import survey_plan, survey_rows
 
 from pcsdaq.cli import main
 from pcsdaq.procedures import ContactSurvey
@@ -24,18 +24,11 @@ EXAMPLE = packaged_config("plan-survey.example.yaml")
 
 
 def _plan(tmp_path, n_spots, station=None, **overrides):
-    data = yaml.safe_load(EXAMPLE.read_text())
-    data["station"] = str(station or packaged_config("station-sim.yaml"))
-    data["steps"][0]["parameters"].update(n_spots=n_spots, **overrides)
-    path = tmp_path / "plan.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return survey_plan(tmp_path, station or packaged_config("station-sim.yaml"),
+                       n_spots=n_spots, **overrides)
 
 
-def _rows(folder):
-    (path,) = folder.glob("survey-*.csv")
-    with path.open() as f:
-        return list(csv.DictReader(f))
+_rows = survey_rows
 
 
 def test_short_survey_writes_the_table_decisions_and_figures(tmp_path):

@@ -2,7 +2,6 @@
 short) against `pcsdaq sim serve` in another process, at a high time scale. The full
 12-hour night is the same command with the plan as it is (README, section Contact survey)."""
 
-import csv
 import json
 import os
 import signal
@@ -12,9 +11,7 @@ import time
 
 import h5py
 import pytest
-import yaml
-
-from pcsdaq.station import packaged_config
+from survey_helpers import survey_plan, survey_rows
 
 pytestmark = pytest.mark.slow
 PCSDAQ = [sys.executable, "-m", "pcsdaq.cli"]
@@ -52,18 +49,10 @@ def _stop(server):
 
 
 def _plan(tmp_path, station, **parameters):
-    plan = yaml.safe_load(packaged_config("plan-survey.example.yaml").read_text())
-    plan["station"] = str(station)
-    plan["steps"][0]["parameters"].update(SHORT, **parameters)
-    plan_path = tmp_path / "plan.yaml"
-    plan_path.write_text(yaml.safe_dump(plan))
-    return plan_path
+    return survey_plan(tmp_path, station, **{**SHORT, **parameters})
 
 
-def _rows(data):
-    (table,) = data.glob("survey-*.csv")
-    with table.open() as f:
-        return list(csv.DictReader(f))
+_rows = survey_rows
 
 
 def test_short_survey_against_a_served_lab_writes_the_summary_and_histogram(tmp_path):
