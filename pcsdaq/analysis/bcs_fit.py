@@ -66,13 +66,21 @@ def fit_gap_vs_temperature(temperature_K, delta_meV, delta_err_meV=None) -> dict
         reasons.append(f"Tc {tc:.3g} K far outside the measured {t.min():.3g}-{t.max():.3g} K")
     if not 1.0 <= ratio <= 3.0:
         reasons.append(f"Delta(0)/k_BTc = {ratio:.3g} outside 1-3 (BCS 1.764)")
-    if delta_err_meV is not None:
-        e = np.asarray(delta_err_meV, dtype=float)
-        e = e[np.isfinite(e) & (e > 0)]
-        if e.size and chi2 > 25.0 * float(np.median(e)) ** 2 + 1e-12:
-            reasons.append(f"scatter sqrt(chi2_red) = {np.sqrt(chi2):.3g} meV is far above "
-                           f"the gaps' errors (median {np.median(e):.2g} meV)")
+    reasons += _scatter_problem(chi2, delta_err_meV)
     return _reject(out, reasons, ("tc_K", "delta0_meV", "ratio"))
+
+
+def _scatter_problem(chi2: float, delta_err_meV) -> list[str]:
+    """[reason] when the gaps scatter (sqrt(chi2_red), meV) far more than their own errors
+    say (5x the median error), else []."""
+    if delta_err_meV is None:
+        return []
+    e = np.asarray(delta_err_meV, dtype=float)
+    e = e[np.isfinite(e) & (e > 0)]
+    if e.size and chi2 > 25.0 * float(np.median(e)) ** 2 + 1e-12:
+        return [f"scatter sqrt(chi2_red) = {np.sqrt(chi2):.3g} meV is far above the gaps' "
+                f"errors (median {np.median(e):.2g} meV)"]
+    return []
 
 
 def fit_gap_vs_field(field_T, delta_meV, delta_err_meV=None) -> dict:
@@ -96,10 +104,5 @@ def fit_gap_vs_field(field_T, delta_meV, delta_err_meV=None) -> dict:
                        f"{d.max():.3g} meV")
     if sol.x[1] > 10.0 * max(float(h.max()), 0.01):
         reasons.append(f"Hc2 {sol.x[1]:.3g} T far beyond the fields measured (<= {h.max():.3g} T)")
-    if delta_err_meV is not None:
-        e = np.asarray(delta_err_meV, dtype=float)
-        e = e[np.isfinite(e) & (e > 0)]
-        if e.size and chi2 > 25.0 * float(np.median(e)) ** 2 + 1e-12:
-            reasons.append(f"scatter sqrt(chi2_red) = {np.sqrt(chi2):.3g} meV is far above "
-                           f"the gaps' errors (median {np.median(e):.2g} meV)")
+    reasons += _scatter_problem(chi2, delta_err_meV)
     return _reject(out, reasons, ("delta0_meV", "hc2_T"))
