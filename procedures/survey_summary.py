@@ -102,6 +102,21 @@ def _tc_points(records: list[dict]) -> list[dict]:
     return [r for r in records if r.get("tc_K") is not None and math.isfinite(r["tc_K"])]
 
 
+def _per_regime(ax: Any, pts: list[dict], x: str, y: str) -> None:
+    """One marker series per regime: record key ``x`` against key ``y``."""
+    for regime in sorted({r["regime"] for r in pts}):
+        sel = [r for r in pts if r["regime"] == regime]
+        ax.plot([r[x] for r in sel], [r[y] for r in sel], "o", label=regime)
+
+
+def _save(plt: Any, fig: Any, out: Path) -> Path:
+    """Lay the figure out, write it to ``out`` (PNG, 110 dpi), close it; returns ``out``."""
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
 def tc_histogram_by_needle(records: list[dict], needle: str, out: Path) -> Path:
     """Histogram of Tc over the survey's contacts, labelled by needle (figure 1f)."""
     plt = _plt()
@@ -113,10 +128,7 @@ def tc_histogram_by_needle(records: list[dict], needle: str, out: Path) -> Path:
                 f"(n = {len(tcs)}, mean {np.mean(tcs):.1f} K)", edgecolor="black")
         ax.legend()
     ax.set(xlabel="Tc (K)", ylabel="contacts", title=f"Tc over {len(records)} spots")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(plt, fig, out)
 
 
 def delta_vs_tc(records: list[dict], out: Path) -> Path:
@@ -125,17 +137,12 @@ def delta_vs_tc(records: list[dict], out: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4))
     pts = [r for r in _tc_points(records) if r.get("delta_meV") is not None
            and math.isfinite(r["delta_meV"])]
-    for regime in sorted({r["regime"] for r in pts}):
-        sel = [r for r in pts if r["regime"] == regime]
-        ax.plot([r["tc_K"] for r in sel], [r["delta_meV"] for r in sel], "o", label=regime)
+    _per_regime(ax, pts, "tc_K", "delta_meV")
     t = np.linspace(0.0, 22.0, 50)
     ax.plot(t, BCS_RATIO * KB_MEV_PER_K * t, "k--", label="BCS 1.764 k_B Tc")
     ax.set(xlabel="Tc (K)", ylabel="Delta(0) (meV)", title="gap vs Tc")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(plt, fig, out)
 
 
 def tc_vs_diameter(records: list[dict], out: Path) -> Path:
@@ -143,18 +150,13 @@ def tc_vs_diameter(records: list[dict], out: Path) -> Path:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
     pts = [r for r in _tc_points(records) if r.get("diameter_nm")]
-    for regime in sorted({r["regime"] for r in pts}):
-        sel = [r for r in pts if r["regime"] == regime]
-        ax.plot([r["diameter_nm"] for r in sel], [r["tc_K"] for r in sel], "o", label=regime)
+    _per_regime(ax, pts, "diameter_nm", "tc_K")
     ax.set_xscale("log")
     ax.set(xlabel="contact diameter (nm, Wexler, paper preset)", ylabel="Tc (K)",
            title="Tc vs contact size")
     if pts:
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(plt, fig, out)
 
 
 def write_summary(records: list[dict], folder: Path, stem: str, *, needle: str,
