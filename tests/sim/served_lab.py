@@ -9,7 +9,20 @@ import pytest
 from pcsdaq.clock import VirtualClock
 from pcsdaq.sim.lab import SimLab
 
-HAVE_PTYS = os.name == "posix" and os.path.isdir("/dev/pts")
+
+def _have_ptys() -> bool:
+    """True when this system can open a pseudo-terminal pair (the serial links' stand-in)."""
+    if os.name != "posix":
+        return False
+    try:
+        for fd in os.openpty():
+            os.close(fd)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+HAVE_PTYS = _have_ptys()
 
 
 def new_lab() -> SimLab:

@@ -1,25 +1,16 @@
 """The ANC300's serial/USB console asks for no password: pcsdaq's driver with an empty
 password setting drives the needle over the serial transport."""
 
-import os
 
 import pytest
+from served_lab import HAVE_PTYS
 
 from pcsdaq.clock import VirtualClock
 from pcsdaq.drivers.anc300 import ANC300
 from pcsdaq.sim.lab import SimLab
 
 
-def _have_ptys() -> bool:
-    try:
-        for fd in os.openpty():
-            os.close(fd)
-    except (OSError, AttributeError):
-        return False
-    return True
-
-
-@pytest.mark.skipif(os.name != "posix" or not _have_ptys(), reason="no pseudo-terminals here")
+@pytest.mark.skipif(not HAVE_PTYS, reason="no pseudo-terminals here")
 def test_driver_without_password_on_the_serial_console():
     lab = SimLab(clock=VirtualClock())
     with lab.serve_serial(["anc300"]) as server:

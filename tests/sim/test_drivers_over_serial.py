@@ -3,29 +3,17 @@ pseudo-terminals opened by pyvisa-py's serial session (pyserial, termios), as a 
 adapter on the bench."""
 
 import math
-import os
 import threading
 
 import pytest
+from served_lab import HAVE_PTYS
 
 from pcsdaq.clock import VirtualClock
 from pcsdaq.errors import LimitError
 from pcsdaq.sim.lab import SimLab
 from pcsdaq.station import load_station_config, packaged_config
 
-
-def _have_ptys() -> bool:
-    if os.name != "posix":
-        return False
-    try:
-        for fd in os.openpty():
-            os.close(fd)
-    except OSError:  # a container without /dev/pts
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _have_ptys(), reason="no pseudo-terminals here")
+pytestmark = pytest.mark.skipif(not HAVE_PTYS, reason="no pseudo-terminals here")
 
 SERIAL = ["sr830", "keithley2000", "ls372", "ls336", "mercury"]
 #: each instrument's RS-232 framing, as a station file gives it (the pty accepts any)

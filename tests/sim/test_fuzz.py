@@ -12,6 +12,7 @@ import tty
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from served_lab import HAVE_PTYS
 
 from pcsdaq.clock import VirtualClock
 from pcsdaq.sim.lab import SimLab
@@ -155,16 +156,7 @@ def test_fuzz_over_tcp(lab, name):
             _fuzz(name, emu, link, max_examples=100)
 
 
-def _have_ptys() -> bool:
-    try:
-        for fd in os.openpty():
-            os.close(fd)
-    except (OSError, AttributeError):
-        return False
-    return True
-
-
-@pytest.mark.skipif(os.name != "posix" or not _have_ptys(), reason="no pseudo-terminals here")
+@pytest.mark.skipif(not HAVE_PTYS, reason="no pseudo-terminals here")
 @pytest.mark.parametrize("name", NAMES)
 def test_fuzz_over_serial(lab, name):
     emu = lab.emulators[name]

@@ -5,11 +5,11 @@ written and read back. Where pymeasure is wrong against the manual the test says
 emulator follows the manual and the divergence is asserted explicitly."""
 
 import math
-import os
 import socket
 
 import numpy as np
 import pytest
+from served_lab import HAVE_PTYS
 
 from pcsdaq.clock import VirtualClock
 from pcsdaq.sim.lab import SimLab
@@ -27,15 +27,6 @@ def nodelay(instrument):
     return instrument
 
 
-def _have_ptys() -> bool:
-    try:
-        for fd in os.openpty():
-            os.close(fd)
-    except (OSError, AttributeError):
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def tcp():
     lab = SimLab(clock=VirtualClock())
@@ -47,7 +38,7 @@ def tcp():
 
 @pytest.fixture(scope="module")
 def serial():
-    if os.name != "posix" or not _have_ptys():
+    if not HAVE_PTYS:
         pytest.skip("no pseudo-terminals here")
     lab = SimLab(clock=VirtualClock())
     lab.contact.place(40.0, 20.0)
