@@ -35,3 +35,24 @@ def window(qtbot, tmp_path):
     qtbot.addWidget(win)
     yield win
     win.stop_watching()
+
+
+@pytest.fixture
+def sim_window(sim_station, tmp_path, qtbot):
+    """(lab, station, engine, window): the main window on an engine writing into
+    tmp_path/data on the in-process simulated lab, the needle in contact, the dashboard's
+    own timer stopped (tests refresh it), settings in tmp_path; the engine is aborted and
+    waited for at the end."""
+    from pcsdaq.gui.main_window import MainWindow
+    from pcsdaq.runner.engine import RunEngine
+
+    lab, station = sim_station
+    lab.contact.place()
+    settings = QtCore.QSettings(str(tmp_path / "gui.ini"), QtCore.QSettings.Format.IniFormat)
+    engine = RunEngine(station, tmp_path / "data")
+    win = MainWindow(engine, settings=settings)
+    win.dashboard.timer.stop()
+    qtbot.addWidget(win)
+    yield lab, station, engine, win
+    engine.abort("test over")
+    engine.wait(10)

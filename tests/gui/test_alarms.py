@@ -11,28 +11,17 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from pcsdaq.gui.alarms import alarm_from_event
 from pcsdaq.gui.dashboard import STALE_STYLE, contact_text
-from pcsdaq.gui.main_window import MainWindow
 from pcsdaq.gui.procedure_panel import BAD_FIELD_STYLE, ordered_specs
 from pcsdaq.gui.queue_panel import RUNNING_ROW
 from pcsdaq.procedures import PROCEDURES
-from pcsdaq.runner.engine import RunEngine
 from pcsdaq.runner.plan import PlanStep
 
 SWEEP = {"max_current_A": 5e-4, "n_points": 81, "sensitivity_V": 1e-5}
 
 
 @pytest.fixture
-def window(sim_station, tmp_path, qtbot):
-    lab, station = sim_station
-    lab.contact.place()
-    settings = QtCore.QSettings(str(tmp_path / "gui.ini"), QtCore.QSettings.Format.IniFormat)
-    engine = RunEngine(station, tmp_path / "data")
-    win = MainWindow(engine, settings=settings)
-    win.dashboard.timer.stop()
-    qtbot.addWidget(win)
-    yield lab, station, engine, win
-    engine.abort("test over")
-    engine.wait(10)
+def window(sim_window):
+    return sim_window
 
 
 def read_dashboard(qtbot, win):

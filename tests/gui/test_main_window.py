@@ -24,16 +24,8 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def window(sim_station, tmp_path, qtbot, settings):
-    lab, station = sim_station
-    lab.contact.place()
-    engine = RunEngine(station, tmp_path / "data")
-    win = MainWindow(engine, settings=settings)
-    win.dashboard.timer.stop()
-    qtbot.addWidget(win)
-    yield lab, station, engine, win
-    engine.abort("test over")
-    engine.wait(10)
+def window(sim_window):
+    return sim_window
 
 
 def click(qtbot, button):

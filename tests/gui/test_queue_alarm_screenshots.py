@@ -6,8 +6,6 @@ from pathlib import Path
 
 from PyQt6 import QtCore, QtWidgets
 
-from pcsdaq.gui.main_window import MainWindow
-from pcsdaq.runner.engine import RunEngine
 from pcsdaq.runner.plan import PlanStep
 
 SWEEP = {"max_current_A": 5e-4, "sensitivity_V": 1e-5, "n_points": 151}
@@ -19,14 +17,8 @@ def _out(tmp_path: Path, name: str) -> Path:
     return tmp_path / name
 
 
-def test_screenshots_of_the_queue_mid_run_and_a_quench(sim_station, tmp_path, qtbot):
-    lab, station = sim_station
-    lab.contact.place()
-    settings = QtCore.QSettings(str(tmp_path / "gui.ini"), QtCore.QSettings.Format.IniFormat)
-    engine = RunEngine(station, tmp_path / "data")
-    win = MainWindow(engine, settings=settings)
-    win.dashboard.timer.stop()
-    qtbot.addWidget(win)
+def test_screenshots_of_the_queue_mid_run_and_a_quench(sim_window, tmp_path, qtbot):
+    lab, _station, engine, win = sim_window
     win.resize(1440, 900)
     for s in win.findChildren(QtWidgets.QSplitter):
         if s.orientation() == QtCore.Qt.Orientation.Horizontal:
@@ -64,5 +56,3 @@ def test_screenshots_of_the_queue_mid_run_and_a_quench(sim_station, tmp_path, qt
     alarm_png = _out(tmp_path, "gui-alarm.png")
     assert win.grab().save(str(alarm_png), "PNG")
     assert alarm_png.stat().st_size > 10000
-    engine.abort("test over")
-    engine.wait(10)
