@@ -92,6 +92,49 @@ class GrowingXY:
         self._folded = end
 
 
+#: auto-range margin: when the data outgrow the view, the new view has this fraction of the
+#: data's span to spare on each side
+AUTO_RANGE_MARGIN = 0.1
+#: auto-range shrinks the view only when the data fill less than this fraction of it
+AUTO_RANGE_SHRINK = 0.5
+
+
+def sticky_range(current: tuple[float, float], target: tuple[float, float],
+                 margin: float = AUTO_RANGE_MARGIN,
+                 shrink: float = AUTO_RANGE_SHRINK) -> tuple[float, float] | None:
+    """The auto-ranged view along one axis given the ``current`` view and the ``target``
+    range pyqtgraph's auto-range asks for (data plus padding): None (keep the view) while
+    the target lies inside it and fills at least ``shrink`` of it, else the target with
+    ``margin`` of its span added on each side."""
+    lo, hi = float(target[0]), float(target[1])
+    c_lo, c_hi = float(current[0]), float(current[1])
+    span = hi - lo
+    if c_lo <= lo and hi <= c_hi and span >= shrink * (c_hi - c_lo):
+        return None
+    return lo - margin * span, hi + margin * span
+
+
+class StickyViewBox(pg.ViewBox):
+    """A ViewBox whose auto-range moves the view only when the data leave it (or fill less
+    than half of it), with a margin to grow into, instead of on every new point: each range
+    change re-lays out the axes' ticks and labels, the largest part of a live plot's paint
+    (benchmarks/bench_gui.py). The user's pan, zoom and "A" button work as in pyqtgraph."""
+
+    def setRange(self, rect=None, xRange=None, yRange=None, padding=None, update=True,
+                 disableAutoRange=True):
+        """pyqtgraph's setRange; a call from the auto-range (``disableAutoRange=False``
+        while it updates) goes through :func:`sticky_range` first."""
+        if getattr(self, "_updatingRange", False) and not disableAutoRange and rect is None:
+            current = self.viewRange()
+            if xRange is not None:
+                xRange = sticky_range(current[0], xRange)
+            if yRange is not None:
+                yRange = sticky_range(current[1], yRange)
+            if xRange is None and yRange is None:
+                return None
+        return super().setRange(rect, xRange, yRange, padding, update, disableAutoRange)
+
+
 class LivePlot(pg.PlotWidget):
     """One plot with one curve per series key (e.g. one spectrum per temperature).
 
@@ -99,7 +142,7 @@ class LivePlot(pg.PlotWidget):
     """
 
     def __init__(self, xlabel: str, xunit: str, ylabel: str, yunit: str, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, viewBox=StickyViewBox())
         self.setBackground("w")
         self.setLabel("bottom", xlabel, units=xunit)
         self.setLabel("left", ylabel, units=yunit)
