@@ -124,8 +124,13 @@ def _process_pool() -> concurrent.futures.ProcessPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
+            from pcsdaq.runner.live_fit import WORKER_NICE, _worker_init
+
+            # at the live fit's low CPU priority: on a busy machine the GUI thread (and the
+            # engine's) come first, a fit that lands 100 ms later is not seen
             _executor = concurrent.futures.ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_init, initargs=(WORKER_NICE,))
         return _executor
 
 
