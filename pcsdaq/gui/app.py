@@ -2,9 +2,11 @@
 `pcsdaq gui --watch DIR`: follow a headless `pcsdaq run` writing into DIR (no instrument
 opened).
 
-Without ``--station`` the GUI opens on the packaged simulated station (in-process lab), so it
-works from a fresh install; with a station file it opens those instruments (``--sim`` runs
-that file's simulated lab instead).
+Without ``--station`` the GUI opens on the packaged simulated station, so it works from a
+fresh install; with a station file it opens those instruments (``--sim`` runs that file's
+simulated lab instead). The run engine, and with it the instruments (or the simulated lab),
+lives in a process of its own (:mod:`pcsdaq.gui.engine_process`); the GUI's process only
+draws.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from pcsdaq.cli_args import OneLineParser, finite_float, writable_folder
 
 def build_engine(station_file: str | None, sim: bool, data_dir: str,
                  time_scale: float | None = None):
-    """(engine, lab, server) for the GUI; lab/server are None on real instruments."""
+    """(engine, lab, server) in this process; lab/server are None on real instruments. The
+    engine's process of ``pcsdaq gui`` builds its engine so; tests build one next to the
+    window."""
     from pcsdaq.runner.engine import RunEngine
     from pcsdaq.runner.launch import open_station
     from pcsdaq.station import packaged_config
@@ -73,7 +77,11 @@ def main(argv: list[str]) -> int:
         finally:
             win.stop_watching()
             fit_worker.shutdown()
-    engine, _lab, server = build_engine(args.station, args.sim, args.data, args.time_scale)
+    from pcsdaq.gui.engine_process import RemoteEngine
+
+    # the engine (and an in-process simulated lab) in a process of its own: its thread never
+    # holds the interpreter lock the GUI thread paints with
+    engine = RemoteEngine(args.station, args.sim, args.data, args.time_scale)
     win = MainWindow(engine)
     from pcsdaq.safe_state import last_run_report
 
@@ -85,8 +93,4 @@ def main(argv: list[str]) -> int:
         return app.exec()
     finally:
         fit_worker.shutdown()
-        engine.abort("GUI closed")
-        engine.wait(10)
-        engine.station.close()
-        if server is not None:
-            server.close()
+        engine.close()  # abort, safe state, instruments closed, the engine's process ended

@@ -136,7 +136,10 @@ class _Reader(QtCore.QRunnable):
         self.dashboard = dashboard
 
     def run(self) -> None:
-        values = read_station(self.dashboard.station)
+        station = self.dashboard.station
+        # a station owned by the engine's process (pcsdaq.gui.engine_process) is read there
+        remote = getattr(station, "read_dashboard", None)
+        values = remote() if remote is not None else read_station(station)
         self.dashboard.reading.emit(values if values is not None else {})
 
 

@@ -162,7 +162,9 @@ class QueuePanel(QtWidgets.QGroupBox):
 
     def refresh(self) -> None:
         """Rebuild the table from the engine's queue and the run's step states."""
-        steps = list(self.engine.queue) if self.engine is not None else []
+        steps = self._queue()
+        if steps is None:
+            return  # the engine did not answer: the table stays as it was
         described = [self._describe(step) for step in steps]
         self.tracker.resize(len(steps), [d[1] for d in described])
         self.table.setRowCount(len(steps))
@@ -264,14 +266,34 @@ class QueuePanel(QtWidgets.QGroupBox):
                 self._fit_columns()
 
     # --- editing the queue ----------------------------------------------------------------
+    def _call(self, name: str, *args: Any) -> bool:
+        """``engine.name(*args)``; a refusal, or an engine that does not answer (its process
+        ended), is a message, never an exception out of a Qt slot. True when it was done."""
+        if self.engine is None:
+            return False
+        try:
+            getattr(self.engine, name)(*args)
+        except PcsdaqError as exc:
+            self.message.emit(str(exc))
+            return False
+        return True
+
+    def _queue(self) -> list[PlanStep] | None:
+        """A copy of the engine's queue ([] without an engine; None, and a message, when the
+        engine does not answer)."""
+        if self.engine is None:
+            return []
+        try:
+            return list(self.engine.queue)
+        except PcsdaqError as exc:
+            self.message.emit(f"queue: {exc}")
+            return None
+
     def add_step(self, step: PlanStep) -> None:
         """Append a (validated) step to the engine's queue."""
         if self.engine is None:
             return
-        try:
-            self.engine.enqueue(step)
-        except PcsdaqError as exc:
-            self.message.emit(str(exc))
+        self._call("enqueue", step)
         self.refresh()
 
     def _selected(self) -> int:
@@ -292,25 +314,23 @@ class QueuePanel(QtWidgets.QGroupBox):
     def remove_selected(self) -> None:
         """Remove the selected step (not started yet)."""
         i = self._selected()
-        if self.engine is not None and i >= 0 and self._movable(i):
-            self.engine.remove(i)
+        if self.engine is not None and i >= 0 and self._movable(i) and self._call("remove", i):
             self.tracker.remove(i)
             self.refresh()
 
     def move_up(self) -> None:
         """Move the selected step one place up (both steps not started yet)."""
         i = self._selected()
-        if self.engine is not None and i > 0 and self._movable(i, i - 1):
-            self.engine.move(i, i - 1)
+        if self.engine is not None and i > 0 and self._movable(i, i - 1) and \
+                self._call("move", i, i - 1):
             self.refresh()
             self.select_row(i - 1)
 
     def move_down(self) -> None:
         """Move the selected step one place down (both steps not started yet)."""
         i = self._selected()
-        if self.engine is not None and 0 <= i < len(self.engine.queue) - 1 \
-                and self._movable(i, i + 1):
-            self.engine.move(i, i + 1)
+        if self.engine is not None and 0 <= i < self.table.rowCount() - 1 \
+                and self._movable(i, i + 1) and self._call("move", i, i + 1):
             self.refresh()
             self.select_row(i + 1)
 
@@ -319,7 +339,10 @@ class QueuePanel(QtWidgets.QGroupBox):
         refused (message, queue unchanged) for a started step or parameters that cannot run."""
         if self.engine is None or not self._movable(row):
             return False
-        old = self.engine.queue[row]
+        queue = self._queue()
+        if queue is None or row >= len(queue):
+            return False
+        old = queue[row]
         try:
             params = yaml.safe_load(text) or {}
             if not isinstance(params, dict):
@@ -334,19 +357,16 @@ class QueuePanel(QtWidgets.QGroupBox):
             self.message.emit(f"step {row + 1} not changed: {exc}")
             QtCore.QTimer.singleShot(0, self.refresh)
             return False
-        self.engine.queue[row] = new
+        done = self._call("replace", row, new)
         QtCore.QTimer.singleShot(0, self.refresh)  # not inside the delegate's commit
-        return True
+        return done
 
     def load_plan(self, path: str) -> None:
         """Replace the queue with a plan file's steps (refused plans leave it unchanged)."""
         if self.engine is None:
             return
-        try:
-            self.engine.load_plan(path)
+        if self._call("load_plan", path):
             self.tracker.reset()
-        except PcsdaqError as exc:
-            self.message.emit(str(exc))
         self.refresh()
 
     def load_dialog(self) -> None:
@@ -363,7 +383,7 @@ class QueuePanel(QtWidgets.QGroupBox):
                                                         "Plans (*.yaml)")
         if path and self.engine is not None:
             self._remember(path)
-            self.engine.save_plan(path)
+            self._call("save_plan", path)
 
     def _last_dir(self) -> str:
         return str(self.settings.value("last_plan_dir", "")) if self.settings is not None else ""

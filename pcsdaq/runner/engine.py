@@ -166,6 +166,13 @@ class RunEngine:
         """Move the step at ``index`` to ``new_index``."""
         self.queue.insert(new_index, self.queue.pop(index))
 
+    def replace(self, index: int, step: PlanStep) -> None:
+        """Put ``step`` in place of the step at ``index`` (validated now, as by enqueue)."""
+        problems = validate_plan([step], self.station.config)
+        if problems:
+            raise PlanError("; ".join(problems))
+        self.queue[index] = step
+
     def load_plan(self, path: str | Path) -> None:
         """Replace the queue with a plan file's steps (validated)."""
         plan = load_plan(path)
