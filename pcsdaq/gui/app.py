@@ -79,8 +79,9 @@ def main(argv: list[str]) -> int:
             fit_worker.shutdown()
     from pcsdaq.gui.engine_process import RemoteEngine
 
-    # the engine (and an in-process simulated lab) in a process of its own: its thread never
-    # holds the interpreter lock the GUI thread paints with
+    # the engine (and an in-process simulated lab) in a process of its own: a GUI that dies
+    # leaves the run aborted in its safe state, and the engine's thread never holds the
+    # interpreter lock the GUI thread paints with
     engine = RemoteEngine(args.station, args.sim, args.data, args.time_scale)
     win = MainWindow(engine)
     from pcsdaq.safe_state import last_run_report

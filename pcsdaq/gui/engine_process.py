@@ -1,18 +1,18 @@
 """The run engine in a process of its own, for the GUI (``pcsdaq gui``).
 
-The engine's thread (drivers, transports, the simulated lab's physics when it runs
-in-process, the run files) then never competes with the GUI thread for Python's interpreter
-lock: with both in one process, every Python callback of a paint waited for the engine's
-thread to let go of the lock, and the GUI thread stalled for 40-90 ms during a fast series
-(benchmarks/bench_gui.py prints both arrangements side by side).
+Why: the window and the measurement fail separately. If the GUI is closed or killed (even
+``kill -9``), the child sees its command pipe close, aborts the run, puts the instruments in
+their safe state and writes the reason into the run file; if the engine's process dies, the
+window says so as an alarm and stays usable. And the engine's thread (drivers, transports,
+run files, the simulated lab's physics when it runs in-process) no longer holds the
+interpreter lock the GUI thread paints with (in one process the GUI thread's worst paints
+took twice their CPU time waiting for it; benchmarks/bench_gui.py prints both arrangements).
 
 :class:`RemoteEngine` offers the GUI what a :class:`~pcsdaq.runner.engine.RunEngine` does
 (queue, start/pause/resume/abort, ``subscribe``, ``station.config``); the engine lives in a
 *spawn* child process that owns the instruments. Commands go over one pipe and are answered
 in order; the engine's events come back in batches over another and are handed to the
-subscribers on a reader thread, as the engine's own thread would. If the GUI's process ends
-in any way (even ``kill -9``), the child sees its command pipe close, aborts the run (the
-engine's safe state) and closes the instruments.
+subscribers on a reader thread, as the engine's own thread would.
 """
 
 from __future__ import annotations
