@@ -32,6 +32,17 @@ def build_engine(station_file: str | None, sim: bool, data_dir: str,
     return RunEngine(station, data_dir), lab, server
 
 
+def settle_heap() -> None:
+    """Once the window is built: collect, then freeze what exists (widgets, plots, modules:
+    they live as long as the window) out of Python's cyclic garbage collector, whose full
+    passes over them paused the GUI thread for 100-200 ms mid-series
+    (benchmarks/bench_gui.py)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def existing_folder(text: str) -> str:
     """An existing folder (argparse type): ``--watch`` only reads it."""
     import argparse
@@ -72,6 +83,7 @@ def main(argv: list[str]) -> int:
         win.resize(1280, 820)
         win.watch_folder(args.watch)
         win.show()
+        settle_heap()
         try:
             return app.exec()
         finally:
@@ -90,6 +102,7 @@ def main(argv: list[str]) -> int:
         win.log.appendPlainText(f"[last run] {line}")
     win.resize(1280, 820)
     win.show()
+    settle_heap()
     try:
         return app.exec()
     finally:

@@ -233,3 +233,15 @@ def test_gui_opens_on_the_simulated_lab_by_default(tmp_path, qtbot, settings):
         qtbot.waitUntil(lambda: "lockin: ok" in win.dashboard.connections.text(), timeout=5000)
     finally:
         engine.station.close()
+
+
+def test_settle_heap_takes_the_built_window_out_of_the_garbage_collectors_passes():
+    import gc
+
+    from pcsdaq.gui.app import settle_heap
+
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 1000  # the modules, widgets and plots built so far
+    finally:
+        gc.unfreeze()
