@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pcsdaq.errors import LinkFault, PcsdaqError
+from pcsdaq.runner.engine import publish
 from pcsdaq.station import load_station_config, packaged_config
 
 log = logging.getLogger("pcsdaq.gui")
@@ -263,20 +264,13 @@ class RemoteEngine:
             for event in batch:
                 if event.get("type") == "status":
                     self._last_state = str(event.get("state"))
-                self._publish(event)
+                publish(self._subscribers, event)
         if not self._closed:
             self.process.join(5)
-            self._publish({"type": "status", "state": "failed",
-                           "reason": f"the engine's process ended unexpectedly (exit code "
-                                     f"{self.process.exitcode}); the instruments are in the "
-                                     f"state it left them"})
-
-    def _publish(self, event: dict) -> None:
-        for cb in list(self._subscribers):
-            try:
-                cb(event)
-            except Exception:  # a broken display must not stop the others
-                log.exception("event subscriber failed")
+            reason = (f"the engine's process ended unexpectedly (exit code "
+                      f"{self.process.exitcode}); the instruments are in the state it left "
+                      f"them")
+            publish(self._subscribers, {"type": "status", "state": "failed", "reason": reason})
 
     # --- what the GUI calls -------------------------------------------------------------
     def subscribe(self, callback: Callable[[dict], None]) -> None:

@@ -95,6 +95,16 @@ def failure_reason(kind: str, exc: BaseException, retries: int = 0) -> tuple[str
     return "failed", f"programming error: {text} (traceback in the log file)"
 
 
+def publish(subscribers: list[Callable[[dict], None]], event: dict) -> None:
+    """Call each subscriber with ``event``; one that fails is logged and the others still
+    get it (a broken display must not break the measurement)."""
+    for cb in list(subscribers):
+        try:
+            cb(event)
+        except Exception:
+            log.exception("event subscriber failed")
+
+
 class RunEngine:
     """Queue of plan steps run on one station, with events, pause/resume/abort and resume."""
 
@@ -133,11 +143,7 @@ class RunEngine:
 
     def emit(self, event: dict) -> None:
         """Publish an event; a failing subscriber is logged, never stops the run."""
-        for cb in list(self._subscribers):
-            try:
-                cb(event)
-            except Exception:  # a broken display must not break the measurement
-                log.exception("event subscriber failed")
+        publish(self._subscribers, event)
 
     def log(self, message: str, level: str = "info") -> None:
         """Log to the run log and publish a "log" event (the record is marked
