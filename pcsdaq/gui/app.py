@@ -34,9 +34,9 @@ def build_engine(station_file: str | None, sim: bool, data_dir: str,
 
 def settle_heap() -> None:
     """Once the window is built: collect, then freeze what exists (widgets, plots, modules:
-    they live as long as the window) out of Python's cyclic garbage collector, whose full
-    passes over them paused the GUI thread for 100-200 ms mid-series
-    (benchmarks/bench_gui.py)."""
+    they live as long as the window) out of Python's cyclic garbage collector: a full pass
+    over them took 95-204 ms of the GUI thread (benchmarks/bench_gui.py), a stall if it
+    falls mid-series."""
     import gc
 
     gc.collect()

@@ -267,14 +267,15 @@ class QueuePanel(QtWidgets.QGroupBox):
 
     # --- editing the queue ----------------------------------------------------------------
     def _call(self, name: str, *args: Any) -> bool:
-        """``engine.name(*args)``; a refusal, or an engine that does not answer (its process
-        ended), is a message, never an exception out of a Qt slot. True when it was done."""
+        """``engine.name(*args)``; a refusal, an engine that does not answer (its process
+        ended) or a plan file that cannot be written is a message, never an exception out of
+        a Qt slot. True when it was done."""
         if self.engine is None:
             return False
         try:
             getattr(self.engine, name)(*args)
-        except PcsdaqError as exc:
-            self.message.emit(str(exc))
+        except (PcsdaqError, OSError) as exc:
+            self.message.emit(f"{name.replace('_', ' ')}: {exc}")
             return False
         return True
 

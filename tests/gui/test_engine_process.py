@@ -110,11 +110,12 @@ def test_the_main_window_drives_the_engine_process(tmp_path, qtbot):
         assert win.queue.table.rowCount() == 2
         assert win.controls.buttons["start"].isEnabled()
         win.controls.buttons["start"].click()
+        # the step's row, then the engine's state (its own event, just after)
         qtbot.waitUntil(lambda: win.queue.table.item(1, 3).text() == "finished", timeout=120000)
+        qtbot.waitUntil(lambda: "finished" in win.status_label.text(), timeout=10000)
         assert win.controls.buttons["start"].isEnabled()
         assert not win.controls.buttons["abort"].isEnabled()
         assert sum(b.n for b in win.plots.didv.buffers.values()) == 31
-        assert "finished" in win.status_label.text()
     finally:
         win.close()
         engine.close()
