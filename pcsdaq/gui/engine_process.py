@@ -218,7 +218,12 @@ class RemoteEngine:
         self._subscribers: list[Callable[[dict], None]] = []
         self._closed = False
         self._last_state = "idle"
-        status, payload = self._receive(START_TIMEOUT_S, "open the station")
+        try:
+            status, payload = self._receive(START_TIMEOUT_S, "open the station")
+        except BaseException:
+            self.process.kill()  # stuck starting: no station of it is in use
+            self.process.join(10)
+            raise
         if status == "err":
             self.process.join(10)
             raise _rebuild(payload)
@@ -332,7 +337,8 @@ class RemoteEngine:
             self._call("abort", reason)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait (at most ``timeout`` s) for the queue to finish; True when it did."""
+        """Wait (at most ``timeout`` s; None: CLOSE_TIMEOUT_S) for the queue to finish; True
+        when it did."""
         if self._closed:
             return True
         wait_s = CLOSE_TIMEOUT_S if timeout is None or not math.isfinite(timeout) else timeout
