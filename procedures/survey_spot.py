@@ -46,7 +46,8 @@ class SpotMeasurement:
     def record(self, **values: Any) -> dict:
         """The spot's row of the summary (see survey_summary.CSV_COLUMNS) plus decisions."""
         rec: dict[str, Any] = {"spot": self.ctx.spot, "x_steps": self.pos[0],
-                               "y_steps": self.pos[1], "R_ohm": None, "diameter_nm": None,
+                               "y_steps": self.pos[1], "R_ohm": None, "R_normal_ohm": None,
+                               "diameter_nm": None,
                                "regime": None, "tc_K": None, "tc_definition": "",
                                "delta_meV": None, "Z": None, "gamma_meV": None, "ic_A": None,
                                "verdict": None}
@@ -130,6 +131,15 @@ class SpotMeasurement:
         except AnalysisInputError as exc:
             self.decide("unusable spectrum", f"the base spectrum cannot be fitted: {exc}")
             return None
+        rn = float(res.get("normal_resistance_ohm", math.nan))
+        if math.isfinite(rn) and rn > 0:
+            from pcsdaq.analysis.series import size_regime
+
+            d_nm, size = size_regime(rn)
+            self.values.update(R_normal_ohm=rn, diameter_nm=d_nm)
+            self.decide("normal-state resistance", f"R_N = {rn:.3g} Ohm from the base "
+                        f"spectrum's outermost 15 % of |V| (zero bias {self.values['R_ohm']:.3g} "
+                        f"Ohm): d = {d_nm or math.nan:.3g} nm, size regime {size}")
         if res.get("ic_A") is not None:
             self.values["ic_of_T"] = [[float(res["temperature_K"]), float(res["ic_A"])]]
         return res
@@ -139,6 +149,7 @@ class SpotMeasurement:
         (segment ``name``) at the present temperature, fitted and annotated (dips, I_c in A,
         regimes); AnalysisInputError when it cannot be fitted."""
         from pcsdaq.analysis.series import annotate_spectrum
+        from pcsdaq.analysis.spectra import normal_conductance
         from pcsdaq.analysis.spectrum_fit import fit_spectrum
         from pcsdaq.analysis.switching import add_dip_currents
 
@@ -158,7 +169,11 @@ class SpotMeasurement:
         bias = np.array(ctx.column("V_dc_V"))
         g = np.array(ctx.column("dIdV_S"))
         res = fit_spectrum(bias, g, t)
-        res["resistance_ohm"] = self.values["R_ohm"]
+        # Wexler's diameter and a V_c / R_N fallback want the normal-state resistance: the
+        # spectrum's high-bias conductance, not the zero-bias reading below Tc
+        rn = 1.0 / normal_conductance(bias, g) if len(g) else math.nan
+        res["normal_resistance_ohm"] = rn
+        res["resistance_ohm"] = rn if math.isfinite(rn) and rn > 0 else self.values["R_ohm"]
         res["conductance_in_siemens"] = True
         add_dip_currents(res, np.array(ctx.column("I_dc_A")), bias)
         return annotate_spectrum(res)

@@ -1,8 +1,11 @@
 """The contact survey's summary: one table per survey (CSV and HDF5) and its figures.
 
 One row per spot: ``spot``, lateral position (``x_steps``, ``y_steps``: piezo steps from
-where the survey started), ``R_ohm`` (zero-bias resistance at base temperature), the
-Wexler diameter (``diameter_nm``, paper preset), the ``regime`` (ballistic, intermediate,
+where the survey started), ``R_ohm`` (zero-bias resistance at base temperature: what the
+approach, the drift check and the short check read), ``R_normal_ohm`` (the normal-state
+resistance, from the base spectrum's outermost 15 % of |V|), the Wexler diameter
+(``diameter_nm``, paper preset, from R_normal_ohm; from R_ohm for a spot without a
+spectrum), the ``regime`` (ballistic, intermediate,
 thermal, none, short, open, drifting, unusable, fault), ``tc_K`` with its named definition
 (``tc_definition``), Delta(0) (``delta_meV``), ``Z``, ``gamma_meV``, I_c (``ic_A``), the
 ``verdict`` and the reason for it. The HDF5 file holds the same table (one dataset per
@@ -26,8 +29,9 @@ import numpy as np
 from pcsdaq.physics.bcs import BCS_RATIO
 
 KB_MEV_PER_K = 0.08617333
-CSV_COLUMNS = ("spot", "x_steps", "y_steps", "R_ohm", "diameter_nm", "regime", "tc_K",
-               "tc_definition", "delta_meV", "Z", "gamma_meV", "ic_A", "verdict", "reason",
+CSV_COLUMNS = ("spot", "x_steps", "y_steps", "R_ohm", "R_normal_ohm", "diameter_nm", "regime",
+               "tc_K", "tc_definition", "delta_meV", "Z", "gamma_meV", "ic_A", "verdict",
+               "reason",
                "lab_time_s")
 _TEXT = {"regime", "tc_definition", "verdict", "reason"}
 

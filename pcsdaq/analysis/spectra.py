@@ -24,13 +24,20 @@ def normalise(bias_V, didv, *, normal_state=None, high_bias_fraction: float = 0.
 
     With ``normal_state`` (a spectrum above Tc on the same biases): point by point. Otherwise
     by the mean conductance of the outermost ``high_bias_fraction`` of |V| on both sides."""
-    bias = np.asarray(bias_V, dtype=float)
     g = np.asarray(didv, dtype=float)
     if normal_state is not None:
         return g / np.asarray(normal_state, dtype=float)
+    return g / normal_conductance(bias_V, g, high_bias_fraction)
+
+
+def normal_conductance(bias_V, didv, high_bias_fraction: float = 0.15) -> float:
+    """The normal-state conductance of a spectrum (the unit of ``didv``, e.g. S): the mean
+    conductance of the outermost ``high_bias_fraction`` of |V| on both sides, what
+    :func:`normalise` divides by."""
+    bias = np.asarray(bias_V, dtype=float)
+    g = np.asarray(didv, dtype=float)
     cut = np.quantile(np.abs(bias), 1.0 - high_bias_fraction)
-    outer = np.abs(bias) >= cut
-    return g / g[outer].mean()
+    return float(g[np.abs(bias) >= cut].mean())
 
 
 def symmetrise(bias_V, g) -> np.ndarray:

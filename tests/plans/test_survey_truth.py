@@ -93,3 +93,17 @@ def test_the_intermediate_spot_gives_the_drawn_tc_from_r_of_t(survey):
     assert row["tc_definition"].startswith("two-slope")
     assert float(row["tc_K"]) == pytest.approx(truth["tc_K"], abs=0.7)
     assert float(row["ic_A"]) > 0
+
+
+def test_a_spot_s_size_comes_from_its_normal_state_resistance(survey):
+    """Wexler's formula takes the normal-state resistance (the paper's supplement): the
+    spectrum's high-bias resistance matches the spot's drawn one (it settles to it when
+    pressed, plus mOhm leads) and gives its drawn diameter; the zero-bias reading at base
+    temperature, below Tc, is lower (the Maxwell part of this intermediate contact is
+    superconducting) and would make the contact look 20 % wider."""
+    rows, contacts = survey
+    row = rows[2]
+    spot = _truth_of(rows, 2, contacts)["spot"]
+    assert float(row["R_normal_ohm"]) == pytest.approx(spot["r_ohm"], rel=0.10)
+    assert float(row["diameter_nm"]) == pytest.approx(spot["diameter_nm"], rel=0.10)
+    assert float(row["R_ohm"]) < 0.9 * float(row["R_normal_ohm"])
