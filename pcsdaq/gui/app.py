@@ -76,6 +76,12 @@ def main(argv: list[str]) -> int:
     from pcsdaq.gui.main_window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    import signal
+
+    # Ctrl+C or kill in the terminal closes the window as its close button does (the run is
+    # aborted into its safe state); Python sees the signal at the next timer's callback
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
     if args.quit_after is not None:
         QtCore.QTimer.singleShot(int(args.quit_after * 1000), app.quit)
     if args.watch:

@@ -119,9 +119,14 @@ def _engine_main(commands: Any, events: Any, station_file: str, sim: bool, data_
                  time_scale: float | None) -> None:
     """The child: open the station, build the engine, answer commands until "close" or until
     the GUI's end of the pipe closes; then abort, reach the safe state, close."""
+    import signal
+
     from pcsdaq.gui.alarms import LogHandler
     from pcsdaq.gui.app import build_engine
 
+    # Ctrl+C in the GUI's terminal reaches this process too: the GUI decides (its close
+    # aborts the run here); a KeyboardInterrupt could cut the safe state short
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         engine, _lab, server = build_engine(station_file, sim, data_dir, time_scale)
     except BaseException as exc:  # the GUI's process says it in one line

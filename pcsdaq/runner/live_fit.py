@@ -36,6 +36,7 @@ import logging
 import math
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -104,11 +105,13 @@ def _exit_with_parent(parent_pid: int, interval_s: float = 1.0) -> None:
 
 def _worker_init(nice: int) -> None:
     """In the worker before its first fit: niceness ``nice``, one BLAS thread (a fit's
-    matrix products on every core would take them from the sweep)."""
+    matrix products on every core would take them from the sweep), Ctrl+C ignored (it
+    reaches the whole process group; the parent decides, and ends the worker)."""
     try:
         os.nice(max(nice - os.nice(0), 0))
     except OSError:
         pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in _ONE_THREAD:
         os.environ[name] = "1"
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True,

@@ -213,3 +213,28 @@ def test_an_engine_process_that_dies_is_an_alarm_and_the_window_keeps_working(tm
     finally:
         win.close()
         engine.close()
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_ctrl_c_in_the_terminal_closes_the_gui_and_its_processes_cleanly(tmp_path):
+    """Ctrl+C reaches the whole process group: the window closes as by its close button
+    (the engine's process aborts and ends), and no child prints a traceback."""
+    marker = f"PCSDAQ_TEST_MARK={os.getpid()}-{time.monotonic_ns()}"
+    name, value = marker.split("=")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", name: value}
+    gui = subprocess.Popen([sys.executable, "-m", "pcsdaq.cli", "gui", "--data",
+                            str(tmp_path / "data"), "--time-scale", "0"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                           start_new_session=True)
+    try:
+        # the GUI, its engine and the fit worker it starts while the window opens; then the
+        # helpers they start (a process hit while its interpreter starts dies loudly)
+        _until(lambda: len(_processes_with(marker)) >= 3, 60)
+        time.sleep(3.0)
+        os.killpg(gui.pid, signal.SIGINT)
+        _out, err = gui.communicate(timeout=60)
+    finally:
+        gui.kill()
+    assert gui.returncode == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    _until(lambda: not _processes_with(marker), 30)
