@@ -40,10 +40,9 @@ START_TIMEOUT_S = 120.0
 CALL_TIMEOUT_S = 30.0
 #: how long closing waits for the run to reach its safe state and the child to end, s
 CLOSE_TIMEOUT_S = 60.0
-#: commands the child carries out: RunEngine methods, plus the reads below
+#: the RunEngine methods the child carries out (besides the reads of _carry_out)
 _METHODS = frozenset({"enqueue", "remove", "move", "replace", "load_plan", "save_plan",
                       "start", "pause", "resume", "abort", "wait"})
-_READS = frozenset({"state", "reason", "queue", "read_station"})
 
 
 # --- errors across the pipe -----------------------------------------------------------------
@@ -67,7 +66,7 @@ def _rebuild(described: tuple[str, str, str]) -> Exception:
 # --- the child ------------------------------------------------------------------------------
 def _plain(value: Any) -> Any:
     """``value`` made picklable: mappings and sequences copied, other objects as text."""
-    if isinstance(value, dict) or hasattr(value, "items"):
+    if hasattr(value, "items"):  # dicts and read-only mappings
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]

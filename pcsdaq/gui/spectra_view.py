@@ -71,15 +71,14 @@ class SpectrumTrace:
 
 
 def _normal_state(v: np.ndarray, g: np.ndarray) -> float:
-    """G_N (S) as pcsdaq.analysis.spectra.normalise takes it."""
-    from pcsdaq.analysis.spectra import normalise
+    """G_N (S) as pcsdaq.analysis.spectra.normalise takes it; NaN when it is not a finite,
+    non-zero conductance."""
+    from pcsdaq.analysis.spectra import normal_conductance
 
     if len(v) < 2:
         return float(g[0]) if len(g) else math.nan
-    with np.errstate(invalid="ignore", divide="ignore"):
-        n = normalise(v, g)
-    ok = np.isfinite(n) & (n != 0)
-    return float(np.median(g[ok] / n[ok])) if ok.any() else math.nan
+    gn = normal_conductance(v, g)
+    return gn if math.isfinite(gn) and gn != 0 else math.nan
 
 
 class SpectraView(QtWidgets.QWidget):
