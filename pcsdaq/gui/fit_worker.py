@@ -145,12 +145,20 @@ def warm_up() -> concurrent.futures.Future:
 
 
 def shutdown() -> None:
-    """Stop the worker process, dropping queued fits (the GUI is closing)."""
+    """Stop the worker process, dropping queued fits and the one in flight (the GUI is
+    closing), and wait for the pool's own thread: one left running races the interpreter's
+    exit (``OSError: Bad file descriptor`` from concurrent.futures' exit hook)."""
     global _executor
     with _executor_lock:
-        if _executor is not None:
-            _executor.shutdown(wait=False, cancel_futures=True)
-            _executor = None
+        executor, _executor = _executor, None
+    if executor is None:
+        return
+    # no public way to stop a busy worker before Python 3.14 (terminate_workers)
+    workers = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+    executor.shutdown(wait=True)
 
 
 def _reset_pool() -> None:
